@@ -1,1 +1,2 @@
-//! Pharmacokinetics.
+//! Pharmacokinetics with NONMEM dosing semantics.
+pub mod ode;

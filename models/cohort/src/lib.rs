@@ -1,0 +1,1 @@
+//! Cohort generator (being written).

@@ -1,0 +1,1 @@
+//! ODE solvers (being written).
