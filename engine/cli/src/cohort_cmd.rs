@@ -1,0 +1,1 @@
+//! `vtrial cohort …` (placeholder, being written).
