@@ -1,1 +1,178 @@
-//! Expressions (being written).
+//! A small expression language for covariate models and inclusion criteria.
+//!
+//! The same language writes individual PK parameters as functions of
+//! covariates and random effects, and the criteria that select patients:
+//!
+//! ```text
+//! CL = 1.1 * (WT/70)^0.75 * exp(ETA_CL)
+//! F2 = if(MODE == 1, BIOAV, 1)
+//! V  = theta_v * (1 + 0.3*(SEX == 1))
+//! age >= 65 and egfr < 60 and sex == 'F'
+//! race in ('black', 'asian') and weight between 50 and 120
+//! ```
+//!
+//! (Only the right-hand sides are expressions; splitting `NAME = …` is the
+//! caller's job.)
+//!
+//! Use: [`Expr::parse`] the text once, [`Expr::compile`] it against the
+//! names of the slots it will read, then evaluate it as often as needed with
+//! [`Compiled::eval`] (any values), [`Compiled::eval_f64`] (numbers only, the
+//! fast path: no allocation, constants folded) or [`Compiled::eval_bool`]
+//! (criteria).
+//!
+//! ```
+//! use vtrial_expr::{Expr, Value};
+//!
+//! let cl = Expr::parse("1.1 * (WT/70)^0.75 * exp(ETA_CL)")?;
+//! assert_eq!(cl.variables(), ["WT", "ETA_CL"]);
+//! let cl = cl.compile(&["ETA_CL", "WT"])?; // slot order is the caller's
+//! assert!((cl.eval_f64(&[0.0, 70.0])? - 1.1).abs() < 1e-12);
+//!
+//! let old_ckd = Expr::parse("age >= 65 and egfr < 60 and sex == 'F'")?
+//!     .compile(&["age", "egfr", "sex"])?;
+//! assert!(old_ckd.eval_bool(&[70.0.into(), 45.0.into(), "F".into()])?);
+//! // A patient whose eGFR is missing does not satisfy `egfr < 60`.
+//! assert!(!old_ckd.eval_bool(&[70.0.into(), Value::Missing, "F".into()])?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Grammar
+//!
+//! ```text
+//! expr       = or ;
+//! or         = and { ("or" | "||") and } ;
+//! and        = not { ("and" | "&&") not } ;
+//! not        = ("not" | "!") not | comparison ;
+//! comparison = sum [ ("==" | "!=" | "<" | "<=" | ">" | ">=") sum
+//!                  | ["not"] "in" "(" expr { "," expr } ")"
+//!                  | ["not"] "between" sum "and" sum ] ;
+//! sum        = product { ("+" | "-") product } ;
+//! product    = unary { ("*" | "/") unary } ;
+//! unary      = ("-" | "+") unary | power ;
+//! power      = primary [ ("^" | "**") unary ] ;      (* right-associative *)
+//! primary    = number | string | name | name "(" [ expr { "," expr } ] ")"
+//!            | "(" expr ")" ;
+//! number     = digits [ "." [digits] ] [ exponent ] | "." digits [ exponent ] ;
+//! exponent   = ("e" | "E") [ "+" | "-" ] digits ;
+//! string     = "'" { any char but "'" } "'" | '"' { any char but '"' } '"' ;
+//! name       = ( letter | "_" ) { letter | digit | "_" | "." } ;
+//! ```
+//!
+//! So precedence, loosest first: `or` < `and` < `not` < comparisons, `in`,
+//! `between` < `+ -` < `* /` < unary `-` < `^`. Hence `-2^2` is −4 (as in R
+//! and Fortran), `2^-1` is 0.5, `2^3^2` is 2⁹, and `not a == b` is
+//! `not (a == b)`. Comparisons do not chain: `a < b < c` is a parse error.
+//! The operands of `between` are sums, so `x between 1 and 2 and y > 0`
+//! means `(x between 1 and 2) and (y > 0)`; `between` is inclusive.
+//!
+//! Keywords (`and or not in between`) and function names are matched
+//! ignoring case (`AND`, `EXP(x)`); they cannot be used as variable names.
+//! Variable names are case-sensitive; [`Expr::variables`] lists them as
+//! written, and [`Expr::compile_ignore_case`] binds them ignoring case.
+//! There are no escapes in strings: a string holding `'` is written in `"`.
+//!
+//! Functions: `exp log log10 sqrt abs floor ceil round` (one argument; `log`
+//! is natural; `round` rounds halves away from zero), `pow(x, y)`,
+//! `min(x, …)`, `max(x, …)`, `if(cond, a, b)` (evaluates only the chosen
+//! branch), and `missing(name)` (whether a variable's value is missing).
+//! Unknown functions and wrong argument counts are parse errors.
+//!
+//! # Values
+//!
+//! See [`Value`]: numbers, strings, booleans and missing values. Booleans
+//! count as 1/0 wherever numbers are needed, so `(SEX == 1)` can multiply.
+//! Where a condition is needed (`and or not if`, [`Compiled::eval_bool`]), a
+//! number holds when non-zero and a missing value never holds.
+//!
+//! **Missing values.** Every comparison involving a missing value is false —
+//! including `!=`, `in`, `not in`, `between` and `not between` — so a patient
+//! with a missing eGFR satisfies neither `egfr < 60` nor `egfr >= 60`. Beware
+//! that `not (egfr < 60)` *is* true for that patient; write `egfr >= 60`, or
+//! test `missing(egfr)` explicitly. Arithmetic with a missing value is an
+//! [`EvalError::Missing`] naming the variable.
+//!
+//! **Errors, not NaN.** Division by zero, `log`/`log10` of a number ≤ 0,
+//! `sqrt` of a negative number, a power with no real value, and any overflow
+//! to ±∞ are [`EvalError::Math`] errors naming the operation and its
+//! arguments. Mixing strings with numbers is an [`EvalError::TypeMismatch`].
+//!
+//! # Printing
+//!
+//! [`Expr`] prints in a canonical form that parses back to an equal tree:
+//! `1.1*(WT/70)**0.75*EXP(ETA_CL)` prints as
+//! `1.1 * (WT / 70) ^ 0.75 * exp(ETA_CL)`.
+
+pub mod ast;
+mod compile;
+mod error;
+mod eval;
+mod lexer;
+mod parser;
+mod suggest;
+mod value;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use crate::compile::Compiled;
+pub use crate::error::{BindError, EvalError, ParseError, caret};
+pub use crate::value::Value;
+
+/// A parsed expression.
+///
+/// Equality compares the syntax trees only (not spacing or positions), so
+/// `Expr::parse(&e.to_string())? == e`.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    root: ast::Node,
+    /// Each distinct variable and the column of its first appearance.
+    vars: Vec<(String, usize)>,
+}
+
+impl Expr {
+    /// Parses an expression.
+    ///
+    /// # Errors
+    /// A [`ParseError`] with the 1-based column of the offending token, e.g.
+    /// `column 6: expected a number, a name or '(' after '*', found ')'`.
+    pub fn parse(src: &str) -> Result<Expr, ParseError> {
+        let (root, vars) = parser::parse(src)?;
+        Ok(Expr { root, vars })
+    }
+
+    /// The distinct variable names, as written, in order of first appearance.
+    pub fn variables(&self) -> Vec<&str> {
+        self.vars.iter().map(|(v, _)| v.as_str()).collect()
+    }
+
+    /// The 1-based column where `name` first appears in the parsed text.
+    pub fn variable_column(&self, name: &str) -> Option<usize> {
+        self.vars.iter().find(|(v, _)| v == name).map(|&(_, c)| c)
+    }
+
+    /// The syntax tree.
+    pub fn root(&self) -> &ast::Node {
+        &self.root
+    }
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Expr) -> bool {
+        self.root == other.root
+    }
+}
+
+impl fmt::Display for Expr {
+    /// The canonical form (see [`ast::Node`]'s `Display`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.root.fmt(f)
+    }
+}
+
+impl FromStr for Expr {
+    type Err = ParseError;
+
+    fn from_str(src: &str) -> Result<Expr, ParseError> {
+        Expr::parse(src)
+    }
+}

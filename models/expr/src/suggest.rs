@@ -1,0 +1,54 @@
+//! "Did you mean …?": the closest name by edit distance.
+
+/// Levenshtein distance between `a` and `b`, ignoring ASCII case.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `name`, if it is close enough to be a plausible
+/// typo: at most a third of the longer name's characters differ (at least
+/// one may). Ties go to the earlier candidate.
+pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(name, c);
+        let limit = (name.chars().count().max(c.chars().count()) / 3).max(1);
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("WT", "wt"), 0);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(closest("WGT", ["AGE", "WT", "SEX"]), Some("WT"));
+        assert_eq!(closest("egrf", ["age", "egfr"]), Some("egfr"));
+        assert_eq!(closest("Age", ["age", "AGE"]), Some("age"));
+        assert_eq!(closest("xyz", ["age", "egfr"]), None);
+        assert_eq!(closest("lg", ["exp", "log", "log10"]), Some("log"));
+    }
+}
