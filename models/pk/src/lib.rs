@@ -28,3 +28,5 @@ pub use event::{Dose, DoseInput, Record, RecordKind, SteadyState};
 pub use linear::{LinearParams, LinearPk, Structure};
 pub use sim::{ParamTiming, SimOptions, Simulator};
 pub use system::PkSystem;
+pub mod exposure;
+pub mod population;

@@ -1,0 +1,1 @@
+//! Exposure metrics (being written).

@@ -1,0 +1,1 @@
+//! Population variability (being written).
