@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::value::Num;
+
 /// A unary operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UnaryOp {
@@ -262,14 +264,6 @@ fn child(f: &mut fmt::Formatter<'_>, node: &Node, min: u8) -> fmt::Result {
     if node.precedence() < min { write!(f, "({node})") } else { write!(f, "{node}") }
 }
 
-/// Prints a number so that it parses back to the same `f64`, choosing the
-/// shorter of the plain and the exponent form (`0.001`, `1e-7`, `1e300`).
-pub(crate) fn write_number(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
-    let plain = format!("{x}");
-    let exp = format!("{x:e}");
-    f.write_str(if exp.len() < plain.len() { &exp } else { &plain })
-}
-
 impl fmt::Display for Node {
     /// The canonical form: single spaces around binary operators, lower-case
     /// keywords and function names, `^` for powers, strings in single quotes
@@ -278,7 +272,7 @@ impl fmt::Display for Node {
     /// of `not` unless it is a name, literal or call.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Node::Num(x) => write_number(f, *x),
+            Node::Num(x) => write!(f, "{}", Num(*x)),
             Node::Str(s) => {
                 let q = if s.contains('\'') { '"' } else { '\'' };
                 write!(f, "{q}{s}{q}")

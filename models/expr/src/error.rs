@@ -3,6 +3,8 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::value::Num;
+
 /// The text is not a valid expression.
 ///
 /// `column` is 1-based and counts characters (not bytes) from the start of the
@@ -209,7 +211,7 @@ impl fmt::Display for Call<'_> {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{a}")?;
+                    write!(f, "{}", Num(*a))?;
                 }
                 f.write_str(")")
             }
@@ -218,5 +220,5 @@ impl fmt::Display for Call<'_> {
 }
 
 fn write_operand(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
-    if x.is_sign_negative() { write!(f, "({x})") } else { write!(f, "{x}") }
+    if x.is_sign_negative() { write!(f, "({})", Num(x)) } else { write!(f, "{}", Num(x)) }
 }

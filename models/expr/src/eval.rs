@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::ast::{BinaryOp, Func};
 use crate::compile::{C, Compiled};
 use crate::error::EvalError;
-use crate::value::Value;
+use crate::value::{Num, Value};
 
 /// An intermediate value. `Missing` remembers its slot, to name it in errors.
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +73,7 @@ impl<'a> Slots<'a> for NoSlots {
 /// "number 3", "string 'F'", "boolean true", "a missing value".
 fn describe(v: V<'_>) -> String {
     match v {
-        V::Num(x) => format!("number {x}"),
+        V::Num(x) => format!("number {}", Num(x)),
         V::Bool(b) => format!("boolean {b}"),
         V::Str(s) => format!("string '{s}'"),
         V::Missing(_) => "a missing value".to_owned(),

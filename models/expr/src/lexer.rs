@@ -52,9 +52,13 @@ pub(crate) struct Token<'s> {
 }
 
 impl Token<'_> {
-    /// How error messages show the token: `'*'`, `'WT'`, `end of input`.
+    /// How error messages show the token: `'*'`, `'WT'`, `the string 'F'`, `end of input`.
     pub fn describe(&self) -> String {
-        if self.tok == Tok::End { "end of input".to_owned() } else { format!("'{}'", self.text) }
+        match self.tok {
+            Tok::End => "end of input".to_owned(),
+            Tok::Str(_) => format!("the string {}", self.text),
+            _ => format!("'{}'", self.text),
+        }
     }
 }
 

@@ -101,10 +101,15 @@ impl<'s> Parser<'s> {
     fn unexpected(&self, what: &str) -> String {
         let mut msg = format!("expected {what}");
         if self.pos > 0 {
-            msg.push_str(&format!(" after '{}'", self.tokens[self.pos - 1].text));
+            msg.push_str(&format!(" after {}", self.tokens[self.pos - 1].describe()));
         }
-        msg.push_str(", found ");
-        msg.push_str(&self.peek().describe());
+        msg.push_str(&self.found());
+        msg
+    }
+
+    /// `, found {next}` (+ a hint for `=`).
+    fn found(&self) -> String {
+        let mut msg = format!(", found {}", self.peek().describe());
         if self.peek().tok == Tok::Assign {
             msg.push_str(" (use '==' to compare)");
         }
@@ -204,7 +209,7 @@ impl<'s> Parser<'s> {
                     self.advance();
                     let low = self.sum()?;
                     if !self.eat(&Tok::And) {
-                        let msg = self.unexpected("'and' (as in 'x between 1 and 2')");
+                        let msg = self.unexpected("'and' of 'between … and …'");
                         return Err(self.error_here(msg));
                     }
                     let high = self.sum()?;
@@ -259,7 +264,8 @@ impl<'s> Parser<'s> {
                     return Ok((items, height));
                 }
                 _ => {
-                    let msg = self.unexpected(&format!("',' or ')' {context}"));
+                    let prev = self.tokens[self.pos - 1].describe();
+                    let msg = format!("expected ',' or ')' after {prev} {context}{}", self.found());
                     return Err(self.error_here(msg));
                 }
             }
@@ -352,8 +358,8 @@ impl<'s> Parser<'s> {
                 self.advance();
                 let inner = self.expr()?;
                 if !self.eat(&Tok::RParen) {
-                    let what = format!("')' to close the '(' at column {}", self.tokens[open].col);
-                    let msg = self.unexpected(&what);
+                    let msg =
+                        format!("expected ')' to close the '(' at column {}{}", self.tokens[open].col, self.found());
                     return Err(self.error_here(msg));
                 }
                 Ok(inner)

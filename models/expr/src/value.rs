@@ -65,11 +65,11 @@ impl Value {
 }
 
 impl fmt::Display for Value {
-    /// Numbers as Rust prints them, strings in single quotes, `true`/`false`,
+    /// Numbers as [`Expr`](crate::Expr) prints them (`0.5`, `12`, `1e-7`), strings in single quotes, `true`/`false`,
     /// and `missing`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Num(x) => write!(f, "{x}"),
+            Value::Num(x) => write!(f, "{}", Num(*x)),
             Value::Str(s) => write!(f, "'{s}'"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Missing => f.write_str("missing"),
@@ -111,5 +111,21 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     /// `None` is [`Missing`](Value::Missing).
     fn from(v: Option<T>) -> Value {
         v.map_or(Value::Missing, Into::into)
+    }
+}
+
+/// Displays a number so that it parses back to the same `f64`: in plain
+/// decimal (`0.001`, `12345`) when 1e-4 ≤ |x| < 1e15 or x = 0, otherwise in
+/// exponent form (`1e-7`, `2.5e300`).
+pub(crate) struct Num(pub f64);
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = self.0.abs();
+        if a == 0.0 || (1e-4..1e15).contains(&a) || !a.is_finite() {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
     }
 }
