@@ -162,7 +162,9 @@ impl Func {
 
     /// The function called `name`, ignoring ASCII case.
     pub fn from_name(name: &str) -> Option<Func> {
-        Func::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(name))
+        Func::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
     /// `(minimum, maximum)` number of arguments; `None` is no maximum.
@@ -251,8 +253,12 @@ impl Node {
     pub fn precedence(&self) -> u8 {
         match self {
             Node::Num(_) | Node::Str(_) | Node::Var(_) | Node::Call { .. } => prec::PRIMARY,
-            Node::Unary { op: UnaryOp::Neg, .. } => prec::NEG,
-            Node::Unary { op: UnaryOp::Not, .. } => prec::NOT,
+            Node::Unary {
+                op: UnaryOp::Neg, ..
+            } => prec::NEG,
+            Node::Unary {
+                op: UnaryOp::Not, ..
+            } => prec::NOT,
             Node::Binary { op, .. } => op.precedence(),
             Node::In { .. } | Node::Between { .. } => prec::COMPARISON,
         }
@@ -261,7 +267,11 @@ impl Node {
 
 /// Writes `node`, in parentheses when its precedence is below `min`.
 fn child(f: &mut fmt::Formatter<'_>, node: &Node, min: u8) -> fmt::Result {
-    if node.precedence() < min { write!(f, "({node})") } else { write!(f, "{node}") }
+    if node.precedence() < min {
+        write!(f, "({node})")
+    } else {
+        write!(f, "{node}")
+    }
 }
 
 impl fmt::Display for Node {
@@ -278,13 +288,25 @@ impl fmt::Display for Node {
                 write!(f, "{q}{s}{q}")
             }
             Node::Var(name) => f.write_str(name),
-            Node::Unary { op: UnaryOp::Neg, operand } => {
+            Node::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => {
                 // `- -x` rather than `--x`, which reads like a decrement.
-                let space = matches!(**operand, Node::Unary { op: UnaryOp::Neg, .. });
+                let space = matches!(
+                    **operand,
+                    Node::Unary {
+                        op: UnaryOp::Neg,
+                        ..
+                    }
+                );
                 f.write_str(if space { "- " } else { "-" })?;
                 child(f, operand, prec::NEG)
             }
-            Node::Unary { op: UnaryOp::Not, operand } => {
+            Node::Unary {
+                op: UnaryOp::Not,
+                operand,
+            } => {
                 f.write_str("not ")?;
                 child(f, operand, prec::PRIMARY)
             }
@@ -303,7 +325,11 @@ impl fmt::Display for Node {
                 write!(f, " {} ", op.symbol())?;
                 child(f, right, rmin)
             }
-            Node::In { value, list, negated } => {
+            Node::In {
+                value,
+                list,
+                negated,
+            } => {
                 child(f, value, prec::SUM)?;
                 f.write_str(if *negated { " not in (" } else { " in (" })?;
                 for (i, item) in list.iter().enumerate() {
@@ -314,9 +340,18 @@ impl fmt::Display for Node {
                 }
                 f.write_str(")")
             }
-            Node::Between { value, low, high, negated } => {
+            Node::Between {
+                value,
+                low,
+                high,
+                negated,
+            } => {
                 child(f, value, prec::SUM)?;
-                f.write_str(if *negated { " not between " } else { " between " })?;
+                f.write_str(if *negated {
+                    " not between "
+                } else {
+                    " between "
+                })?;
                 child(f, low, prec::SUM)?;
                 f.write_str(" and ")?;
                 child(f, high, prec::SUM)

@@ -26,11 +26,21 @@ pub(crate) enum C {
     Cmp(BinaryOp, Box<C>, Box<C>),
     And(Box<C>, Box<C>),
     Or(Box<C>, Box<C>),
-    In { value: Box<C>, list: Box<[C]>, negated: bool },
-    Between { parts: Box<[C; 3]>, negated: bool },
+    In {
+        value: Box<C>,
+        list: Box<[C]>,
+        negated: bool,
+    },
+    Between {
+        parts: Box<[C; 3]>,
+        negated: bool,
+    },
     /// A one-argument numeric function (exp, log, …, round).
     Math(Func, Box<C>),
-    MinMax { max: bool, args: Box<[C]> },
+    MinMax {
+        max: bool,
+        args: Box<[C]>,
+    },
     If(Box<[C; 3]>),
     IsMissing(usize),
 }
@@ -85,7 +95,9 @@ impl Expr {
     /// [`BindError::UnknownVariable`] for the first variable (in order of
     /// appearance) not in `names`; it suggests the closest name.
     pub fn compile(&self, names: &[&str]) -> Result<Compiled, BindError> {
-        self.compile_by(names, |var| names.iter().position(|n| *n == var).ok_or(None))
+        self.compile_by(names, |var| {
+            names.iter().position(|n| *n == var).ok_or(None)
+        })
     }
 
     /// Like [`compile`](Expr::compile), but a variable with no exact match
@@ -99,8 +111,9 @@ impl Expr {
             if let Some(i) = names.iter().position(|n| *n == var) {
                 return Ok(i);
             }
-            let matches: Vec<usize> =
-                (0..names.len()).filter(|&i| names[i].eq_ignore_ascii_case(var)).collect();
+            let matches: Vec<usize> = (0..names.len())
+                .filter(|&i| names[i].eq_ignore_ascii_case(var))
+                .collect();
             match matches[..] {
                 [] => Err(None),
                 [i] => Ok(i),
@@ -129,11 +142,20 @@ impl Expr {
                     });
                 }
                 Err(Some(candidates)) => {
-                    return Err(BindError::Ambiguous { name: var.clone(), column: *column, candidates });
+                    return Err(BindError::Ambiguous {
+                        name: var.clone(),
+                        column: *column,
+                        candidates,
+                    });
                 }
             }
         }
-        let slot_of = |var: &str| table.iter().find(|(v, _)| *v == var).map_or(usize::MAX, |&(_, s)| s);
+        let slot_of = |var: &str| {
+            table
+                .iter()
+                .find(|(v, _)| *v == var)
+                .map_or(usize::MAX, |&(_, s)| s)
+        };
         Ok(Compiled {
             root: lower(&self.root, &slot_of),
             names: names.iter().map(|&n| Box::from(n)).collect(),
@@ -150,31 +172,60 @@ fn lower(node: &Node, slot_of: &impl Fn(&str) -> usize) -> C {
         Node::Num(x) => return C::Num(*x),
         Node::Str(s) => return C::Str(Arc::from(s.as_str())),
         Node::Var(name) => return C::Slot(slot_of(name)),
-        Node::Unary { op: UnaryOp::Neg, operand } => C::Neg(boxed(operand)),
-        Node::Unary { op: UnaryOp::Not, operand } => C::Not(boxed(operand)),
-        Node::Binary { op: BinaryOp::And, left, right } => {
+        Node::Unary {
+            op: UnaryOp::Neg,
+            operand,
+        } => C::Neg(boxed(operand)),
+        Node::Unary {
+            op: UnaryOp::Not,
+            operand,
+        } => C::Not(boxed(operand)),
+        Node::Binary {
+            op: BinaryOp::And,
+            left,
+            right,
+        } => {
             let (l, r) = (boxed(left), boxed(right));
             if matches!(*l, C::Bool(false)) {
                 return C::Bool(false);
             }
             C::And(l, r)
         }
-        Node::Binary { op: BinaryOp::Or, left, right } => {
+        Node::Binary {
+            op: BinaryOp::Or,
+            left,
+            right,
+        } => {
             let (l, r) = (boxed(left), boxed(right));
             if matches!(*l, C::Bool(true)) {
                 return C::Bool(true);
             }
             C::Or(l, r)
         }
-        Node::Binary { op, left, right } if op.is_comparison() => C::Cmp(*op, boxed(left), boxed(right)),
+        Node::Binary { op, left, right } if op.is_comparison() => {
+            C::Cmp(*op, boxed(left), boxed(right))
+        }
         Node::Binary { op, left, right } => C::Arith(*op, boxed(left), boxed(right)),
-        Node::In { value, list, negated } => C::In {
+        Node::In {
+            value,
+            list,
+            negated,
+        } => C::In {
             value: boxed(value),
             list: list.iter().map(|n| lower(n, slot_of)).collect(),
             negated: *negated,
         },
-        Node::Between { value, low, high, negated } => C::Between {
-            parts: Box::new([lower(value, slot_of), lower(low, slot_of), lower(high, slot_of)]),
+        Node::Between {
+            value,
+            low,
+            high,
+            negated,
+        } => C::Between {
+            parts: Box::new([
+                lower(value, slot_of),
+                lower(low, slot_of),
+                lower(high, slot_of),
+            ]),
             negated: *negated,
         },
         Node::Call { func, args } => {
@@ -187,7 +238,10 @@ fn lower(node: &Node, slot_of: &impl Fn(&str) -> usize) -> C {
                     };
                     C::If(Box::new([cond, yes, no]))
                 }
-                Func::Min | Func::Max => C::MinMax { max: *func == Func::Max, args: args.into() },
+                Func::Min | Func::Max => C::MinMax {
+                    max: *func == Func::Max,
+                    args: args.into(),
+                },
                 Func::Pow => {
                     let y = args.pop().map(Box::new);
                     let x = args.pop().map(Box::new);
@@ -214,7 +268,9 @@ fn lower(node: &Node, slot_of: &impl Fn(&str) -> usize) -> C {
 fn fold(c: C) -> C {
     let foldable = match &c {
         C::Neg(a) | C::Not(a) | C::Math(_, a) => a.is_const(),
-        C::Arith(_, a, b) | C::Cmp(_, a, b) | C::And(a, b) | C::Or(a, b) => a.is_const() && b.is_const(),
+        C::Arith(_, a, b) | C::Cmp(_, a, b) | C::And(a, b) | C::Or(a, b) => {
+            a.is_const() && b.is_const()
+        }
         C::In { value, list, .. } => value.is_const() && list.iter().all(C::is_const),
         C::Between { parts, .. } => parts.iter().all(C::is_const),
         C::MinMax { args, .. } => args.iter().all(C::is_const),
@@ -227,7 +283,10 @@ fn fold(c: C) -> C {
     }
     if let C::If(parts) = c {
         // The condition is constant: keep the chosen branch, folded or not.
-        let ev = Ev { names: &[], slots: NoSlots };
+        let ev = Ev {
+            names: &[],
+            slots: NoSlots,
+        };
         return match ev.eval(&parts[0]).and_then(|v| ev.truth(v, "if")) {
             Ok(take_yes) => {
                 let [_, yes, no] = *parts;
@@ -236,12 +295,14 @@ fn fold(c: C) -> C {
             Err(_) => C::If(parts),
         };
     }
-    let ev = Ev { names: &[], slots: NoSlots };
-    let folded = match ev.eval(&c) {
+    let ev = Ev {
+        names: &[],
+        slots: NoSlots,
+    };
+    match ev.eval(&c) {
         Ok(V::Num(x)) => C::Num(x),
         Ok(V::Bool(b)) => C::Bool(b),
         Ok(V::Str(s)) => C::Str(s.clone()),
-        Ok(V::Missing(_)) | Err(_) => return c,
-    };
-    folded
+        Ok(V::Missing(_)) | Err(_) => c,
+    }
 }

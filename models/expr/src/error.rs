@@ -70,7 +70,11 @@ pub fn caret(src: &str, column: usize) -> String {
     out.push('\n');
     let mut chars = line.chars();
     for _ in 0..col_in_line {
-        out.push(if chars.next() == Some('\t') { '\t' } else { ' ' });
+        out.push(if chars.next() == Some('\t') {
+            '\t'
+        } else {
+            ' '
+        });
     }
     out.push('^');
     out
@@ -119,7 +123,12 @@ fn quoted_list(names: &[String]) -> String {
     s
 }
 
-fn unknown_message(name: &str, column: usize, suggestion: Option<&str>, known: &[String]) -> String {
+fn unknown_message(
+    name: &str,
+    column: usize,
+    suggestion: Option<&str>,
+    known: &[String],
+) -> String {
     const SHOWN: usize = 30;
     let mut s = format!("unknown variable '{name}' at column {column}");
     if let Some(sug) = suggestion {
@@ -129,7 +138,14 @@ fn unknown_message(name: &str, column: usize, suggestion: Option<&str>, known: &
         s.push_str(" (no variables are available here)");
     } else {
         s.push_str(" (known: ");
-        s.push_str(&known.iter().take(SHOWN).map(String::as_str).collect::<Vec<_>>().join(", "));
+        s.push_str(
+            &known
+                .iter()
+                .take(SHOWN)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
         if known.len() > SHOWN {
             let _ = write!(s, ", … and {} more", known.len() - SHOWN);
         }
@@ -220,5 +236,9 @@ impl fmt::Display for Call<'_> {
 }
 
 fn write_operand(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
-    if x.is_sign_negative() { write!(f, "({})", Num(x)) } else { write!(f, "{}", Num(x)) }
+    if x.is_sign_negative() {
+        write!(f, "({})", Num(x))
+    } else {
+        write!(f, "{}", Num(x))
+    }
 }

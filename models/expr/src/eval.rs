@@ -85,7 +85,11 @@ fn type_error(op: &'static str, detail: String) -> Box<EvalError> {
 }
 
 fn math_error(op: &'static str, args: &[f64], reason: &'static str) -> Box<EvalError> {
-    Box::new(EvalError::Math { op, args: args.to_vec(), reason })
+    Box::new(EvalError::Math {
+        op,
+        args: args.to_vec(),
+        reason,
+    })
 }
 
 /// `r`, or an error if it is not finite.
@@ -94,7 +98,11 @@ fn finite(op: &'static str, args: &[f64], r: f64) -> Res<f64> {
     if r.is_finite() {
         Ok(r)
     } else {
-        let reason = if r.is_nan() { "result is not a real number" } else { "result is infinite" };
+        let reason = if r.is_nan() {
+            "result is not a real number"
+        } else {
+            "result is infinite"
+        };
         Err(math_error(op, args, reason))
     }
 }
@@ -149,7 +157,10 @@ pub(crate) struct Ev<'a, S> {
 
 impl<'a, S: Slots<'a>> Ev<'a, S> {
     fn missing(&self, slot: usize, op: &'static str) -> Box<EvalError> {
-        let name = self.names.get(slot).map_or_else(|| format!("#{slot}"), |n| n.to_string());
+        let name = self
+            .names
+            .get(slot)
+            .map_or_else(|| format!("#{slot}"), |n| n.to_string());
         Box::new(EvalError::Missing { name, op })
     }
 
@@ -160,7 +171,10 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
             V::Num(x) => Ok(x),
             V::Bool(b) => Ok(if b { 1.0 } else { 0.0 }),
             V::Missing(slot) => Err(self.missing(slot, op)),
-            V::Str(_) => Err(type_error(op, format!("expected a number, found {}", describe(v)))),
+            V::Str(_) => Err(type_error(
+                op,
+                format!("expected a number, found {}", describe(v)),
+            )),
         }
     }
 
@@ -172,7 +186,10 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
             V::Bool(b) => Ok(b),
             V::Num(x) => Ok(x != 0.0),
             V::Missing(_) => Ok(false),
-            V::Str(_) => Err(type_error(op, format!("expected a condition, found {}", describe(v)))),
+            V::Str(_) => Err(type_error(
+                op,
+                format!("expected a condition, found {}", describe(v)),
+            )),
         }
     }
 
@@ -182,7 +199,10 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
             (V::Missing(_), _) | (_, V::Missing(_)) => None,
             (V::Str(x), V::Str(y)) => Some(x == y),
             (V::Str(_), _) | (_, V::Str(_)) => {
-                return Err(type_error(op, format!("cannot compare {} with {}", describe(a), describe(b))));
+                return Err(type_error(
+                    op,
+                    format!("cannot compare {} with {}", describe(a), describe(b)),
+                ));
             }
             _ => Some(self.num(a, op)? == self.num(b, op)?),
         })
@@ -192,7 +212,10 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
     fn ordered(&self, v: V<'a>, op: &'static str) -> Res<Option<f64>> {
         match v {
             V::Missing(_) => Ok(None),
-            V::Str(_) => Err(type_error(op, format!("expected a number, found {}", describe(v)))),
+            V::Str(_) => Err(type_error(
+                op,
+                format!("expected a number, found {}", describe(v)),
+            )),
             _ => self.num(v, op).map(Some),
         }
     }
@@ -233,9 +256,17 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
             C::Str(s) => V::Str(s),
             C::Cmp(op, a, b) => V::Bool(self.compare(*op, self.eval(a)?, self.eval(b)?)?),
             C::Not(a) => V::Bool(!self.truth(self.eval(a)?, "not")?),
-            C::And(a, b) => V::Bool(self.truth(self.eval(a)?, "and")? && self.truth(self.eval(b)?, "and")?),
-            C::Or(a, b) => V::Bool(self.truth(self.eval(a)?, "or")? || self.truth(self.eval(b)?, "or")?),
-            C::In { value, list, negated } => {
+            C::And(a, b) => {
+                V::Bool(self.truth(self.eval(a)?, "and")? && self.truth(self.eval(b)?, "and")?)
+            }
+            C::Or(a, b) => {
+                V::Bool(self.truth(self.eval(a)?, "or")? || self.truth(self.eval(b)?, "or")?)
+            }
+            C::In {
+                value,
+                list,
+                negated,
+            } => {
                 let v = self.eval(value)?;
                 if let V::Missing(_) = v {
                     return Ok(V::Bool(false));
@@ -274,7 +305,11 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
             }
             C::If(parts) => {
                 let [cond, yes, no] = &**parts;
-                if self.truth(self.eval(cond)?, "if")? { self.eval(yes)? } else { self.eval(no)? }
+                if self.truth(self.eval(cond)?, "if")? {
+                    self.eval(yes)?
+                } else {
+                    self.eval(no)?
+                }
             }
             C::IsMissing(i) => V::Bool(matches!(self.slots.get(*i), V::Missing(_))),
         })
@@ -284,7 +319,10 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
 impl Compiled {
     fn check_slots(&self, n: usize) -> Result<(), EvalError> {
         if n < self.names.len() {
-            return Err(EvalError::SlotCount { expected: self.names.len(), found: n });
+            return Err(EvalError::SlotCount {
+                expected: self.names.len(),
+                found: n,
+            });
         }
         Ok(())
     }
@@ -297,7 +335,10 @@ impl Compiled {
     /// See [`EvalError`].
     pub fn eval(&self, slots: &[Value]) -> Result<Value, EvalError> {
         self.check_slots(slots.len())?;
-        let ev = Ev { names: &self.names, slots: ValueSlots(slots) };
+        let ev = Ev {
+            names: &self.names,
+            slots: ValueSlots(slots),
+        };
         Ok(match ev.eval(&self.root).map_err(|e| *e)? {
             V::Num(x) => Value::Num(x),
             V::Bool(b) => Value::Bool(b),
@@ -317,7 +358,10 @@ impl Compiled {
     #[inline]
     pub fn eval_f64(&self, slots: &[f64]) -> Result<f64, EvalError> {
         self.check_slots(slots.len())?;
-        let ev = Ev { names: &self.names, slots: NumSlots(slots) };
+        let ev = Ev {
+            names: &self.names,
+            slots: NumSlots(slots),
+        };
         let v = ev.eval(&self.root).map_err(|e| *e)?;
         ev.num(v, "result").map_err(|e| *e)
     }
@@ -329,7 +373,10 @@ impl Compiled {
     /// See [`EvalError`]; a string result is an error.
     pub fn eval_bool(&self, slots: &[Value]) -> Result<bool, EvalError> {
         self.check_slots(slots.len())?;
-        let ev = Ev { names: &self.names, slots: ValueSlots(slots) };
+        let ev = Ev {
+            names: &self.names,
+            slots: ValueSlots(slots),
+        };
         let v = ev.eval(&self.root).map_err(|e| *e)?;
         ev.truth(v, "result").map_err(|e| *e)
     }

@@ -64,14 +64,27 @@ impl Token<'_> {
 
 /// Is `word` (any case) one of the keywords?
 fn keyword(word: &str) -> Option<Tok> {
-    const KEYWORDS: [(&str, Tok); 5] =
-        [("and", Tok::And), ("or", Tok::Or), ("not", Tok::Not), ("in", Tok::In), ("between", Tok::Between)];
-    KEYWORDS.iter().find(|(k, _)| k.eq_ignore_ascii_case(word)).map(|(_, t)| t.clone())
+    const KEYWORDS: [(&str, Tok); 5] = [
+        ("and", Tok::And),
+        ("or", Tok::Or),
+        ("not", Tok::Not),
+        ("in", Tok::In),
+        ("between", Tok::Between),
+    ];
+    KEYWORDS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(word))
+        .map(|(_, t)| t.clone())
 }
 
 /// Splits `src` into tokens, ending with one [`Tok::End`].
 pub(crate) fn lex(src: &str) -> Result<Vec<Token<'_>>, ParseError> {
-    let mut lx = Lexer { src, pos: 0, col: 1, out: Vec::new() };
+    let mut lx = Lexer {
+        src,
+        pos: 0,
+        col: 1,
+        out: Vec::new(),
+    };
     lx.run()?;
     Ok(lx.out)
 }
@@ -108,11 +121,19 @@ impl<'s> Lexer<'s> {
     }
 
     fn push(&mut self, tok: Tok, start: usize, col: usize) {
-        self.out.push(Token { tok, col, text: &self.src[start..self.pos] });
+        self.out.push(Token {
+            tok,
+            col,
+            text: &self.src[start..self.pos],
+        });
     }
 
     fn error(col: usize, found: &str, message: String) -> ParseError {
-        ParseError { column: col, found: found.to_owned(), message }
+        ParseError {
+            column: col,
+            found: found.to_owned(),
+            message,
+        }
     }
 
     fn run(&mut self) -> Result<(), ParseError> {
@@ -122,7 +143,8 @@ impl<'s> Lexer<'s> {
                 self.bump();
                 continue;
             }
-            if c.is_ascii_digit() || (c == '.' && self.peek2().is_some_and(|d| d.is_ascii_digit())) {
+            if c.is_ascii_digit() || (c == '.' && self.peek2().is_some_and(|d| d.is_ascii_digit()))
+            {
                 self.number(start, col)?;
                 continue;
             }
@@ -152,7 +174,11 @@ impl<'s> Lexer<'s> {
                 ('|', Some('|')) => two(self, Tok::Or),
                 ('<', Some('>')) => {
                     self.bump();
-                    return Err(Self::error(col, "<>", "unexpected '<>'; use '!=' for 'not equal'".to_owned()));
+                    return Err(Self::error(
+                        col,
+                        "<>",
+                        "unexpected '<>'; use '!=' for 'not equal'".to_owned(),
+                    ));
                 }
                 ('+', _) => Tok::Plus,
                 ('-', _) => Tok::Minus,
@@ -175,13 +201,21 @@ impl<'s> Lexer<'s> {
                     ));
                 }
                 _ => {
-                    return Err(Self::error(col, &c.to_string(), format!("unexpected character '{c}'")));
+                    return Err(Self::error(
+                        col,
+                        &c.to_string(),
+                        format!("unexpected character '{c}'"),
+                    ));
                 }
             };
             self.push(tok, start, col);
         }
         let end = self.src.len();
-        self.out.push(Token { tok: Tok::End, col: self.col, text: &self.src[end..] });
+        self.out.push(Token {
+            tok: Tok::End,
+            col: self.col,
+            text: &self.src[end..],
+        });
         Ok(())
     }
 
@@ -215,7 +249,11 @@ impl<'s> Lexer<'s> {
             .parse()
             .map_err(|_| Self::error(col, text, format!("malformed number '{text}'")))?;
         if !value.is_finite() {
-            return Err(Self::error(col, text, format!("number '{text}' is too large")));
+            return Err(Self::error(
+                col,
+                text,
+                format!("number '{text}' is too large"),
+            ));
         }
         self.push(Tok::Num(value), start, col);
         Ok(())
@@ -236,7 +274,9 @@ impl<'s> Lexer<'s> {
                     return Err(Self::error(
                         col,
                         &self.src[start..],
-                        format!("unterminated string: no closing {quote} for the {quote} at column {col}"),
+                        format!(
+                            "unterminated string: no closing {quote} for the {quote} at column {col}"
+                        ),
                     ));
                 }
             }

@@ -21,7 +21,12 @@ type PResult = Result<Parsed, ParseError>;
 /// first appearance.
 pub(crate) fn parse(src: &str) -> Result<(Node, Vec<(String, usize)>), ParseError> {
     let tokens = lex(src)?;
-    let mut p = Parser { tokens, pos: 0, nesting: 0, vars: Vec::new() };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        nesting: 0,
+        vars: Vec::new(),
+    };
     if p.peek().tok == Tok::End {
         return Err(p.error_at(0, "expected an expression, found end of input".to_owned()));
     }
@@ -41,11 +46,21 @@ struct Parser<'s> {
 }
 
 fn binary(op: BinaryOp, (l, lh): Parsed, (r, rh): Parsed) -> Parsed {
-    (Node::Binary { op, left: Box::new(l), right: Box::new(r) }, 1 + lh.max(rh))
+    (
+        Node::Binary {
+            op,
+            left: Box::new(l),
+            right: Box::new(r),
+        },
+        1 + lh.max(rh),
+    )
 }
 
 fn is_arithmetic(tok: &Tok) -> bool {
-    matches!(tok, Tok::Plus | Tok::Minus | Tok::Star | Tok::Slash | Tok::Caret)
+    matches!(
+        tok,
+        Tok::Plus | Tok::Minus | Tok::Star | Tok::Slash | Tok::Caret
+    )
 }
 
 fn comparison(tok: &Tok) -> Option<BinaryOp> {
@@ -89,8 +104,16 @@ impl<'s> Parser<'s> {
 
     fn error_at(&self, index: usize, message: String) -> ParseError {
         let t = &self.tokens[index];
-        let found = if t.tok == Tok::End { "end of input".to_owned() } else { t.text.to_owned() };
-        ParseError { column: t.col, found, message }
+        let found = if t.tok == Tok::End {
+            "end of input".to_owned()
+        } else {
+            t.text.to_owned()
+        };
+        ParseError {
+            column: t.col,
+            found,
+            message,
+        }
     }
 
     fn error_here(&self, message: String) -> ParseError {
@@ -177,7 +200,10 @@ impl<'s> Parser<'s> {
             let operand = self.not();
             self.leave();
             let (operand, h) = operand?;
-            let node = Node::Unary { op: UnaryOp::Not, operand: Box::new(operand) };
+            let node = Node::Unary {
+                op: UnaryOp::Not,
+                operand: Box::new(operand),
+            };
             return self.check_height((node, h + 1));
         }
         self.comparison()
@@ -225,7 +251,9 @@ impl<'s> Parser<'s> {
                 _ => return Ok(left),
             }
         };
-        if comparison(&self.peek().tok).is_some() || matches!(self.peek().tok, Tok::In | Tok::Between) {
+        if comparison(&self.peek().tok).is_some()
+            || matches!(self.peek().tok, Tok::In | Tok::Between)
+        {
             let msg = format!(
                 "comparisons cannot be chained: found {} after a comparison; combine comparisons with 'and'",
                 self.peek().describe()
@@ -242,7 +270,11 @@ impl<'s> Parser<'s> {
             return Err(self.error_here(msg));
         }
         let (list, h) = self.comma_list("in the 'in' list")?;
-        let node = Node::In { value: Box::new(value.0), list, negated };
+        let node = Node::In {
+            value: Box::new(value.0),
+            list,
+            negated,
+        };
         Ok((node, 1 + value.1.max(h)))
     }
 
@@ -314,7 +346,10 @@ impl<'s> Parser<'s> {
             if tok == Tok::Plus {
                 return Ok((operand, h));
             }
-            let node = Node::Unary { op: UnaryOp::Neg, operand: Box::new(operand) };
+            let node = Node::Unary {
+                op: UnaryOp::Neg,
+                operand: Box::new(operand),
+            };
             return self.check_height((node, h + 1));
         }
         self.power()
@@ -358,8 +393,11 @@ impl<'s> Parser<'s> {
                 self.advance();
                 let inner = self.expr()?;
                 if !self.eat(&Tok::RParen) {
-                    let msg =
-                        format!("expected ')' to close the '(' at column {}{}", self.tokens[open].col, self.found());
+                    let msg = format!(
+                        "expected ')' to close the '(' at column {}{}",
+                        self.tokens[open].col,
+                        self.found()
+                    );
                     return Err(self.error_here(msg));
                 }
                 Ok(inner)

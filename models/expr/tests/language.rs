@@ -10,7 +10,10 @@ fn num(src: &str) -> f64 {
 }
 
 fn compile(src: &str, names: &[&str]) -> Compiled {
-    Expr::parse(src).unwrap_or_else(|e| panic!("{src}: {e}")).compile(names).unwrap_or_else(|e| panic!("{src}: {e}"))
+    Expr::parse(src)
+        .unwrap_or_else(|e| panic!("{src}: {e}"))
+        .compile(names)
+        .unwrap_or_else(|e| panic!("{src}: {e}"))
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -107,7 +110,10 @@ fn booleans_are_values() {
 #[test]
 fn canonical_printing() {
     let cases = [
-        ("1.1*(WT/70)**0.75*EXP(ETA_CL)", "1.1 * (WT / 70) ^ 0.75 * exp(ETA_CL)"),
+        (
+            "1.1*(WT/70)**0.75*EXP(ETA_CL)",
+            "1.1 * (WT / 70) ^ 0.75 * exp(ETA_CL)",
+        ),
         ("a-(b-c)", "a - (b - c)"),
         ("(a-b)-c", "a - b - c"),
         ("a/(b*c)", "a / (b * c)"),
@@ -126,7 +132,10 @@ fn canonical_printing() {
         ("x NOT BETWEEN 1 AND 2+3", "x not between 1 and 2 + 3"),
         ("x between (a<b) and 2", "x between (a < b) and 2"),
         ("\"it's\"", "\"it's\""),
-        ("0.001 + 1e-7 + 1e300 + 12345", "0.001 + 1e-7 + 1e300 + 12345"),
+        (
+            "0.001 + 1e-7 + 1e300 + 12345",
+            "0.001 + 1e-7 + 1e300 + 12345",
+        ),
         ("MAX(a,b,c)", "max(a, b, c)"),
         ("+x", "x"),
     ];
@@ -147,7 +156,10 @@ fn pk_examples() {
     assert!(close(c.eval_f64(&[70.0, 0.0]).unwrap(), 1.1));
     let want = 1.1 * 0.5f64.powf(0.75) * 0.1f64.exp();
     assert!(close(c.eval_f64(&[35.0, 0.1]).unwrap(), want));
-    assert_eq!(c.eval(&[35.0.into(), 0.1.into()]).unwrap(), Value::Num(c.eval_f64(&[35.0, 0.1]).unwrap()));
+    assert_eq!(
+        c.eval(&[35.0.into(), 0.1.into()]).unwrap(),
+        Value::Num(c.eval_f64(&[35.0, 0.1]).unwrap())
+    );
 
     let f2 = compile("if(MODE == 1, BIOAV, 1)", &["MODE", "BIOAV"]);
     assert_eq!(f2.eval_f64(&[1.0, 0.6]).unwrap(), 0.6);
@@ -159,7 +171,13 @@ fn pk_examples() {
     assert!(close(v.eval_f64(&[10.0, 1.0]).unwrap(), 13.0));
     assert!(close(v.eval_f64(&[10.0, 2.0]).unwrap(), 10.0));
 
-    let ka = compile("KA = 1.5 * exp(-0.2 * (AGE - 40) / 10)".split_once('=').unwrap().1, &["AGE"]);
+    let ka = compile(
+        "KA = 1.5 * exp(-0.2 * (AGE - 40) / 10)"
+            .split_once('=')
+            .unwrap()
+            .1,
+        &["AGE"],
+    );
     assert!(close(ka.eval_f64(&[40.0]).unwrap(), 1.5));
     assert!(close(ka.eval_f64(&[50.0]).unwrap(), 1.5 * (-0.2f64).exp()));
 
@@ -174,7 +192,10 @@ fn patient(age: f64, egfr: Option<f64>, sex: &str) -> Vec<Value> {
 
 #[test]
 fn criteria_examples() {
-    let c = compile("age >= 65 and egfr < 60 and sex == 'F'", &["age", "egfr", "sex"]);
+    let c = compile(
+        "age >= 65 and egfr < 60 and sex == 'F'",
+        &["age", "egfr", "sex"],
+    );
     assert!(c.eval_bool(&patient(70.0, Some(45.0), "F")).unwrap());
     assert!(c.eval_bool(&patient(65.0, Some(59.9), "F")).unwrap());
     assert!(!c.eval_bool(&patient(64.0, Some(45.0), "F")).unwrap());
@@ -191,11 +212,20 @@ fn criteria_examples() {
     assert!(c.eval_bool(&["asian".into()]).unwrap());
     assert!(c.eval_bool(&["black".into()]).unwrap());
     assert!(!c.eval_bool(&["white".into()]).unwrap());
-    assert!(!c.eval_bool(&["Asian".into()]).unwrap(), "strings compare case-sensitively");
+    assert!(
+        !c.eval_bool(&["Asian".into()]).unwrap(),
+        "strings compare case-sensitively"
+    );
     assert!(!c.eval_bool(&[Value::Missing]).unwrap());
 
     let c = compile("weight between 50 and 120", &["weight"]);
-    for (w, inside) in [(49.9, false), (50.0, true), (80.0, true), (120.0, true), (120.1, false)] {
+    for (w, inside) in [
+        (49.9, false),
+        (50.0, true),
+        (80.0, true),
+        (120.0, true),
+        (120.1, false),
+    ] {
         assert_eq!(c.eval_bool(&[w.into()]).unwrap(), inside, "{w}");
     }
     let c = compile("weight not between 50 and 120", &["weight"]);
@@ -225,8 +255,16 @@ fn missing_values() {
         assert!(!c.eval_bool(&nan).unwrap(), "{src} with NaN");
     }
     // The documented pitfall, and the explicit test.
-    assert!(compile("not (egfr < 60)", &names).eval_bool(&missing).unwrap());
-    assert!(compile("missing(egfr) or egfr < 60", &names).eval_bool(&missing).unwrap());
+    assert!(
+        compile("not (egfr < 60)", &names)
+            .eval_bool(&missing)
+            .unwrap()
+    );
+    assert!(
+        compile("missing(egfr) or egfr < 60", &names)
+            .eval_bool(&missing)
+            .unwrap()
+    );
     assert!(!compile("missing(age)", &names).eval_bool(&missing).unwrap());
     // A missing list item just never matches.
     let c = compile("age in (egfr, 50)", &names);
@@ -235,16 +273,31 @@ fn missing_values() {
     // Arithmetic with a missing value is an error naming the variable.
     let c = compile("egfr * 2 < 60", &names);
     let err = c.eval_bool(&missing).unwrap_err();
-    assert_eq!(err, EvalError::Missing { name: "egfr".into(), op: "*" });
-    assert_eq!(err.to_string(), "variable 'egfr' is missing and cannot be used in '*'");
+    assert_eq!(
+        err,
+        EvalError::Missing {
+            name: "egfr".into(),
+            op: "*"
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "variable 'egfr' is missing and cannot be used in '*'"
+    );
     let c = compile("exp(egfr)", &names);
-    assert_eq!(c.eval_f64(&[f64::NAN, 1.0]).unwrap_err().to_string(), "variable 'egfr' is missing and cannot be used in 'exp'");
+    assert_eq!(
+        c.eval_f64(&[f64::NAN, 1.0]).unwrap_err().to_string(),
+        "variable 'egfr' is missing and cannot be used in 'exp'"
+    );
     // A missing result.
     let c = compile("if(age > 40, egfr, 1)", &names);
     assert_eq!(c.eval(&missing).unwrap(), Value::Missing);
     assert_eq!(
         c.eval_f64(&[f64::NAN, 50.0]).unwrap_err(),
-        EvalError::Missing { name: "egfr".into(), op: "result" }
+        EvalError::Missing {
+            name: "egfr".into(),
+            op: "result"
+        }
     );
 }
 
@@ -253,31 +306,53 @@ fn strings() {
     let c = compile("if(sex == 'F', 'woman', 'man')", &["sex"]);
     assert_eq!(c.eval(&["F".into()]).unwrap(), Value::str("woman"));
     assert_eq!(c.eval(&["M".into()]).unwrap(), Value::str("man"));
-    assert!(matches!(c.eval_f64(&[1.0]), Err(EvalError::TypeMismatch { .. })));
+    assert!(matches!(
+        c.eval_f64(&[1.0]),
+        Err(EvalError::TypeMismatch { .. })
+    ));
     let c = compile("if(x > 1, 'a', 'b') == 'a'", &["x"]);
-    assert_eq!(c.eval_f64(&[2.0]).unwrap(), 1.0, "string comparisons work in eval_f64");
+    assert_eq!(
+        c.eval_f64(&[2.0]).unwrap(),
+        1.0,
+        "string comparisons work in eval_f64"
+    );
 }
 
 #[test]
 fn type_errors() {
     let e = compile("'F' > 3", &[]).eval(&[]).unwrap_err();
-    assert_eq!(e.to_string(), "type mismatch in '>': expected a number, found string 'F'");
+    assert_eq!(
+        e.to_string(),
+        "type mismatch in '>': expected a number, found string 'F'"
+    );
     let c = compile("sex == 1", &["sex"]);
     assert_eq!(
         c.eval_bool(&["F".into()]).unwrap_err().to_string(),
         "type mismatch in '==': cannot compare string 'F' with number 1"
     );
     let c = compile("SEX == 'F'", &["SEX"]);
-    assert!(matches!(c.eval_f64(&[1.0]), Err(EvalError::TypeMismatch { op: "==", .. })));
+    assert!(matches!(
+        c.eval_f64(&[1.0]),
+        Err(EvalError::TypeMismatch { op: "==", .. })
+    ));
     let c = compile("sex and 1", &["sex"]);
     assert_eq!(
         c.eval_bool(&["F".into()]).unwrap_err().to_string(),
         "type mismatch in 'and': expected a condition, found string 'F'"
     );
     let c = compile("sex", &["sex"]);
-    assert!(matches!(c.eval_bool(&["F".into()]), Err(EvalError::TypeMismatch { op: "result", .. })));
-    assert!(matches!(compile("'a' + 1", &[]).eval(&[]), Err(EvalError::TypeMismatch { op: "+", .. })));
-    assert!(matches!(compile("'a' between 1 and 2", &[]).eval(&[]), Err(EvalError::TypeMismatch { .. })));
+    assert!(matches!(
+        c.eval_bool(&["F".into()]),
+        Err(EvalError::TypeMismatch { op: "result", .. })
+    ));
+    assert!(matches!(
+        compile("'a' + 1", &[]).eval(&[]),
+        Err(EvalError::TypeMismatch { op: "+", .. })
+    ));
+    assert!(matches!(
+        compile("'a' between 1 and 2", &[]).eval(&[]),
+        Err(EvalError::TypeMismatch { .. })
+    ));
 }
 
 #[test]
@@ -289,7 +364,11 @@ fn math_errors() {
         ("sqrt(x)", -4.0, "sqrt(-4): argument must be >= 0"),
         ("1 / x", 0.0, "1 / 0: division by zero"),
         ("x ^ 0.5", -8.0, "(-8) ^ 0.5: result is not a real number"),
-        ("pow(x, 0.5)", -8.0, "(-8) ^ 0.5: result is not a real number"),
+        (
+            "pow(x, 0.5)",
+            -8.0,
+            "(-8) ^ 0.5: result is not a real number",
+        ),
         ("x ^ -1", 0.0, "0 ^ (-1): result is infinite"),
         ("exp(x)", 1000.0, "exp(1000): result is infinite"),
         ("x * 1e300", 1e300, "1e300 * 1e300: result is infinite"),
@@ -303,7 +382,10 @@ fn math_errors() {
     // Constant errors are kept for run time, and only raised if reached.
     let c = compile("if(x > 0, log(-1), 0)", &["x"]);
     assert_eq!(c.eval_f64(&[-1.0]).unwrap(), 0.0);
-    assert!(matches!(c.eval_f64(&[1.0]), Err(EvalError::Math { op: "log", .. })));
+    assert!(matches!(
+        c.eval_f64(&[1.0]),
+        Err(EvalError::Math { op: "log", .. })
+    ));
     // `and`/`or` short-circuit.
     let c = compile("x > 0 and log(x) > 1", &["x"]);
     assert!(!c.eval_bool(&[(-1.0).into()]).unwrap());
@@ -312,12 +394,28 @@ fn math_errors() {
 #[test]
 fn constant_folding() {
     assert_eq!(compile("2 * 3 + 1", &[]).constant(), Some(Value::Num(7.0)));
-    assert_eq!(compile("if(1 > 0, 5, WT)", &["WT"]).constant(), Some(Value::Num(5.0)));
-    assert_eq!(compile("0 > 1 and WT > 3", &["WT"]).constant(), Some(Value::Bool(false)));
-    assert_eq!(compile("'a' in ('b', 'a')", &[]).constant(), Some(Value::Bool(true)));
+    assert_eq!(
+        compile("if(1 > 0, 5, WT)", &["WT"]).constant(),
+        Some(Value::Num(5.0))
+    );
+    assert_eq!(
+        compile("0 > 1 and WT > 3", &["WT"]).constant(),
+        Some(Value::Bool(false))
+    );
+    assert_eq!(
+        compile("'a' in ('b', 'a')", &[]).constant(),
+        Some(Value::Bool(true))
+    );
     assert_eq!(compile("WT * (2 * 3)", &["WT"]).constant(), None);
-    assert_eq!(compile("log(-1)", &[]).constant(), None, "errors are not folded away");
-    assert_eq!(compile("WT * (2 * 3)", &["WT"]).eval_f64(&[2.0]).unwrap(), 12.0);
+    assert_eq!(
+        compile("log(-1)", &[]).constant(),
+        None,
+        "errors are not folded away"
+    );
+    assert_eq!(
+        compile("WT * (2 * 3)", &["WT"]).eval_f64(&[2.0]).unwrap(),
+        12.0
+    );
 }
 
 #[test]
@@ -330,10 +428,19 @@ fn variables_and_binding() {
     // and extra slots are fine.
     let c = e.compile(&["c", "unused", "a", "b"]).unwrap();
     assert_eq!(c.slot_count(), 4);
-    assert_eq!(c.slot_names().collect::<Vec<_>>(), ["c", "unused", "a", "b"]);
+    assert_eq!(
+        c.slot_names().collect::<Vec<_>>(),
+        ["c", "unused", "a", "b"]
+    );
     let want = 3.0 + 2.0 * 3.0 + 0.0f64.exp() + 2.0;
     assert_eq!(c.eval_f64(&[0.0, 99.0, 2.0, 3.0, 123.0]).unwrap(), want);
-    assert_eq!(c.eval_f64(&[0.0, 99.0]).unwrap_err(), EvalError::SlotCount { expected: 4, found: 2 });
+    assert_eq!(
+        c.eval_f64(&[0.0, 99.0]).unwrap_err(),
+        EvalError::SlotCount {
+            expected: 4,
+            found: 2
+        }
+    );
 
     let e = Expr::parse("CL * WGT").unwrap();
     let err = e.compile(&["CL", "WT", "AGE"]).unwrap_err();
@@ -346,15 +453,30 @@ fn variables_and_binding() {
             known: vec!["CL".into(), "WT".into(), "AGE".into()],
         }
     );
-    assert_eq!(err.to_string(), "unknown variable 'WGT' at column 6; did you mean 'WT'? (known: CL, WT, AGE)");
+    assert_eq!(
+        err.to_string(),
+        "unknown variable 'WGT' at column 6; did you mean 'WT'? (known: CL, WT, AGE)"
+    );
     let err = Expr::parse("zzz").unwrap().compile(&[]).unwrap_err();
-    assert_eq!(err.to_string(), "unknown variable 'zzz' at column 1 (no variables are available here)");
+    assert_eq!(
+        err.to_string(),
+        "unknown variable 'zzz' at column 1 (no variables are available here)"
+    );
     // Case: exact in compile, forgiving in compile_ignore_case.
     let e = Expr::parse("wt / 70").unwrap();
     let err = e.compile(&["WT"]).unwrap_err();
     assert!(err.to_string().contains("did you mean 'WT'?"), "{err}");
-    assert_eq!(e.compile_ignore_case(&["AGE", "WT"]).unwrap().eval_f64(&[1.0, 140.0]).unwrap(), 2.0);
-    assert!(e.compile_ignore_case(&["Wt", "wt"]).is_ok(), "an exact match wins");
+    assert_eq!(
+        e.compile_ignore_case(&["AGE", "WT"])
+            .unwrap()
+            .eval_f64(&[1.0, 140.0])
+            .unwrap(),
+        2.0
+    );
+    assert!(
+        e.compile_ignore_case(&["Wt", "wt"]).is_ok(),
+        "an exact match wins"
+    );
     let err = e.compile_ignore_case(&["Wt", "WT"]).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -369,10 +491,12 @@ fn compiled_is_send_sync_and_cheap_to_share() {
     assert_send_sync::<Expr>();
     let c = compile("x * 2", &["x"]);
     let total: f64 = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..4).map(|i| {
-            let c = &c;
-            s.spawn(move || c.eval_f64(&[f64::from(i)]).unwrap())
-        }).collect();
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let c = &c;
+                s.spawn(move || c.eval_f64(&[f64::from(i)]).unwrap())
+            })
+            .collect();
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
     assert_eq!(total, 12.0);
@@ -384,5 +508,8 @@ fn keywords_and_functions_ignore_case_variables_do_not() {
     assert!(c.eval_bool(&[70.0.into(), 0.0.into()]).unwrap());
     assert_eq!(Expr::parse("X and x").unwrap().variables(), ["X", "x"]);
     // A function name without '(' is an ordinary variable.
-    assert_eq!(Expr::parse("exp * log").unwrap().variables(), ["exp", "log"]);
+    assert_eq!(
+        Expr::parse("exp * log").unwrap().variables(),
+        ["exp", "log"]
+    );
 }

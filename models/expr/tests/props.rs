@@ -9,7 +9,8 @@ use vtrial_expr::{Expr, Value};
 fn exercise(src: &str) {
     let Ok(e) = Expr::parse(src) else { return };
     let printed = e.to_string();
-    let again = Expr::parse(&printed).unwrap_or_else(|err| panic!("{src:?} printed as {printed:?}: {err}"));
+    let again =
+        Expr::parse(&printed).unwrap_or_else(|err| panic!("{src:?} printed as {printed:?}: {err}"));
     assert_eq!(again, e, "{src:?} printed as {printed:?}");
     assert_eq!(again.to_string(), printed);
     let names = e.variables();
@@ -34,9 +35,10 @@ fn exercise(src: &str) {
 }
 
 const TOKENS: &[&str] = &[
-    "x", "y", "AGE", "sex", "1", "0", "2.5", ".5", "1e3", "'F'", "\"a\"", "+", "-", "*", "/", "^", "**", "(", ")",
-    ",", "==", "!=", "<", "<=", ">", ">=", "=", "!", "and", "or", "not", "in", "between", "&&", "||", "exp(",
-    "log(", "min(", "max(", "if(", "pow(", "missing(", "round(", "sqrt(",
+    "x", "y", "AGE", "sex", "1", "0", "2.5", ".5", "1e3", "'F'", "\"a\"", "+", "-", "*", "/", "^",
+    "**", "(", ")", ",", "==", "!=", "<", "<=", ">", ">=", "=", "!", "and", "or", "not", "in",
+    "between", "&&", "||", "exp(", "log(", "min(", "max(", "if(", "pow(", "missing(", "round(",
+    "sqrt(",
 ];
 
 proptest! {
@@ -63,8 +65,25 @@ fn maybe_paren(s: String, wrap: bool) -> String {
 
 fn source() -> impl Strategy<Value = String> {
     let leaf = prop::sample::select(vec![
-        "1", "1.5", ".5", "1e-3", "2E+2", "0", "12345678901234567890", "1e300", "3.14159", "'F'", "\"a b\"",
-        "\"it's\"", "''", "x", "AGE", "sample.yr", "_a1", "eta_CL", "WT",
+        "1",
+        "1.5",
+        ".5",
+        "1e-3",
+        "2E+2",
+        "0",
+        "12345678901234567890",
+        "1e300",
+        "3.14159",
+        "'F'",
+        "\"a b\"",
+        "\"it's\"",
+        "''",
+        "x",
+        "AGE",
+        "sample.yr",
+        "_a1",
+        "eta_CL",
+        "WT",
     ])
     .prop_map(str::to_owned);
     leaf.prop_recursive(5, 48, 3, |inner| {
@@ -147,7 +166,10 @@ const VARS: usize = 3;
 
 fn tree() -> impl Strategy<Value = T> {
     let leaf = prop_oneof![
-        prop::sample::select(vec![0.0, 0.5, 1.0, 2.0, 3.0, 10.0, 0.001, 1.5, 100.0, 1e-7, 1e300]).prop_map(T::Lit),
+        prop::sample::select(vec![
+            0.0, 0.5, 1.0, 2.0, 3.0, 10.0, 0.001, 1.5, 100.0, 1e-7, 1e300
+        ])
+        .prop_map(T::Lit),
         (0..VARS).prop_map(T::Var),
     ];
     leaf.prop_recursive(5, 40, 4, |inner| {
@@ -348,9 +370,18 @@ enum B {
 fn criterion() -> impl Strategy<Value = B> {
     let cat = || prop::sample::select(vec!["a", "b", "c"]);
     let leaf = prop_oneof![
-        (0..2usize, prop::sample::select(vec!["==", "!=", "<", "<=", ">", ">="]), prop::sample::select(vec![0.0, 1.0, 2.0]))
+        (
+            0..2usize,
+            prop::sample::select(vec!["==", "!=", "<", "<=", ">", ">="]),
+            prop::sample::select(vec![0.0, 1.0, 2.0])
+        )
             .prop_map(|(v, op, c)| B::NumCmp(v, op, c)),
-        (0..2usize, prop::sample::select(vec![0.0, 1.0]), prop::sample::select(vec![1.0, 2.0]), any::<bool>())
+        (
+            0..2usize,
+            prop::sample::select(vec![0.0, 1.0]),
+            prop::sample::select(vec![1.0, 2.0]),
+            any::<bool>()
+        )
             .prop_map(|(v, lo, hi, neg)| B::Between(v, lo, hi, neg)),
         (cat(), any::<bool>()).prop_map(|(s, eq)| B::StrEq(s, eq)),
         (prop::collection::vec(cat(), 1..3), any::<bool>()).prop_map(|(l, neg)| B::StrIn(l, neg)),
@@ -367,11 +398,18 @@ fn criterion() -> impl Strategy<Value = B> {
 fn render_b(b: &B) -> String {
     match b {
         B::NumCmp(v, op, c) => format!("n{v} {op} {c}"),
-        B::Between(v, lo, hi, neg) => format!("n{v} {}between {lo} and {hi}", if *neg { "not " } else { "" }),
+        B::Between(v, lo, hi, neg) => format!(
+            "n{v} {}between {lo} and {hi}",
+            if *neg { "not " } else { "" }
+        ),
         B::StrEq(s, eq) => format!("s {} '{s}'", if *eq { "==" } else { "!=" }),
         B::StrIn(list, neg) => {
             let list: Vec<String> = list.iter().map(|s| format!("'{s}'")).collect();
-            format!("s {}in ({})", if *neg { "not " } else { "" }, list.join(", "))
+            format!(
+                "s {}in ({})",
+                if *neg { "not " } else { "" },
+                list.join(", ")
+            )
         }
         B::Not(a) => format!("not ({})", render_b(a)),
         B::And(a, b) => format!("({}) && ({})", render_b(a), render_b(b)),
