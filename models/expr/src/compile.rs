@@ -7,6 +7,7 @@ use crate::Expr;
 use crate::ast::{BinaryOp, Func, Node, UnaryOp};
 use crate::error::BindError;
 use crate::eval::{Ev, NoSlots, V};
+use crate::fast::{self, F};
 use crate::suggest::closest;
 use crate::value::Value;
 
@@ -60,6 +61,8 @@ impl C {
 #[derive(Debug, Clone)]
 pub struct Compiled {
     pub(crate) root: C,
+    /// The numeric fast path, unless the expression holds a string.
+    pub(crate) fast: Option<F>,
     pub(crate) names: Box<[Box<str>]>,
 }
 
@@ -156,8 +159,10 @@ impl Expr {
                 .find(|(v, _)| *v == var)
                 .map_or(usize::MAX, |&(_, s)| s)
         };
+        let root = lower(&self.root, &slot_of);
         Ok(Compiled {
-            root: lower(&self.root, &slot_of),
+            fast: fast::build(&root),
+            root,
             names: names.iter().map(|&n| Box::from(n)).collect(),
         })
     }

@@ -1,8 +1,9 @@
 //! Evaluation of a [`Compiled`] expression.
 //!
-//! One evaluator serves both entry points: it is generic over where slot
-//! values come from (`&[Value]` or `&[f64]`), so [`Compiled::eval_f64`] is a
-//! separate monomorphised copy that never looks at a `Value`. Intermediate
+//! One general evaluator serves all entry points: it is generic over where
+//! slot values come from (`&[Value]` or `&[f64]`). [`Compiled::eval_f64`]
+//! first tries the plain-`f64` fast path (see `fast.rs`) and falls back to
+//! the general evaluator only for strings and errors. Intermediate
 //! values ([`V`]) borrow strings from the slots or the compiled constants,
 //! and errors are boxed to keep results small; nothing is allocated unless
 //! an error is returned.
@@ -80,16 +81,35 @@ fn describe(v: V<'_>) -> String {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn type_error(op: &'static str, detail: String) -> Box<EvalError> {
     Box::new(EvalError::TypeMismatch { op, detail })
 }
 
+#[cold]
+#[inline(never)]
 fn math_error(op: &'static str, args: &[f64], reason: &'static str) -> Box<EvalError> {
     Box::new(EvalError::Math {
         op,
         args: args.to_vec(),
         reason,
     })
+}
+
+#[cold]
+#[inline(never)]
+fn expected(op: &'static str, what: &str, v: V<'_>) -> Box<EvalError> {
+    type_error(op, format!("expected {what}, found {}", describe(v)))
+}
+
+#[cold]
+#[inline(never)]
+fn cannot_compare(op: &'static str, a: V<'_>, b: V<'_>) -> Box<EvalError> {
+    type_error(
+        op,
+        format!("cannot compare {} with {}", describe(a), describe(b)),
+    )
 }
 
 /// `r`, or an error if it is not finite.
@@ -156,6 +176,8 @@ pub(crate) struct Ev<'a, S> {
 }
 
 impl<'a, S: Slots<'a>> Ev<'a, S> {
+    #[cold]
+    #[inline(never)]
     fn missing(&self, slot: usize, op: &'static str) -> Box<EvalError> {
         let name = self
             .names
@@ -171,10 +193,7 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
             V::Num(x) => Ok(x),
             V::Bool(b) => Ok(if b { 1.0 } else { 0.0 }),
             V::Missing(slot) => Err(self.missing(slot, op)),
-            V::Str(_) => Err(type_error(
-                op,
-                format!("expected a number, found {}", describe(v)),
-            )),
+            V::Str(_) => Err(expected(op, "a number", v)),
         }
     }
 
@@ -186,10 +205,7 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
             V::Bool(b) => Ok(b),
             V::Num(x) => Ok(x != 0.0),
             V::Missing(_) => Ok(false),
-            V::Str(_) => Err(type_error(
-                op,
-                format!("expected a condition, found {}", describe(v)),
-            )),
+            V::Str(_) => Err(expected(op, "a condition", v)),
         }
     }
 
@@ -199,10 +215,7 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
             (V::Missing(_), _) | (_, V::Missing(_)) => None,
             (V::Str(x), V::Str(y)) => Some(x == y),
             (V::Str(_), _) | (_, V::Str(_)) => {
-                return Err(type_error(
-                    op,
-                    format!("cannot compare {} with {}", describe(a), describe(b)),
-                ));
+                return Err(cannot_compare(op, a, b));
             }
             _ => Some(self.num(a, op)? == self.num(b, op)?),
         })
@@ -212,10 +225,7 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
     fn ordered(&self, v: V<'a>, op: &'static str) -> Res<Option<f64>> {
         match v {
             V::Missing(_) => Ok(None),
-            V::Str(_) => Err(type_error(
-                op,
-                format!("expected a number, found {}", describe(v)),
-            )),
+            V::Str(_) => Err(expected(op, "a number", v)),
             _ => self.num(v, op).map(Some),
         }
     }
@@ -358,6 +368,12 @@ impl Compiled {
     #[inline]
     pub fn eval_f64(&self, slots: &[f64]) -> Result<f64, EvalError> {
         self.check_slots(slots.len())?;
+        if let Some(Ok(x)) = self.fast.as_ref().map(|f| f.eval(slots))
+            && !x.is_nan()
+        {
+            return Ok(x);
+        }
+        // No fast path, or it failed: the general evaluator gives the error.
         let ev = Ev {
             names: &self.names,
             slots: NumSlots(slots),

@@ -106,6 +106,7 @@ pub mod ast;
 mod compile;
 mod error;
 mod eval;
+mod fast;
 mod lexer;
 mod parser;
 mod suggest;
