@@ -17,8 +17,11 @@
 //! Use: [`Expr::parse`] the text once, [`Expr::compile`] it against the
 //! names of the slots it will read, then evaluate it as often as needed with
 //! [`Compiled::eval`] (any values), [`Compiled::eval_f64`] (numbers only, the
-//! fast path: no allocation, constants folded) or [`Compiled::eval_bool`]
-//! (criteria).
+//! fast path) or [`Compiled::eval_bool`] (criteria). Compiling folds
+//! constant sub-expressions; evaluating allocates nothing unless it returns
+//! an error. `eval_f64` runs a plain-`f64` tree for expressions without
+//! strings, at tens of millions of evaluations per second for typical
+//! covariate models (`cargo run --release -p vtrial-expr --example eval_speed`).
 //!
 //! ```
 //! use vtrial_expr::{Expr, Value};
@@ -70,6 +73,10 @@
 //! Variable names are case-sensitive; [`Expr::variables`] lists them as
 //! written, and [`Expr::compile_ignore_case`] binds them ignoring case.
 //! There are no escapes in strings: a string holding `'` is written in `"`.
+//!
+//! Limits: at most 64 levels of nested parentheses, calls and prefix
+//! operators, and a syntax tree at most 256 operators deep (a sum of 256
+//! terms); deeper input is a parse error rather than a stack overflow.
 //!
 //! Functions: `exp log log10 sqrt abs floor ceil round` (one argument; `log`
 //! is natural; `round` rounds halves away from zero), `pow(x, y)`,

@@ -408,7 +408,13 @@ impl<'s> Parser<'s> {
                     Some(prev) if is_arithmetic(prev) => "a number, a name or '('",
                     Some(_) => "a number, a string, a name or '('",
                 };
-                let msg = self.unexpected(what);
+                let mut msg = self.unexpected(what);
+                if matches!(
+                    t.tok,
+                    Tok::And | Tok::Or | Tok::Not | Tok::In | Tok::Between
+                ) {
+                    msg.push_str(" (a keyword, which cannot name a variable)");
+                }
                 Err(self.error_here(msg))
             }
         }

@@ -194,6 +194,12 @@ fn messages_with_exact_columns() {
             "1e999",
             "column 5: number '1e999' is too large",
         ),
+        (
+            "IN + 1",
+            1,
+            "IN",
+            "column 1: expected an expression, found 'IN' (a keyword, which cannot name a variable)",
+        ),
         // Columns count characters, not bytes.
         (
             "'é' == x )",
