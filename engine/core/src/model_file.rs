@@ -1,0 +1,575 @@
+//! PK model files (TOML): the structural model, its parameters as expressions of data
+//! columns and random effects, per-compartment dose modifiers, variability and residual error.
+//!
+//! ```toml
+//! [model]
+//! structure = "one_cmt_oral"     # or a NONMEM name: advan2; see `Structure`
+//! scale = "V / 1000"             # output = amount in the central compartment / scale
+//! output = "CP"                  # name of the output column (default CP)
+//!
+//! [parameters]                   # expressions of data columns, other parameters and ETAs
+//! CL = "1.1 * (WT / 70)^0.75 * exp(ETA_CL)"
+//! V  = "20 * exp(ETA_V)"
+//! KA = 1.5
+//!
+//! [dosing.2]                     # NONMEM's F2, ALAG2, R2 (RATE = -1), D2 (RATE = -2)
+//! F = "BIOAV"
+//! ALAG = "LAGT"
+//!
+//! [random_effects]
+//! names = ["ETA_CL", "ETA_V"]
+//! omega = [[0.09, 0.01], [0.01, 0.04]]   # or the diagonal: [0.09, 0.04]
+//!
+//! [residual_error]               # additive SD, proportional CV, or both; or exponential SD
+//! proportional = 0.1
+//! ```
+//!
+//! Unknown keys are rejected; every error names the file, line and column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+use toml::Spanned;
+use vtrial_expr::{Compiled, Expr};
+use vtrial_pk::linear::Structure;
+use vtrial_pk::ParamTiming;
+
+/// A model-file error with its place.
+#[derive(Debug, Error)]
+pub enum ModelFileError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// Something at a place in the file.
+    #[error("{path}:{line}:{column}: {message}")]
+    At {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong and what would be valid.
+        message: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModelFile {
+    model: RawModel,
+    #[serde(default)]
+    parameters: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    dosing: BTreeMap<Spanned<String>, RawDosing>,
+    random_effects: Option<RawRandomEffects>,
+    residual_error: Option<Spanned<RawResidual>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    structure: Spanned<String>,
+    description: Option<String>,
+    scale: Option<Spanned<toml::Value>>,
+    output: Option<String>,
+    param_timing: Option<Spanned<String>>,
+    units: Option<Units>,
+}
+
+/// Units of a model, for documentation and output metadata.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Units {
+    /// Time unit (e.g. "h").
+    pub time: Option<String>,
+    /// Amount unit (e.g. "mg").
+    pub amount: Option<String>,
+    /// Volume unit (e.g. "L").
+    pub volume: Option<String>,
+    /// Unit of the output (e.g. "ug/L").
+    pub output: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(non_snake_case)]
+struct RawDosing {
+    F: Option<Spanned<toml::Value>>,
+    ALAG: Option<Spanned<toml::Value>>,
+    R: Option<Spanned<toml::Value>>,
+    D: Option<Spanned<toml::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRandomEffects {
+    names: Spanned<Vec<String>>,
+    omega: Spanned<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResidual {
+    additive: Option<f64>,
+    proportional: Option<f64>,
+    exponential: Option<f64>,
+}
+
+/// An expression with the place it was written, compiled against the model's inputs.
+#[derive(Debug, Clone)]
+pub struct ModelExpr {
+    /// Source text.
+    pub source: String,
+    /// The compiled form; its slots are the model's inputs (see [`PkModelFile::inputs`]).
+    pub compiled: Compiled,
+    /// Where it was written (line, column of the first character).
+    pub at: (usize, usize),
+}
+
+/// Dose modifiers of one compartment.
+#[derive(Debug, Clone, Default)]
+pub struct DoseModifiers {
+    /// Bioavailability F.
+    pub f: Option<ModelExpr>,
+    /// Lag time ALAG.
+    pub alag: Option<ModelExpr>,
+    /// Modeled rate R (used by RATE = -1 records).
+    pub rate: Option<ModelExpr>,
+    /// Modeled duration D (used by RATE = -2 records).
+    pub duration: Option<ModelExpr>,
+}
+
+/// Residual error model of the output.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum ResidualSpec {
+    /// No residual error: DV is not simulated.
+    #[default]
+    None,
+    /// Y = F + ε, ε ~ N(0, sd²).
+    Additive {
+        /// SD, in output units.
+        sd: f64,
+    },
+    /// Y = F·(1 + ε), ε ~ N(0, cv²).
+    Proportional {
+        /// Coefficient of variation.
+        cv: f64,
+    },
+    /// Y = F + F·ε₁ + ε₂ (NONMEM's combined error).
+    Combined {
+        /// Additive SD.
+        sd: f64,
+        /// Proportional CV.
+        cv: f64,
+    },
+    /// Y = F·exp(ε), ε ~ N(0, sd²).
+    Exponential {
+        /// SD on the log scale.
+        sd: f64,
+    },
+}
+
+/// A checked model file.
+#[derive(Debug, Clone)]
+pub struct PkModelFile {
+    /// Where it came from.
+    pub path: PathBuf,
+    /// The structural model.
+    pub structure: Structure,
+    /// Free text.
+    pub description: Option<String>,
+    /// Name of the output column.
+    pub output: String,
+    /// Units, for documentation.
+    pub units: Units,
+    /// Parameter timing between records.
+    pub param_timing: ParamTiming,
+    /// Names of the model's inputs: the data set's covariate columns, then the parameters
+    /// (in evaluation order), then the random effects. Every expression's slots follow it.
+    pub inputs: Vec<String>,
+    /// Number of covariate inputs at the start of `inputs`.
+    pub n_covariates: usize,
+    /// Parameters in evaluation order: (name, expression, index in `inputs`).
+    pub parameters: Vec<(String, ModelExpr, usize)>,
+    /// Index in `parameters` of each structural parameter, in `Structure::parameter_names` order.
+    pub structural: Vec<usize>,
+    /// The output scale: output = central amount / scale.
+    pub scale: ModelExpr,
+    /// Dose modifiers by zero-based compartment.
+    pub dosing: Vec<DoseModifiers>,
+    /// Random effects: names and their variance–covariance matrix (row-major).
+    pub random_effects: Option<(Vec<String>, Vec<Vec<f64>>)>,
+    /// Residual error.
+    pub residual: ResidualSpec,
+}
+
+/// Turns byte offsets of the TOML text into line and column.
+struct Locator<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Locator<'_> {
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+
+    fn error(&self, offset: usize, message: impl Into<String>) -> ModelFileError {
+        let (line, column) = self.line_col(offset);
+        ModelFileError::At { path: self.path.into(), line, column, message: message.into() }
+    }
+}
+
+impl PkModelFile {
+    /// Reads a model file; `covariates` are the data set's covariate columns.
+    pub fn read(path: impl AsRef<Path>, covariates: &[String]) -> Result<PkModelFile, ModelFileError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ModelFileError::Io { path: path.into(), source })?;
+        PkModelFile::parse(&text, path, covariates)
+    }
+
+    /// Parses model-file text; `path` is used in messages.
+    pub fn parse(text: &str, path: &Path, covariates: &[String]) -> Result<PkModelFile, ModelFileError> {
+        let loc = Locator { text, path };
+        let raw: RawModelFile = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            loc.error(offset, e.message().trim_end().to_string())
+        })?;
+        let structure = Structure::from_name(raw.model.structure.get_ref()).ok_or_else(|| {
+            let names: Vec<&str> = Structure::ALL.iter().map(|s| s.name()).collect();
+            loc.error(
+                raw.model.structure.span().start,
+                format!("unknown structure '{}'; expected one of {} (or advan1-4, advan11, advan12)", raw.model.structure.get_ref(), names.join(", ")),
+            )
+        })?;
+        let param_timing = match raw.model.param_timing.as_ref().map(|s| s.get_ref().to_ascii_lowercase()) {
+            None => ParamTiming::Nocb,
+            Some(s) if s == "nocb" => ParamTiming::Nocb,
+            Some(s) if s == "locf" => ParamTiming::Locf,
+            Some(s) => {
+                let at = raw.model.param_timing.as_ref().expect("some").span().start;
+                return Err(loc.error(at, format!("param_timing '{s}' is not valid; expected \"nocb\" (NONMEM) or \"locf\" (mrgsolve)")));
+            }
+        };
+
+        // Random effects.
+        let random_effects = match &raw.random_effects {
+            None => None,
+            Some(re) => Some(random_effects(&loc, re)?),
+        };
+        let eta_names: Vec<String> = random_effects.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+
+        // Parameters, ordered so that each comes after those it uses.
+        let mut sources = Vec::new();
+        for (name, value) in &raw.parameters {
+            let (src, offset) = expression_text(&loc, value)?;
+            let expr = parse_expr(&loc, &src, offset)?;
+            sources.push((name.get_ref().clone(), name.span().start, src, offset, expr));
+        }
+        let order = evaluation_order(&loc, &sources, covariates, &eta_names)?;
+        let mut inputs: Vec<String> = covariates.to_vec();
+        let param_names: Vec<String> = order.iter().map(|&k| sources[k].0.clone()).collect();
+        inputs.extend(param_names.iter().cloned());
+        inputs.extend(eta_names.iter().cloned());
+        let input_refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let compile = |src: &str, offset: usize, expr: &Expr| -> Result<ModelExpr, ModelFileError> {
+            let compiled = expr.compile_ignore_case(&input_refs).map_err(|e| {
+                let column = match &e {
+                    vtrial_expr::BindError::UnknownVariable { column, .. } | vtrial_expr::BindError::Ambiguous { column, .. } => *column,
+                };
+                loc.error(offset + column.saturating_sub(1), e.to_string())
+            })?;
+            Ok(ModelExpr { source: src.to_string(), compiled, at: loc.line_col(offset) })
+        };
+        let mut parameters = Vec::new();
+        for (rank, &k) in order.iter().enumerate() {
+            let (name, _, src, offset, expr) = &sources[k];
+            parameters.push((name.clone(), compile(src, *offset, expr)?, covariates.len() + rank));
+        }
+        let mut structural = Vec::new();
+        for needed in structure.parameter_names() {
+            match parameters.iter().position(|(n, _, _)| n.eq_ignore_ascii_case(needed) || is_alias(needed, n)) {
+                Some(p) => structural.push(p),
+                None => {
+                    let at = text.find("[parameters]").unwrap_or(0);
+                    return Err(loc.error(
+                        at,
+                        format!(
+                            "structure {} needs parameter {needed}; define {} in [parameters]",
+                            structure.name(),
+                            structure.parameter_names().join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+
+        let (scale_src, scale_offset) = match &raw.model.scale {
+            Some(v) => expression_text(&loc, v)?,
+            None => ("V".to_string(), raw.model.structure.span().start),
+        };
+        let scale = compile(&scale_src, scale_offset, &parse_expr(&loc, &scale_src, scale_offset)?)?;
+
+        let mut dosing = vec![DoseModifiers::default(); structure.n_cmt()];
+        for (cmt_name, d) in &raw.dosing {
+            let cmt = compartment_index(structure, cmt_name.get_ref()).ok_or_else(|| {
+                loc.error(
+                    cmt_name.span().start,
+                    format!(
+                        "[dosing.{}]: no such compartment; {} has compartments 1..={}{}",
+                        cmt_name.get_ref(),
+                        structure.name(),
+                        structure.n_cmt(),
+                        if structure.has_depot() { " (or \"depot\", \"central\")" } else { " (or \"central\")" }
+                    ),
+                )
+            })?;
+            let one = |v: &Option<Spanned<toml::Value>>| -> Result<Option<ModelExpr>, ModelFileError> {
+                match v {
+                    None => Ok(None),
+                    Some(v) => {
+                        let (src, offset) = expression_text(&loc, v)?;
+                        Ok(Some(compile(&src, offset, &parse_expr(&loc, &src, offset)?)?))
+                    }
+                }
+            };
+            dosing[cmt] = DoseModifiers { f: one(&d.F)?, alag: one(&d.ALAG)?, rate: one(&d.R)?, duration: one(&d.D)? };
+        }
+
+        let residual = match &raw.residual_error {
+            None => ResidualSpec::None,
+            Some(r) => residual_spec(&loc, r)?,
+        };
+        Ok(PkModelFile {
+            path: path.into(),
+            structure,
+            description: raw.model.description.clone(),
+            output: raw.model.output.clone().unwrap_or_else(|| "CP".into()),
+            units: raw.model.units.clone().unwrap_or_default(),
+            param_timing,
+            n_covariates: covariates.len(),
+            inputs,
+            parameters,
+            structural,
+            scale,
+            dosing,
+            random_effects,
+            residual,
+        })
+    }
+
+    /// Number of random effects.
+    pub fn n_etas(&self) -> usize {
+        self.random_effects.as_ref().map_or(0, |(n, _)| n.len())
+    }
+}
+
+/// Structural parameter names and the aliases accepted for them.
+fn is_alias(needed: &str, given: &str) -> bool {
+    let g = given.to_ascii_uppercase();
+    match needed {
+        "V" => g == "V1" || g == "VC",
+        "Q" => g == "Q2",
+        _ => false,
+    }
+}
+
+fn compartment_index(structure: Structure, name: &str) -> Option<usize> {
+    match name.to_ascii_lowercase().as_str() {
+        "depot" if structure.has_depot() => Some(0),
+        "central" => Some(structure.central()),
+        n => n.parse::<usize>().ok().filter(|&c| c >= 1 && c <= structure.n_cmt()).map(|c| c - 1),
+    }
+}
+
+/// The text of an expression value (a string or a number) and the byte offset of its
+/// first character in the file.
+fn expression_text(loc: &Locator<'_>, v: &Spanned<toml::Value>) -> Result<(String, usize), ModelFileError> {
+    let start = v.span().start;
+    match v.get_ref() {
+        toml::Value::String(s) => {
+            // Skip the opening quote (one, or three for a multi-line string).
+            let quote = if loc.text[start..].starts_with("\"\"\"") || loc.text[start..].starts_with("'''") { 3 } else { 1 };
+            Ok((s.clone(), start + quote))
+        }
+        toml::Value::Integer(i) => Ok((i.to_string(), start)),
+        toml::Value::Float(f) => Ok((format!("{f:?}"), start)),
+        other => Err(loc.error(start, format!("expected an expression (a string like \"1.1 * exp(ETA_CL)\") or a number, found {}", other.type_str()))),
+    }
+}
+
+fn parse_expr(loc: &Locator<'_>, src: &str, offset: usize) -> Result<Expr, ModelFileError> {
+    Expr::parse(src).map_err(|e| loc.error(offset + e.column.saturating_sub(1), e.message.clone()))
+}
+
+type Source = (String, usize, String, usize, Expr);
+
+/// Orders parameters so that each is evaluated after those it refers to.
+fn evaluation_order(loc: &Locator<'_>, sources: &[Source], covariates: &[String], etas: &[String]) -> Result<Vec<usize>, ModelFileError> {
+    let n = sources.len();
+    let index_of = |name: &str| sources.iter().position(|s| s.0.eq_ignore_ascii_case(name));
+    for (name, at, ..) in sources {
+        if covariates.iter().chain(etas).any(|c| c.eq_ignore_ascii_case(name)) {
+            return Err(loc.error(*at, format!("parameter {name} has the name of a data column or random effect; rename it")));
+        }
+    }
+    let deps: Vec<Vec<usize>> = sources.iter().map(|s| s.4.variables().iter().filter_map(|v| index_of(v)).collect()).collect();
+    let mut order = Vec::with_capacity(n);
+    let mut state = vec![0u8; n]; // 0 new, 1 visiting, 2 done
+    fn visit(k: usize, deps: &[Vec<usize>], state: &mut [u8], order: &mut Vec<usize>, path: &mut Vec<usize>) -> Result<(), Vec<usize>> {
+        match state[k] {
+            2 => return Ok(()),
+            1 => {
+                let start = path.iter().position(|&p| p == k).unwrap_or(0);
+                let mut cycle = path[start..].to_vec();
+                cycle.push(k);
+                return Err(cycle);
+            }
+            _ => {}
+        }
+        state[k] = 1;
+        path.push(k);
+        for &d in &deps[k] {
+            visit(d, deps, state, order, path)?;
+        }
+        path.pop();
+        state[k] = 2;
+        order.push(k);
+        Ok(())
+    }
+    for k in 0..n {
+        visit(k, &deps, &mut state, &mut order, &mut Vec::new()).map_err(|cycle| {
+            let names: Vec<&str> = cycle.iter().map(|&c| sources[c].0.as_str()).collect();
+            loc.error(sources[cycle[0]].1, format!("parameters refer to each other in a cycle: {}", names.join(" -> ")))
+        })?;
+    }
+    Ok(order)
+}
+
+fn random_effects(loc: &Locator<'_>, re: &RawRandomEffects) -> Result<(Vec<String>, Vec<Vec<f64>>), ModelFileError> {
+    let names = re.names.get_ref().clone();
+    let n = names.len();
+    let at = re.omega.span().start;
+    let number = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
+    let bad = |what: String| loc.error(at, format!("omega: {what}; give the {n}×{n} variance–covariance matrix of {} as rows, or its diagonal as a list of {n} variances", names.join(", ")));
+    let toml::Value::Array(rows) = re.omega.get_ref() else { return Err(bad("expected an array".into())) };
+    let matrix = if rows.iter().all(|r| number(r).is_some()) {
+        if rows.len() != n {
+            return Err(bad(format!("{} variances for {n} random effects", rows.len())));
+        }
+        (0..n).map(|i| (0..n).map(|j| if i == j { number(&rows[i]).expect("checked") } else { 0.0 }).collect()).collect()
+    } else {
+        let mut m = Vec::with_capacity(n);
+        for (i, r) in rows.iter().enumerate() {
+            let toml::Value::Array(cells) = r else { return Err(bad(format!("row {} is not an array", i + 1))) };
+            let row: Option<Vec<f64>> = cells.iter().map(number).collect();
+            match row {
+                Some(row) if row.len() == n => m.push(row),
+                _ => return Err(bad(format!("row {} must hold {n} numbers", i + 1))),
+            }
+        }
+        if m.len() != n {
+            return Err(bad(format!("{} rows for {n} random effects", m.len())));
+        }
+        m
+    };
+    Ok((names, matrix))
+}
+
+fn residual_spec(loc: &Locator<'_>, r: &Spanned<RawResidual>) -> Result<ResidualSpec, ModelFileError> {
+    let at = r.span().start;
+    let raw = r.get_ref();
+    for (name, v) in [("additive", raw.additive), ("proportional", raw.proportional), ("exponential", raw.exponential)] {
+        if let Some(v) = v
+            && !(v >= 0.0 && v.is_finite())
+        {
+            return Err(loc.error(at, format!("residual_error.{name} = {v}: a standard deviation must be finite and >= 0")));
+        }
+    }
+    Ok(match (raw.additive, raw.proportional, raw.exponential) {
+        (None, None, None) => ResidualSpec::None,
+        (Some(sd), None, None) => ResidualSpec::Additive { sd },
+        (None, Some(cv), None) => ResidualSpec::Proportional { cv },
+        (Some(sd), Some(cv), None) => ResidualSpec::Combined { sd, cv },
+        (None, None, Some(sd)) => ResidualSpec::Exponential { sd },
+        _ => return Err(loc.error(at, "residual_error: exponential cannot be combined with additive or proportional")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<PkModelFile, ModelFileError> {
+        PkModelFile::parse(text, Path::new("m.toml"), &["WT".to_string(), "BIOAV".to_string()])
+    }
+
+    const GOOD: &str = r#"
+[model]
+structure = "advan2"
+scale = "V / 1000"
+
+[parameters]
+CL = "TVCL * exp(ETA_CL)"
+TVCL = "1.1 * (WT/70)^0.75"
+V = 20
+KA = 1.5
+
+[dosing.2]
+F = "BIOAV"
+
+[random_effects]
+names = ["ETA_CL"]
+omega = [0.09]
+
+[residual_error]
+proportional = 0.1
+additive = 0.05
+"#;
+
+    #[test]
+    fn parses_and_orders_parameters_by_dependency() {
+        let m = parse(GOOD).unwrap();
+        assert_eq!(m.structure, Structure::OneCmtOral);
+        let names: Vec<&str> = m.parameters.iter().map(|p| p.0.as_str()).collect();
+        let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
+        assert!(pos("TVCL") < pos("CL"));
+        assert_eq!(m.inputs.last().unwrap(), "ETA_CL");
+        assert!(m.dosing[1].f.is_some() && m.dosing[0].f.is_none());
+        assert_eq!(m.residual, ResidualSpec::Combined { sd: 0.05, cv: 0.1 });
+    }
+
+    fn message(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let unknown_key = GOOD.replace("scale = ", "scael = ");
+        assert!(message(&unknown_key).starts_with("m.toml:4:1: unknown field `scael`"), "{}", message(&unknown_key));
+        let bad_expr = GOOD.replace("\"1.1 * (WT/70)^0.75\"", "\"1.1 * (WT/70)^\"");
+        assert!(message(&bad_expr).starts_with("m.toml:8:"), "{}", message(&bad_expr));
+        let unknown_var = GOOD.replace("(WT/70)", "(WTT/70)");
+        let msg = message(&unknown_var);
+        assert!(msg.starts_with("m.toml:8:16: unknown variable 'WTT'"), "{msg}");
+        let missing = GOOD.replace("KA = 1.5", "");
+        assert!(message(&missing).contains("structure one_cmt_oral needs parameter KA"));
+        let cycle = GOOD.replace("V = 20", "V = \"KA * 2\"").replace("KA = 1.5", "KA = \"V / 2\"");
+        assert!(message(&cycle).contains("cycle"), "{}", message(&cycle));
+        let bad_cmt = GOOD.replace("[dosing.2]", "[dosing.5]");
+        assert!(message(&bad_cmt).contains("no such compartment"));
+        let bad_structure = GOOD.replace("advan2", "advan99");
+        assert!(message(&bad_structure).starts_with("m.toml:3:13: unknown structure 'advan99'"), "{}", message(&bad_structure));
+    }
+}
