@@ -1,0 +1,201 @@
+//! Error norm, initial step size and step-size controllers.
+
+use super::OdeSystem;
+
+/// Scalar tolerances.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tol {
+    pub rtol: f64,
+    pub atol: f64,
+}
+
+/// Weighted RMS norm of a local error estimate `err` of a step from `y` to `y_new`,
+/// with weights `atol + rtol·max(|y|, |y_new|)` (Hairer, Nørsett & Wanner I, §II.4).
+///
+/// Returns NaN if `err` or `y_new` holds a NaN or infinite value, so such a step is rejected.
+#[inline]
+pub(crate) fn error_norm(err: &[f64], y: &[f64], y_new: &[f64], tol: Tol) -> f64 {
+    let n = err.len();
+    let mut sum = 0.0;
+    let mut finite = true;
+    for ((&e, &a), &b) in err.iter().zip(&y[..n]).zip(&y_new[..n]) {
+        let sk = tol.atol + tol.rtol * a.abs().max(b.abs());
+        let r = e / sk;
+        sum += r * r;
+        finite &= b.is_finite();
+    }
+    if finite {
+        (sum / n as f64).sqrt()
+    } else {
+        f64::NAN
+    }
+}
+
+/// Index of the first NaN or infinite value.
+pub(crate) fn first_non_finite(v: &[f64]) -> Option<usize> {
+    v.iter().position(|x| !x.is_finite())
+}
+
+/// Initial step size by Hairer's `hinit` (Hairer, Nørsett & Wanner I, §II.4): the smaller of
+/// an estimate from `‖y₀‖/‖f₀‖` and one from the second derivative along an Euler step, for a
+/// method of the given `order`. Costs one right-hand-side call, at a time no later than
+/// `t_hi`; `y1`, `f1` are scratch.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn initial_step<S: OdeSystem + ?Sized>(
+    sys: &S,
+    t0: f64,
+    t_hi: f64,
+    y0: &[f64],
+    f0: &[f64],
+    tol: Tol,
+    order: i32,
+    h_max: f64,
+    y1: &mut [f64],
+    f1: &mut [f64],
+) -> f64 {
+    let mut dnf = 0.0;
+    let mut dny = 0.0;
+    for (&y, &f) in y0.iter().zip(f0) {
+        let sk = tol.atol + tol.rtol * y.abs();
+        dnf += (f / sk) * (f / sk);
+        dny += (y / sk) * (y / sk);
+    }
+    let mut h = if dnf <= 1e-10 || dny <= 1e-10 {
+        1e-6
+    } else {
+        (dny / dnf).sqrt() * 0.01
+    };
+    h = h.min(h_max);
+    for ((y1, &y), &f) in y1.iter_mut().zip(y0).zip(f0) {
+        *y1 = y + h * f;
+    }
+    sys.rhs((t0 + h).min(t_hi), y1, f1);
+    let mut der2 = 0.0;
+    for ((&a, &b), &y) in f1.iter().zip(f0).zip(y0) {
+        let sk = tol.atol + tol.rtol * y.abs();
+        der2 += ((a - b) / sk) * ((a - b) / sk);
+    }
+    let der2 = der2.sqrt() / h;
+    let der12 = der2.abs().max(dnf.sqrt());
+    let h1 = if der12 <= 1e-15 || !der12.is_finite() {
+        (h * 1e-3).max(1e-6)
+    } else {
+        (0.01 / der12).powf(1.0 / f64::from(order))
+    };
+    let h = (100.0 * h).min(h1).min(h_max);
+    if h.is_finite() && h > 0.0 {
+        h
+    } else {
+        h_max.min(1e-6)
+    }
+}
+
+/// Safety factor applied to every step-size proposal.
+const SAFE: f64 = 0.9;
+
+/// The PI step-size controller of Hairer's `dopri5.f` (β = 0.04), for Dormand–Prince 5(4).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PiController {
+    err_old: f64,
+}
+
+impl PiController {
+    const BETA: f64 = 0.04;
+    const EXPO: f64 = 0.2 - Self::BETA * 0.75;
+    /// Bounds on `h_new / h`.
+    const MIN_FACTOR: f64 = 0.2;
+    const MAX_FACTOR: f64 = 10.0;
+
+    pub(crate) fn new() -> Self {
+        Self { err_old: 1e-4 }
+    }
+
+    /// Next step size after accepting a step of size `h` with error norm `err <= 1`.
+    pub(crate) fn accept(&mut self, err: f64, h: f64) -> f64 {
+        let fac11 = err.powf(Self::EXPO);
+        let fac = fac11 / self.err_old.powf(Self::BETA) / SAFE;
+        let fac = fac.clamp(1.0 / Self::MAX_FACTOR, 1.0 / Self::MIN_FACTOR);
+        self.err_old = err.max(1e-4);
+        h / fac
+    }
+
+    /// Next trial step size after rejecting a step of size `h` with error norm `err > 1`.
+    pub(crate) fn reject(&self, err: f64, h: f64) -> f64 {
+        let fac11 = err.powf(Self::EXPO);
+        h / (fac11 / SAFE).min(1.0 / Self::MIN_FACTOR)
+    }
+}
+
+/// The predictive (Gustafsson) controller of Hairer's `rodas.f`, for an embedded pair whose
+/// error estimate is `O(h^5)` (Rodas5P).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PredictiveController {
+    /// Step size and error of the previous accepted step, once there is one.
+    last: Option<(f64, f64)>,
+}
+
+impl PredictiveController {
+    const EXPO: f64 = 1.0 / 5.0;
+    const MIN_FACTOR: f64 = 0.2;
+    const MAX_FACTOR: f64 = 6.0;
+
+    pub(crate) fn new() -> Self {
+        Self { last: None }
+    }
+
+    fn factor(err: f64) -> f64 {
+        (err.powf(Self::EXPO) / SAFE).clamp(1.0 / Self::MAX_FACTOR, 1.0 / Self::MIN_FACTOR)
+    }
+
+    /// Next step size after accepting a step of size `h` with error norm `err <= 1`.
+    pub(crate) fn accept(&mut self, err: f64, h: f64) -> f64 {
+        let mut fac = Self::factor(err);
+        if let Some((h_acc, err_acc)) = self.last {
+            let gus = (h_acc / h) * (err * err / err_acc).powf(Self::EXPO) / SAFE;
+            fac = fac.max(gus.clamp(1.0 / Self::MAX_FACTOR, 1.0 / Self::MIN_FACTOR));
+        }
+        self.last = Some((h, err.max(1e-2)));
+        h / fac
+    }
+
+    /// Next trial step size after rejecting a step of size `h` with error norm `err > 1`.
+    /// A rejected first step is cut tenfold, as in `rodas.f`.
+    pub(crate) fn reject(&self, err: f64, h: f64) -> f64 {
+        if self.last.is_none() {
+            0.1 * h
+        } else {
+            h / Self::factor(err)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn norm_is_weighted_rms_and_flags_non_finite() {
+        let tol = Tol {
+            rtol: 0.5,
+            atol: 1.0,
+        };
+        // weights: 1 + 0.5*2 = 2, 1 + 0.5*0 = 1
+        let e = error_norm(&[2.0, 1.0], &[2.0, 0.0], &[1.0, 0.0], tol);
+        assert!((e - 1.0).abs() < 1e-15);
+        assert!(error_norm(&[0.0], &[1.0], &[f64::INFINITY], tol).is_nan());
+        assert!(error_norm(&[f64::NAN], &[1.0], &[1.0], tol).is_nan());
+    }
+
+    #[test]
+    fn controllers_grow_on_small_errors_and_shrink_on_large() {
+        let mut pi = PiController::new();
+        assert!(pi.accept(1e-6, 1.0) > 1.0);
+        assert!(pi.reject(10.0, 1.0) < 1.0);
+        assert!(pi.accept(1e-30, 1.0) <= 10.0 + 1e-12);
+        let mut pr = PredictiveController::new();
+        assert_eq!(pr.reject(10.0, 1.0), 0.1);
+        assert!(pr.accept(1e-6, 1.0) > 1.0);
+        assert!(pr.reject(10.0, 1.0) < 1.0);
+        assert!(pr.accept(1e-30, 1.0) <= 6.0 + 1e-12);
+    }
+}

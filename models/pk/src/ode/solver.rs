@@ -1,0 +1,382 @@
+//! The reusable [`Solver`]: step loop, stops served from dense output, method switching.
+
+use super::control::{self, PiController, PredictiveController, Tol};
+use super::dense::Dense;
+use super::error::OdeError;
+use super::explicit::{Dopri5, STIFFNESS_THRESHOLD};
+use super::rosenbrock::{Rodas, StepFailure};
+use super::{Method, OdeSystem, SolveStats, SolverOptions, validate};
+
+/// Stiffness detections (not reset by fewer than [`NONSTIFF_RESET`] clear steps in a row) after
+/// which [`Method::Auto`] switches to the stiff method (`dopri5.f`).
+const STIFF_SWITCH: u32 = 15;
+/// Consecutive clear explicit steps that reset the stiffness count.
+const NONSTIFF_RESET: u32 = 6;
+/// `h·‖J‖∞` below which the explicit method would take step `h` without its stiffness test
+/// firing (`‖J‖∞` bounds the spectral radius; the test fires at `h·|λ| > 1.5`).
+const EASY_THRESHOLD: f64 = 1.0;
+/// Consecutive easy stiff steps after which [`Method::Auto`] switches back to explicit.
+const EASY_SWITCH: u32 = 20;
+/// Consecutive singular iteration matrices (each halving `h`) before giving up.
+const MAX_SINGULAR: u32 = 5;
+
+/// Reusable ODE solver: owns the options and every scratch buffer. Keep one per worker thread.
+///
+/// Buffers are sized on the first call for a given dimension; later calls of the same
+/// dimension do not allocate.
+#[derive(Clone, Debug)]
+pub struct Solver {
+    options: SolverOptions,
+    warm_start: bool,
+    /// Last step size proposal and stiffness state of the last successful call.
+    last: Option<(f64, bool)>,
+    work: Work,
+}
+
+/// Buffers shared by both methods.
+#[derive(Clone, Debug, Default)]
+struct Work {
+    n: usize,
+    y: Vec<f64>,
+    y_new: Vec<f64>,
+    /// `f(t, y)` at the current point (valid when `f0_valid`).
+    f0: Vec<f64>,
+    /// `f(t_new, y_new)` from the explicit method.
+    f1: Vec<f64>,
+    out: Vec<f64>,
+    dopri: Dopri5,
+    rodas: Rodas,
+    dense: Dense,
+}
+
+impl Work {
+    fn resize(&mut self, n: usize) {
+        if self.n == n && self.y.len() == n {
+            return;
+        }
+        self.n = n;
+        for v in [
+            &mut self.y,
+            &mut self.y_new,
+            &mut self.f0,
+            &mut self.f1,
+            &mut self.out,
+        ] {
+            v.resize(n, 0.0);
+        }
+        self.dopri.resize(n);
+        self.rodas.resize(n);
+        self.dense.resize(n);
+    }
+}
+
+impl Solver {
+    /// A solver with the given options (checked on each [`integrate`](Solver::integrate) call).
+    pub fn new(options: SolverOptions) -> Self {
+        Self {
+            options,
+            warm_start: false,
+            last: None,
+            work: Work::default(),
+        }
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &SolverOptions {
+        &self.options
+    }
+
+    /// Replaces the options (buffers are kept).
+    pub fn set_options(&mut self, options: SolverOptions) {
+        self.options = options;
+    }
+
+    /// Opt in (default off) to starting each call from the previous successful call's last
+    /// step size and, under [`Method::Auto`], its stiff/non-stiff decision. This skips the
+    /// initial-step estimate, but results then depend on earlier calls (still deterministic
+    /// for the same sequence of calls). An explicit `initial_step` option takes precedence.
+    pub fn set_warm_start(&mut self, on: bool) {
+        self.warm_start = on;
+    }
+
+    /// Whether warm starts are on (see [`Solver::set_warm_start`]).
+    pub fn warm_start(&self) -> bool {
+        self.warm_start
+    }
+
+    /// The step size the last successful call would have taken next, if any: a hint for a
+    /// later `initial_step`.
+    pub fn last_step_size(&self) -> Option<f64> {
+        self.last.map(|(h, _)| h)
+    }
+
+    /// Integrates from `t0` through each time in `stops` (non-decreasing, every stop `>= t0`).
+    ///
+    /// On entry `y` holds the state at `t0`; on success it holds the state at the last stop
+    /// (unchanged if `stops` is empty). `visit(k, y_k)` is called once per stop, in order, with
+    /// the solution there; stops do not shorten steps but are interpolated with the method's
+    /// continuous extension, and a stop equal to `t0` is visited with the initial state. No
+    /// step goes past the last stop, and the right-hand side is only evaluated within
+    /// `[t0, last stop]`. On error, `y` holds the last accepted state (see [`OdeError`]).
+    pub fn integrate<S: OdeSystem + ?Sized, V: FnMut(usize, &[f64])>(
+        &mut self,
+        sys: &S,
+        t0: f64,
+        y: &mut [f64],
+        stops: &[f64],
+        mut visit: V,
+    ) -> Result<SolveStats, OdeError> {
+        let opts = &self.options;
+        let n = sys.dim();
+        validate::check(opts, n, t0, y, stops)?;
+        let mut stats = SolveStats::default();
+        let mut next = stops.iter().take_while(|&&s| s == t0).count();
+        for k in 0..next {
+            visit(k, y);
+        }
+        let Some(&t_end) = stops.last() else {
+            return Ok(stats);
+        };
+        if next == stops.len() {
+            return Ok(stats);
+        }
+        if n == 0 {
+            for k in next..stops.len() {
+                visit(k, y);
+            }
+            return Ok(stats);
+        }
+
+        let tol = Tol {
+            rtol: opts.rtol,
+            atol: opts.atol,
+        };
+        let auto = opts.method == Method::Auto;
+        let warm = if self.warm_start { self.last } else { None };
+        let w = &mut self.work;
+        w.resize(n);
+        w.y.copy_from_slice(y);
+        sys.rhs(t0, &w.y, &mut w.f0);
+        stats.rhs_evals += 1;
+        if let Some(component) = control::first_non_finite(&w.f0) {
+            return Err(OdeError::NonFinite { t: t0, component });
+        }
+
+        let mut stiff = match opts.method {
+            Method::Stiff => true,
+            Method::NonStiff => false,
+            Method::Auto => warm.is_some_and(|(_, s)| s),
+        };
+        let h_max = opts.max_step.unwrap_or(f64::INFINITY).min(t_end - t0);
+        let mut h = match (opts.initial_step, warm) {
+            (Some(h0), _) => h0,
+            (None, Some((h0, _))) => h0,
+            (None, None) => {
+                stats.rhs_evals += 1;
+                control::initial_step(
+                    sys,
+                    t0,
+                    t_end,
+                    &w.y,
+                    &w.f0,
+                    tol,
+                    5,
+                    h_max,
+                    &mut w.y_new,
+                    &mut w.f1,
+                )
+            }
+        }
+        .min(h_max);
+
+        let mut t = t0;
+        let mut f0_valid = true;
+        let mut jac_valid = false;
+        let mut pi = PiController::new();
+        let mut predictive = PredictiveController::new();
+        let mut rejected_last = false;
+        let mut non_finite: Option<usize> = None;
+        let mut singular = 0u32;
+        let (mut stiff_count, mut clear_count, mut easy_count) = (0u32, 0u32, 0u32);
+        let mut attempts = 0usize;
+
+        let result = loop {
+            if attempts >= opts.max_steps {
+                break Err(OdeError::TooManySteps {
+                    t,
+                    max_steps: opts.max_steps,
+                });
+            }
+            let last = t + 1.01 * h >= t_end;
+            let t_new = if last { t_end } else { t + h };
+            let h_step = t_new - t;
+            let h_min = (10.0 * f64::EPSILON * t.abs()).max(1e-300);
+            if !last && h_step <= h_min {
+                break Err(match non_finite {
+                    Some(component) => OdeError::NonFinite { t, component },
+                    None => OdeError::StepSizeTooSmall { t, h: h_step },
+                });
+            }
+            attempts += 1;
+            if !f0_valid {
+                sys.rhs(t, &w.y, &mut w.f0);
+                stats.rhs_evals += 1;
+                if let Some(component) = control::first_non_finite(&w.f0) {
+                    break Err(OdeError::NonFinite { t, component });
+                }
+                f0_valid = true;
+            }
+
+            let err = if stiff {
+                if !jac_valid {
+                    w.rodas.prepare(sys, t, &w.y, &w.f0, t0, t_end, &mut stats);
+                    jac_valid = true;
+                }
+                match w
+                    .rodas
+                    .step(sys, t, t_new, &w.y, &w.f0, &mut w.y_new, tol, &mut stats)
+                {
+                    Ok(err) => err,
+                    Err(StepFailure::NonFinite(component)) => {
+                        stats.rejected += 1;
+                        non_finite = Some(component);
+                        h = 0.25 * h_step;
+                        rejected_last = true;
+                        continue;
+                    }
+                    Err(StepFailure::Singular) => {
+                        singular += 1;
+                        stats.rejected += 1;
+                        if singular > MAX_SINGULAR {
+                            break Err(OdeError::SingularIterationMatrix { t, h: h_step });
+                        }
+                        h = 0.5 * h_step;
+                        rejected_last = true;
+                        continue;
+                    }
+                }
+            } else {
+                stats.rhs_evals += 6;
+                w.dopri
+                    .step(sys, t, t_new, &w.y, &w.f0, &mut w.y_new, &mut w.f1, tol)
+            };
+            singular = 0;
+
+            if err.is_nan() {
+                stats.rejected += 1;
+                non_finite = control::first_non_finite(&w.y_new)
+                    .or_else(|| {
+                        if stiff {
+                            None
+                        } else {
+                            control::first_non_finite(&w.f1)
+                        }
+                    })
+                    .or(Some(0));
+                h = 0.25 * h_step;
+                rejected_last = true;
+                continue;
+            }
+            if err > 1.0 {
+                stats.rejected += 1;
+                h = if stiff {
+                    predictive.reject(err, h_step)
+                } else {
+                    pi.reject(err, h_step)
+                };
+                rejected_last = true;
+                continue;
+            }
+
+            // Accepted: serve the stops within the step.
+            stats.steps += 1;
+            non_finite = None;
+            if next < stops.len() && stops[next] <= t_new {
+                if stops[next] < t_new {
+                    if stiff {
+                        w.rodas.dense_output(&mut w.dense, t, t_new, &w.y, &w.y_new);
+                    } else {
+                        w.dopri
+                            .dense_output(&mut w.dense, t, t_new, &w.y, &w.f0, &w.y_new, &w.f1);
+                    }
+                }
+                while next < stops.len() && stops[next] <= t_new {
+                    if stops[next] == t_new {
+                        visit(next, &w.y_new);
+                    } else {
+                        w.dense.eval(stops[next], &mut w.out);
+                        visit(next, &w.out);
+                    }
+                    next += 1;
+                }
+            }
+
+            let mut h_next = if stiff {
+                predictive.accept(err, h_step)
+            } else {
+                pi.accept(err, h_step)
+            };
+            if rejected_last {
+                h_next = h_next.min(h_step);
+            }
+            rejected_last = false;
+
+            let was_stiff = stiff;
+            if stiff {
+                stats.stiff_steps += 1;
+                if auto {
+                    if h_next * w.rodas.jacobian_norm() < EASY_THRESHOLD {
+                        easy_count += 1;
+                    } else {
+                        easy_count = 0;
+                    }
+                    if easy_count >= EASY_SWITCH {
+                        stiff = false;
+                        easy_count = 0;
+                        pi = PiController::new();
+                    }
+                }
+            } else if auto {
+                if w.dopri
+                    .stiffness_estimate(h_step, &w.y, &w.y_new, &w.f1, tol)
+                    > STIFFNESS_THRESHOLD
+                {
+                    clear_count = 0;
+                    stiff_count += 1;
+                    if stiff_count >= STIFF_SWITCH {
+                        stiff = true;
+                        stiff_count = 0;
+                        predictive = PredictiveController::new();
+                    }
+                } else {
+                    clear_count += 1;
+                    if clear_count >= NONSTIFF_RESET {
+                        stiff_count = 0;
+                    }
+                }
+            }
+
+            std::mem::swap(&mut w.y, &mut w.y_new);
+            if was_stiff {
+                f0_valid = false;
+            } else {
+                std::mem::swap(&mut w.f0, &mut w.f1);
+            }
+            jac_valid = false;
+            t = t_new;
+            h = h_next.min(h_max);
+            if last {
+                break Ok(());
+            }
+        };
+
+        y.copy_from_slice(&w.y);
+        match result {
+            Ok(()) => {
+                self.last = Some((h, stiff));
+                Ok(stats)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
