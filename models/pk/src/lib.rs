@@ -30,3 +30,5 @@ pub use sim::{ParamTiming, SimOptions, Simulator};
 pub use system::PkSystem;
 pub mod exposure;
 pub mod population;
+pub use exposure::{AucMethod, ExposureMetrics};
+pub use population::{CovariateEffect, IndividualParameter, OccasionVariability, Omega, ResidualError, Variability, rng_stream};
