@@ -97,7 +97,7 @@ impl Omega {
         for i in 0..n {
             if sym[(i, i)] < 0.0 {
                 return Err(not_pd(format!(
-                    "ETA {} has a negative variance {}; smallest eigenvalue {:e}",
+                    "ETA {} has a negative variance {}; smallest eigenvalue {:.4e}",
                     label(i),
                     sym[(i, i)],
                     smallest()
@@ -108,7 +108,7 @@ impl Omega {
         for i in (0..n).filter(|&i| fixed[i]) {
             if let Some(j) = (0..n).find(|&j| sym[(i, j)] != 0.0) {
                 return Err(not_pd(format!(
-                    "ETA {} has variance 0 but covariance {} with ETA {}; smallest eigenvalue {:e}",
+                    "ETA {} has variance 0 but covariance {} with ETA {}; smallest eigenvalue {:.4e}",
                     label(i),
                     sym[(i, j)],
                     label(j),
@@ -124,7 +124,7 @@ impl Omega {
                 let leaving_out = if free.len() < n { ", ETAs fixed to 0 left out" } else { "" };
                 return Err(not_pd(format!(
                     "the Cholesky factorisation fails at ETA {}: the leading minor of order {} \
-                     (ETAs {} to {}{leaving_out}) is not positive, pivot {pivot:e}; smallest eigenvalue {:e}",
+                     (ETAs {} to {}{leaving_out}) is not positive, pivot {pivot:.4e}; smallest eigenvalue {:.4e}",
                     label(free[k]),
                     k + 1,
                     label(free[0]),
