@@ -3,7 +3,10 @@
 //! - [`event`]: records (EVID 0–4, AMT, CMT, RATE, II, ADDL, SS, F, ALAG) resolved to numbers;
 //! - [`sim`]: the event simulator that gives them NONMEM's meaning on any [`PkSystem`];
 //! - [`linear`]: 1-, 2-, 3-compartment models (IV or first-order absorption) in closed form;
-//! - [`ode`]: stiff and non-stiff ODE solvers for nonlinear models.
+//! - [`nonlinear`]: Michaelis–Menten, transit absorption and linear models solved by ODE;
+//! - [`ode`]: stiff and non-stiff ODE solvers;
+//! - [`population`]: random effects, covariate models, residual error, seeded streams;
+//! - [`exposure`]: Cmax, Tmax, Ctrough, AUC, time above a threshold.
 //!
 //! ```
 //! use vtrial_pk::{Dose, LinearParams, LinearPk, Record, RecordKind, Simulator, Structure};
@@ -19,6 +22,7 @@
 pub mod error;
 pub mod event;
 pub mod linear;
+pub mod nonlinear;
 pub mod ode;
 pub mod sim;
 pub mod system;

@@ -1,0 +1,41 @@
+//! PK benchmarks: subjects simulated per second on one thread.
+//!
+//! `cargo bench -p vtrial-benches --bench pk` (see README for figures). Each iteration
+//! simulates a population of subjects with different parameters, so the per-subject set-up
+//! (eigenvalues, projectors) is included, as it is in a real run.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use vtrial_benches::{daily_dosing_hourly_sampling, population};
+use vtrial_pk::{LinearParams, LinearPk, Simulator, Structure};
+
+const SUBJECTS: usize = 1_000;
+
+fn closed_form(c: &mut Criterion, name: &str, structure: Structure, typical: LinearParams) {
+    let records = daily_dosing_hourly_sampling(0);
+    let params = population(SUBJECTS, typical);
+    let central = structure.central();
+    let mut group = c.benchmark_group(format!("pk/{name}"));
+    group.throughput(Throughput::Elements(SUBJECTS as u64));
+    group.bench_function(BenchmarkId::new("closed_form", "28_doses_673_obs"), |b| {
+        let mut sim = Simulator::default();
+        b.iter(|| {
+            let mut total = 0.0;
+            for p in &params {
+                let mut system = [LinearPk::new(structure, *p).expect("valid parameters")];
+                sim.run(&mut system, &records, |_, a| total += a[central]).expect("simulates");
+            }
+            total
+        });
+    });
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let one = LinearParams { cl: 1.0, v: 20.0, ka: 1.2, ..Default::default() };
+    closed_form(c, "one_cmt_oral", Structure::OneCmtOral, one);
+    let two = LinearParams { cl: 1.0, v: 20.0, q: 2.0, v2: 50.0, ka: 1.2, ..Default::default() };
+    closed_form(c, "two_cmt_oral", Structure::TwoCmtOral, two);
+}
+
+criterion_group!(pk, benches);
+criterion_main!(pk);

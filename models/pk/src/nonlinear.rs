@@ -1,0 +1,359 @@
+//! PK models solved by ODE: Michaelis–Menten elimination, transit-compartment absorption,
+//! and the linear models themselves (to check every closed form against the ODE path).
+//!
+//! A model gives only its dynamics without doses ([`PkOde`]); [`OdePk`] adds the
+//! zero-order inputs of running infusions and an optional AUC integrator, and solves with
+//! [`crate::ode::Solver`] (stiff-capable, tolerances settable). Steady states of nonlinear
+//! models are found by iterating dosing intervals (see [`crate::sim`]).
+
+use crate::PkError;
+use crate::linear::{LinearParams, LinearPk, Structure};
+use crate::ode::{OdeSystem, Solver, SolverOptions};
+use crate::system::PkSystem;
+
+/// Dynamics of compartment amounts without doses: `dA/dt = f(A)`.
+pub trait PkOde {
+    /// Number of compartments.
+    fn n_cmt(&self) -> usize;
+    /// Zero-based index of the central compartment.
+    fn central(&self) -> usize;
+    /// Writes `f(A)` into `da`.
+    fn rhs(&self, a: &[f64], da: &mut [f64]);
+    /// Analytic Jacobian of `f`, row-major `n × n`; `false` for finite differences.
+    fn jacobian(&self, _a: &[f64], _jac: &mut [f64]) -> bool {
+        false
+    }
+}
+
+/// A linear model's rate matrix as an ODE (the closed form's cross-check).
+#[derive(Debug, Clone)]
+pub struct LinearOde {
+    k: Vec<f64>,
+    n: usize,
+    central: usize,
+}
+
+impl LinearOde {
+    /// The ODE of `structure` with `params` (checked as for the closed form).
+    pub fn new(structure: Structure, params: LinearParams) -> Result<Self, PkError> {
+        let k = LinearPk::new(structure, params)?.rate_matrix();
+        let n = k.nrows();
+        Ok(LinearOde { k: (0..n * n).map(|i| k[(i / n, i % n)]).collect(), n, central: structure.central() })
+    }
+}
+
+impl PkOde for LinearOde {
+    fn n_cmt(&self) -> usize {
+        self.n
+    }
+    fn central(&self) -> usize {
+        self.central
+    }
+    fn rhs(&self, a: &[f64], da: &mut [f64]) {
+        for (i, d) in da.iter_mut().enumerate().take(self.n) {
+            *d = self.k[i * self.n..(i + 1) * self.n].iter().zip(a).map(|(k, x)| k * x).sum();
+        }
+    }
+    fn jacobian(&self, _a: &[f64], jac: &mut [f64]) -> bool {
+        jac.copy_from_slice(&self.k);
+        true
+    }
+}
+
+/// Michaelis–Menten (saturable) elimination from the central compartment, with optional
+/// first-order absorption and one optional peripheral compartment:
+/// `dAc/dt = ka·Ad − VMAX·C/(KM + C) − CL·C − Q·C + Q·Ap/V2`, `C = Ac/V`.
+///
+/// Units: VMAX in amount/time, KM in amount/volume (the units of C), CL a linear
+/// clearance added to the saturable one (often 0).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MichaelisMenten {
+    /// Maximum elimination rate (amount/time).
+    pub vmax: f64,
+    /// Concentration at half the maximum rate.
+    pub km: f64,
+    /// Central volume.
+    pub v: f64,
+    /// Linear clearance alongside the saturable one.
+    pub cl: f64,
+    /// Absorption rate constant; `None` for an IV model (central = compartment 1).
+    pub ka: Option<f64>,
+    /// Intercompartmental clearance and peripheral volume, if any.
+    pub peripheral: Option<(f64, f64)>,
+}
+
+impl MichaelisMenten {
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<(), PkError> {
+        let check = |name: &str, value: f64, positive: bool| {
+            let ok = value.is_finite() && if positive { value > 0.0 } else { value >= 0.0 };
+            if ok { Ok(()) } else { Err(PkError::InvalidParameter { name: name.into(), value, expected: if positive { "a finite number > 0" } else { "a finite number >= 0" } }) }
+        };
+        check("VMAX", self.vmax, false)?;
+        check("KM", self.km, true)?;
+        check("V", self.v, true)?;
+        check("CL", self.cl, false)?;
+        if let Some(ka) = self.ka {
+            check("KA", ka, true)?;
+        }
+        if let Some((q, v2)) = self.peripheral {
+            check("Q", q, false)?;
+            check("V2", v2, true)?;
+        }
+        Ok(())
+    }
+}
+
+impl PkOde for MichaelisMenten {
+    fn n_cmt(&self) -> usize {
+        1 + usize::from(self.ka.is_some()) + usize::from(self.peripheral.is_some())
+    }
+    fn central(&self) -> usize {
+        usize::from(self.ka.is_some())
+    }
+    fn rhs(&self, a: &[f64], da: &mut [f64]) {
+        let c_idx = self.central();
+        let c = a[c_idx] / self.v;
+        let mut dc = -self.vmax * c / (self.km + c) - self.cl * c;
+        if let Some(ka) = self.ka {
+            da[0] = -ka * a[0];
+            dc += ka * a[0];
+        }
+        if let Some((q, v2)) = self.peripheral {
+            let p = c_idx + 1;
+            let flow = q * c - q * a[p] / v2;
+            dc -= flow;
+            da[p] = flow;
+        }
+        da[c_idx] = dc;
+    }
+    fn jacobian(&self, a: &[f64], jac: &mut [f64]) -> bool {
+        let n = self.n_cmt();
+        jac.iter_mut().for_each(|j| *j = 0.0);
+        let ci = self.central();
+        let c = a[ci] / self.v;
+        // d/dAc of −VMAX·C/(KM + C) − CL·C, with dC/dAc = 1/V.
+        jac[ci * n + ci] = -(self.vmax * self.km / (self.km + c).powi(2) + self.cl) / self.v;
+        if let Some(ka) = self.ka {
+            jac[0] = -ka;
+            jac[ci * n] = ka;
+        }
+        if let Some((q, v2)) = self.peripheral {
+            let p = ci + 1;
+            jac[ci * n + ci] -= q / self.v;
+            jac[ci * n + p] = q / v2;
+            jac[p * n + ci] = q / self.v;
+            jac[p * n + p] = -q / v2;
+        }
+        true
+    }
+}
+
+/// Transit-compartment absorption (Savic et al., J Pharmacokinet Pharmacodyn 2007;34:711):
+/// a dose into compartment 1 passes through `n` transit compartments at rate
+/// `KTR = (n + 1)/MTT`, into an absorption compartment (rate KA), then a one-compartment
+/// disposition with linear clearance. Compartments: 1..=n transit, n+1 absorption, n+2 central.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Transit {
+    /// Number of transit compartments (≥ 1).
+    pub n: usize,
+    /// Mean transit time; KTR = (n + 1)/MTT.
+    pub mtt: f64,
+    /// Absorption rate constant.
+    pub ka: f64,
+    /// Clearance.
+    pub cl: f64,
+    /// Central volume.
+    pub v: f64,
+}
+
+impl Transit {
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<(), PkError> {
+        for (name, value) in [("MTT", self.mtt), ("KA", self.ka), ("V", self.v)] {
+            if !(value > 0.0 && value.is_finite()) {
+                return Err(PkError::InvalidParameter { name: name.into(), value, expected: "a finite number > 0" });
+            }
+        }
+        if !(self.cl >= 0.0 && self.cl.is_finite()) {
+            return Err(PkError::InvalidParameter { name: "CL".into(), value: self.cl, expected: "a finite number >= 0" });
+        }
+        if self.n == 0 {
+            return Err(PkError::InvalidParameter { name: "NTR".into(), value: 0.0, expected: "a whole number >= 1" });
+        }
+        Ok(())
+    }
+
+    fn ktr(&self) -> f64 {
+        (self.n as f64 + 1.0) / self.mtt
+    }
+}
+
+impl PkOde for Transit {
+    fn n_cmt(&self) -> usize {
+        self.n + 2
+    }
+    fn central(&self) -> usize {
+        self.n + 1
+    }
+    fn rhs(&self, a: &[f64], da: &mut [f64]) {
+        let ktr = self.ktr();
+        da[0] = -ktr * a[0];
+        for i in 1..self.n {
+            da[i] = ktr * (a[i - 1] - a[i]);
+        }
+        let abs = self.n;
+        da[abs] = ktr * a[self.n - 1] - self.ka * a[abs];
+        da[abs + 1] = self.ka * a[abs] - self.cl / self.v * a[abs + 1];
+    }
+}
+
+/// The ODE with doses' inputs and the AUC integrator.
+struct WithInputs<'a, M: PkOde> {
+    model: &'a M,
+    rates: &'a [f64],
+    auc: bool,
+}
+
+impl<M: PkOde> OdeSystem for WithInputs<'_, M> {
+    fn dim(&self) -> usize {
+        self.model.n_cmt() + usize::from(self.auc)
+    }
+    fn rhs(&self, _t: f64, y: &[f64], dydt: &mut [f64]) {
+        let n = self.model.n_cmt();
+        self.model.rhs(&y[..n], &mut dydt[..n]);
+        for (d, r) in dydt.iter_mut().zip(self.rates) {
+            *d += r;
+        }
+        if self.auc {
+            dydt[n] = y[self.model.central()];
+        }
+    }
+    fn jacobian(&self, _t: f64, y: &[f64], jac: &mut [f64]) -> bool {
+        let n = self.model.n_cmt();
+        if !self.auc {
+            return self.model.jacobian(y, jac);
+        }
+        let mut inner = vec![0.0; n * n];
+        if !self.model.jacobian(&y[..n], &mut inner) {
+            return false;
+        }
+        let m = n + 1;
+        jac.iter_mut().for_each(|j| *j = 0.0);
+        for i in 0..n {
+            jac[i * m..i * m + n].copy_from_slice(&inner[i * n..(i + 1) * n]);
+        }
+        jac[n * m + self.model.central()] = 1.0;
+        true
+    }
+    fn is_autonomous(&self) -> bool {
+        true
+    }
+}
+
+/// A [`PkSystem`] solved by ODE.
+pub struct OdePk<M: PkOde> {
+    model: M,
+    solver: Solver,
+    auc: bool,
+}
+
+impl<M: PkOde> OdePk<M> {
+    /// Solves `model` with the solver's `options`.
+    pub fn new(model: M, options: SolverOptions) -> Self {
+        OdePk { model, solver: Solver::new(options), auc: false }
+    }
+
+    /// Adds one state component: the integral of the central amount (as [`LinearPk::with_auc`]).
+    pub fn with_auc(mut self) -> Self {
+        self.auc = true;
+        self
+    }
+
+    /// The model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+}
+
+impl<M: PkOde> PkSystem for OdePk<M> {
+    fn n_cmt(&self) -> usize {
+        self.model.n_cmt()
+    }
+
+    fn n_state(&self) -> usize {
+        self.model.n_cmt() + usize::from(self.auc)
+    }
+
+    fn advance<V: FnMut(usize, &[f64])>(&mut self, state: &mut [f64], t0: f64, stops: &[f64], rates: &[f64], visit: V) -> Result<(), PkError> {
+        let system = WithInputs { model: &self.model, rates, auc: self.auc };
+        self.solver
+            .integrate(&system, t0, state, stops, visit)
+            .map(|_| ())
+            .map_err(|e| PkError::Ode { t_start: t0, t_end: stops.last().copied().unwrap_or(t0), message: e.to_string() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Dose, Record, RecordKind, Simulator};
+
+    fn tight() -> SolverOptions {
+        SolverOptions { rtol: 1e-10, atol: 1e-12, ..SolverOptions::default() }
+    }
+
+    #[test]
+    fn michaelis_menten_at_low_concentration_is_linear() {
+        // KM ≫ C: elimination ≈ (VMAX/KM)·C, i.e. CL = VMAX/KM.
+        let mm = MichaelisMenten { vmax: 1e3, km: 1e6, v: 10.0, cl: 0.0, ka: Some(1.0), peripheral: None };
+        let lin = LinearPk::new(Structure::OneCmtOral, LinearParams { cl: 1e-3, v: 10.0, ka: 1.0, ..Default::default() }).unwrap();
+        let records = vec![
+            Record { time: 0.0, kind: RecordKind::Dose(Dose::bolus(0, 100.0)), params: 0 },
+            Record { time: 12.0, kind: RecordKind::Observation, params: 0 },
+        ];
+        let (mut a, mut b) = (0.0, 0.0);
+        Simulator::default().run(&mut [OdePk::new(mm, tight())], &records, |i, s| if i == 1 { a = s[1] }).unwrap();
+        Simulator::default().run(&mut [lin], &records, |i, s| if i == 1 { b = s[1] }).unwrap();
+        assert!((a - b).abs() < 1e-4 * b, "{a} vs {b}");
+    }
+
+    #[test]
+    fn transit_chain_conserves_mass_without_elimination() {
+        let tr = Transit { n: 5, mtt: 2.0, ka: 1.0, cl: 0.0, v: 10.0 };
+        let mut total = 0.0;
+        let records = vec![
+            Record { time: 0.0, kind: RecordKind::Dose(Dose::bolus(0, 50.0)), params: 0 },
+            Record { time: 3.0, kind: RecordKind::Observation, params: 0 },
+        ];
+        Simulator::default().run(&mut [OdePk::new(tr, tight())], &records, |i, s| if i == 1 { total = s.iter().sum() }).unwrap();
+        assert!((total - 50.0).abs() < 1e-8, "{total}");
+    }
+
+    #[test]
+    fn analytic_jacobians_match_finite_differences() {
+        let models: Vec<Box<dyn PkOde>> = vec![
+            Box::new(MichaelisMenten { vmax: 30.0, km: 2.0, v: 15.0, cl: 0.5, ka: Some(1.3), peripheral: Some((2.0, 40.0)) }),
+            Box::new(LinearOde::new(Structure::ThreeCmtOral, LinearParams { cl: 2.0, v: 10.0, q: 1.0, v2: 20.0, q3: 0.5, v3: 50.0, ka: 1.0 }).unwrap()),
+        ];
+        for m in models {
+            let n = m.n_cmt();
+            let a: Vec<f64> = (0..n).map(|i| 10.0 + 7.0 * i as f64).collect();
+            let mut jac = vec![0.0; n * n];
+            assert!(m.jacobian(&a, &mut jac));
+            for j in 0..n {
+                let h = 1e-6 * a[j];
+                let (mut up, mut down) = (a.clone(), a.clone());
+                up[j] += h;
+                down[j] -= h;
+                let (mut fu, mut fd) = (vec![0.0; n], vec![0.0; n]);
+                m.rhs(&up, &mut fu);
+                m.rhs(&down, &mut fd);
+                for i in 0..n {
+                    let fdiff = (fu[i] - fd[i]) / (2.0 * h);
+                    assert!((fdiff - jac[i * n + j]).abs() < 1e-6 * (1.0 + fdiff.abs()), "J[{i}][{j}] {} vs {fdiff}", jac[i * n + j]);
+                }
+            }
+        }
+    }
+}
