@@ -5,8 +5,9 @@
 //! `dopri5.f` (Hairer, Nørsett & Wanner I, §II.5–II.6, and Hairer & Wanner II, §IV.2).
 
 use super::OdeSystem;
-use super::control::{Tol, error_norm};
+use super::control::Tol;
 use super::dense::Dense;
+use super::dim::{by_dim, dim};
 
 const C2: f64 = 1.0 / 5.0;
 const C3: f64 = 3.0 / 10.0;
@@ -59,6 +60,15 @@ const D7: f64 = 69997945.0 / 29380423.0;
 /// needlessly, which costs efficiency, not accuracy.
 pub(crate) const STIFFNESS_THRESHOLD: f64 = 1.5;
 
+/// Result of one Dormand–Prince step attempt.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Attempt {
+    /// Weighted RMS error norm; NaN if the new state or its derivative is not finite.
+    pub err: f64,
+    /// Estimate of `h·|λ|` for the dominant eigenvalue (0 unless requested).
+    pub stiffness: f64,
+}
+
 /// Stage storage of Dormand–Prince 5(4). `k1 = f(t, y)` and `k7 = f(t + h, y₁)` are kept by the
 /// caller (first same as last).
 #[derive(Clone, Debug, Default)]
@@ -71,7 +81,6 @@ pub(crate) struct Dopri5 {
     stage: Vec<f64>,
     /// Input of the sixth stage, for the stiffness test.
     y6: Vec<f64>,
-    err: Vec<f64>,
 }
 
 impl Dopri5 {
@@ -85,15 +94,17 @@ impl Dopri5 {
             &mut self.k6,
             &mut self.stage,
             &mut self.y6,
-            &mut self.err,
         ] {
             v.resize(n, 0.0);
         }
     }
 
-    /// Attempts a step from `(t, y)` with `f0 = f(t, y)` to `t_new = t + h`, writing the
-    /// solution to `y_new` and `f(t_new, y_new)` to `f1`. Returns the error norm (NaN if a
-    /// value went non-finite). Costs six right-hand-side calls.
+    /// Attempts a step from `(t, y)` with `f0 = f(t, y)` to `t_new`, writing the solution to
+    /// `y_new` and `f(t_new, y_new)` to `f1`. Costs six right-hand-side calls. With
+    /// `estimate_stiffness`, also estimates `h·|λ|` as in `dopri5.f`: `h‖f(y₁) − f(y₆)‖ /
+    /// ‖y₁ − y₆‖` with `y₆` the sixth stage's input (also at `t + h`); unlike `dopri5.f` the
+    /// norms are weighted by the error weights, i.e. the estimate is for `W J W⁻¹` (same
+    /// eigenvalues), which favours the components the error control watches.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn step<S: OdeSystem + ?Sized>(
         &mut self,
@@ -105,10 +116,38 @@ impl Dopri5 {
         y_new: &mut [f64],
         f1: &mut [f64],
         tol: Tol,
-    ) -> f64 {
+        estimate_stiffness: bool,
+    ) -> Attempt {
+        by_dim!(y.len(), |N| self.step_n::<S, N>(
+            sys,
+            t,
+            t_new,
+            y,
+            f0,
+            y_new,
+            f1,
+            tol,
+            estimate_stiffness
+        ))
+    }
+
+    /// [`Dopri5::step`] for dimension `N` (0: any).
+    #[allow(clippy::too_many_arguments)]
+    fn step_n<S: OdeSystem + ?Sized, const N: usize>(
+        &mut self,
+        sys: &S,
+        t: f64,
+        t_new: f64,
+        y: &[f64],
+        f0: &[f64],
+        y_new: &mut [f64],
+        f1: &mut [f64],
+        tol: Tol,
+        estimate_stiffness: bool,
+    ) -> Attempt {
+        let n = dim::<N>(y.len());
         let h = t_new - t;
-        let n = y.len();
-        let (k1, y_new, f1) = (&f0[..n], &mut y_new[..n], &mut f1[..n]);
+        let (y, k1, y_new, f1) = (&y[..n], &f0[..n], &mut y_new[..n], &mut f1[..n]);
         let Self {
             k2,
             k3,
@@ -117,7 +156,6 @@ impl Dopri5 {
             k6,
             stage,
             y6,
-            err,
         } = self;
         let (k2, k3, k4, k5, k6) = (
             &mut k2[..n],
@@ -126,7 +164,7 @@ impl Dopri5 {
             &mut k5[..n],
             &mut k6[..n],
         );
-        let (stage, y6, err) = (&mut stage[..n], &mut y6[..n], &mut err[..n]);
+        let (stage, y6) = (&mut stage[..n], &mut y6[..n]);
 
         for i in 0..n {
             stage[i] = y[i] + h * (A21 * k1[i]);
@@ -154,44 +192,33 @@ impl Dopri5 {
                 y[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
         }
         sys.rhs(t_new, y_new, f1);
+
+        let (mut sum, mut num, mut den) = (0.0, 0.0, 0.0);
+        let mut finite = true;
         for i in 0..n {
-            err[i] =
+            let e =
                 h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * f1[i]);
+            let w = 1.0 / (tol.atol + tol.rtol * y[i].abs().max(y_new[i].abs()));
+            sum += (e * w) * (e * w);
+            finite &= y_new[i].is_finite() & f1[i].is_finite();
+            if estimate_stiffness {
+                let df = (f1[i] - k6[i]) * w;
+                let dy = (y_new[i] - y6[i]) * w;
+                num += df * df;
+                den += dy * dy;
+            }
         }
-        let e = error_norm(err, y, y_new, tol);
-        // A finite state with a non-finite derivative would poison the next step.
-        if f1.iter().all(|v| v.is_finite()) {
-            e
+        let err = if finite {
+            (sum / n as f64).sqrt()
         } else {
             f64::NAN
-        }
-    }
-
-    /// Estimate of `h·|λ|` for the dominant eigenvalue `λ` from the last step, after `dopri5.f`:
-    /// `h‖f(y₁) − f(y₆)‖ / ‖y₁ − y₆‖`, with `y₆` the sixth stage's input (also at `t + h`).
-    /// Unlike `dopri5.f` the norms are weighted by the error weights, i.e. the estimate is for
-    /// `W J W⁻¹` (same eigenvalues), which favours the components the error control watches.
-    pub(crate) fn stiffness_estimate(
-        &self,
-        h: f64,
-        y: &[f64],
-        y_new: &[f64],
-        f1: &[f64],
-        tol: Tol,
-    ) -> f64 {
-        let (mut num, mut den) = (0.0, 0.0);
-        for i in 0..y_new.len() {
-            let w = 1.0 / (tol.atol + tol.rtol * y[i].abs().max(y_new[i].abs()));
-            let df = (f1[i] - self.k6[i]) * w;
-            let dy = (y_new[i] - self.y6[i]) * w;
-            num += df * df;
-            den += dy * dy;
-        }
-        if den > 0.0 {
+        };
+        let stiffness = if den > 0.0 {
             h * (num / den).sqrt()
         } else {
             0.0
-        }
+        };
+        Attempt { err, stiffness }
     }
 
     /// Fills `dense` with the continuous extension of the last (accepted) step.

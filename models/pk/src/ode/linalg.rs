@@ -3,6 +3,8 @@
 //! The matrices are tiny (PK systems have up to about a dozen states), so a plain row-major
 //! Doolittle elimination beats any blocked routine; buffers are sized once and reused.
 
+use super::dim::dim;
+
 /// In-place LU factors `P·M = L·U` of a square row-major matrix, reused between steps.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Lu {
@@ -31,8 +33,15 @@ impl Lu {
 
     /// Factors the matrix in place. Returns `false` if it is singular to working precision
     /// (a zero pivot) or holds NaN or infinite values on a pivot.
+    #[cfg(test)]
     pub(crate) fn factor(&mut self) -> bool {
-        let n = self.n;
+        self.factor_n::<0>()
+    }
+
+    /// [`Lu::factor`] specialised for dimension `N` (0: any; see [`super::dim`]).
+    #[inline]
+    pub(crate) fn factor_n<const N: usize>(&mut self) -> bool {
+        let n = dim::<N>(self.n);
         let a = &mut self.a[..n * n];
         for k in 0..n {
             let mut p = k;
@@ -71,11 +80,18 @@ impl Lu {
     }
 
     /// Solves `M x = b` in place using the factors from a successful [`Lu::factor`].
+    #[cfg(test)]
     pub(crate) fn solve(&self, b: &mut [f64]) {
-        let n = self.n;
+        self.solve_n::<0>(b)
+    }
+
+    /// [`Lu::solve`] specialised for dimension `N` (0: any).
+    #[inline]
+    pub(crate) fn solve_n<const N: usize>(&self, b: &mut [f64]) {
+        let n = dim::<N>(self.n);
         let a = &self.a[..n * n];
         let b = &mut b[..n];
-        for (k, &p) in self.piv.iter().enumerate() {
+        for (k, &p) in self.piv[..n].iter().enumerate() {
             if p != k {
                 b.swap(k, p);
             }
@@ -85,10 +101,11 @@ impl Lu {
             let s: f64 = row.iter().zip(&b[..i]).map(|(l, x)| l * x).sum();
             b[i] -= s;
         }
+        let inv_diag = &self.inv_diag[..n];
         for i in (0..n).rev() {
             let row = &a[i * n + i + 1..(i + 1) * n];
             let s: f64 = row.iter().zip(&b[i + 1..]).map(|(u, x)| u * x).sum();
-            b[i] = (b[i] - s) * self.inv_diag[i];
+            b[i] = (b[i] - s) * inv_diag[i];
         }
     }
 }

@@ -59,6 +59,7 @@
 
 mod control;
 mod dense;
+mod dim;
 mod error;
 mod explicit;
 mod jacobian;

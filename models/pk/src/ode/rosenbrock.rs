@@ -16,6 +16,7 @@ use super::OdeSystem;
 use super::SolveStats;
 use super::control::{Tol, error_norm};
 use super::dense::Dense;
+use super::dim::{by_dim, dim};
 use super::jacobian;
 use super::linalg::Lu;
 
@@ -298,7 +299,24 @@ impl Rodas {
         tol: Tol,
         stats: &mut SolveStats,
     ) -> Result<f64, StepFailure> {
-        let n = self.n;
+        by_dim!(self.n, |N| self
+            .step_n::<S, N>(sys, t, t_new, y, f0, y_new, tol, stats))
+    }
+
+    /// [`Rodas::step`] for dimension `N` (0: any).
+    #[allow(clippy::too_many_arguments)]
+    fn step_n<S: OdeSystem + ?Sized, const N: usize>(
+        &mut self,
+        sys: &S,
+        t: f64,
+        t_new: f64,
+        y: &[f64],
+        f0: &[f64],
+        y_new: &mut [f64],
+        tol: Tol,
+        stats: &mut SolveStats,
+    ) -> Result<f64, StepFailure> {
+        let n = dim::<N>(self.n);
         let h = t_new - t;
         let inv_gh = 1.0 / (GAMMA * h);
         let m = self.lu.matrix_mut();
@@ -309,17 +327,17 @@ impl Rodas {
             m[i * n + i] += inv_gh;
         }
         stats.lu_decompositions += 1;
-        if !self.lu.factor() {
+        if !self.lu.factor_n::<N>() {
             return Err(StepFailure::Singular);
         }
         let inv_h = 1.0 / h;
+        let stage = &mut self.stage[..n];
         for s in 0..STAGES {
             let (done, rest) = self.k.split_at_mut(s * n);
             let rhs = &mut rest[..n];
             if s == 0 {
                 rhs.copy_from_slice(&f0[..n]);
             } else {
-                let stage = &mut self.stage[..n];
                 stage.copy_from_slice(&y[..n]);
                 for (kj, &a) in done.chunks_exact(n).zip(&A[s]) {
                     for (u, &k) in stage.iter_mut().zip(kj) {
@@ -345,11 +363,11 @@ impl Rodas {
                     *r += c * k;
                 }
             }
-            self.lu.solve(rhs);
+            self.lu.solve_n::<N>(rhs);
         }
         // The eighth stage's input is still in `stage`; add k₈.
         let k8 = &self.k[(STAGES - 1) * n..];
-        for ((yn, &u), &k) in y_new[..n].iter_mut().zip(&self.stage[..n]).zip(k8) {
+        for ((yn, &u), &k) in y_new[..n].iter_mut().zip(stage.iter()).zip(k8) {
             *yn = u + k;
         }
         Ok(error_norm(k8, y, y_new, tol))

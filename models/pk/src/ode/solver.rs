@@ -227,6 +227,7 @@ impl Solver {
                 f0_valid = true;
             }
 
+            let mut stiffness = 0.0;
             let err = if stiff {
                 if !jac_valid {
                     w.rodas.prepare(sys, t, &w.y, &w.f0, t0, t_end, &mut stats);
@@ -257,8 +258,19 @@ impl Solver {
                 }
             } else {
                 stats.rhs_evals += 6;
-                w.dopri
-                    .step(sys, t, t_new, &w.y, &w.f0, &mut w.y_new, &mut w.f1, tol)
+                let attempt = w.dopri.step(
+                    sys,
+                    t,
+                    t_new,
+                    &w.y,
+                    &w.f0,
+                    &mut w.y_new,
+                    &mut w.f1,
+                    tol,
+                    auto,
+                );
+                stiffness = attempt.stiffness;
+                attempt.err
             };
             singular = 0;
 
@@ -337,10 +349,7 @@ impl Solver {
                     }
                 }
             } else if auto {
-                if w.dopri
-                    .stiffness_estimate(h_step, &w.y, &w.y_new, &w.f1, tol)
-                    > STIFFNESS_THRESHOLD
-                {
+                if stiffness > STIFFNESS_THRESHOLD {
                     clear_count = 0;
                     stiff_count += 1;
                     if stiff_count >= STIFF_SWITCH {
