@@ -1,1 +1,22 @@
-//! The trial engine (in progress).
+//! The vtrial trial engine.
+//!
+//! - [`scenario`]: scenario files (TOML), sweeps, resolution and checks;
+//! - [`regimen`]: the regimen language (`"load 200 mg then 100 mg q12h"`);
+//! - [`cohort`]: where patients come from ([`cohort::CohortSource`]);
+//! - [`design`]: randomisation;
+//! - [`trial`]: one trial as a bevy_ecs World;
+//! - [`analysis`]: the primary two-arm comparison (Welch t, difference in proportions,
+//!   log-rank);
+//! - [`rows`]: what a run produces, and the [`rows::Sink`] that receives it;
+//! - [`driver`]: the run over sweep points × replicates, rayon across trials.
+//!
+//! The engine knows nothing of DuckDB: it produces rows; `vtrial-store` writes them.
+
+pub mod analysis;
+pub mod cohort;
+pub mod design;
+pub mod driver;
+pub mod regimen;
+pub mod rows;
+pub mod scenario;
+pub mod trial;

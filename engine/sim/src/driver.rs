@@ -1,0 +1,290 @@
+//! The run: every scenario point × replicate, rayon across trials, results streamed to a
+//! [`Sink`] in (point, replicate) order.
+//!
+//! Patients are sampled up front, once per distinct cohort (criteria and generator): a
+//! pool of `replicates × n` patients, where trial `r` takes rows `r·n_max ..`. So every
+//! sweep point sees the same patients in replicate `r` (common random numbers: differences
+//! between design points are not blurred by cohort noise), and the cohort generator — which
+//! is not thread-safe — runs on the calling thread only. Trials then run in batches: each
+//! batch in parallel, collected in order, handed to the sink. The stored result is the
+//! same for any number of threads.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rand::RngCore;
+use rayon::prelude::*;
+use thiserror::Error;
+use vtrial_expr::Value;
+use vtrial_pk::population::{purpose, rng_stream};
+
+use crate::cohort::{CohortRequest, CohortSource, CohortSourceError, PatientTable};
+use crate::design::{self, Method};
+use crate::rows::{Sink, SinkError, TrialOutput};
+use crate::scenario::{Allocation, Randomisation, Scenario, ScenarioFile};
+use crate::trial::{self, Enrolled};
+
+/// Why a run stopped.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The cohort could not be sampled.
+    #[error("scenario point {point}, cohort {criteria:?}: {source}")]
+    Cohort {
+        /// Point.
+        point: usize,
+        /// Criteria.
+        criteria: String,
+        /// Cause.
+        source: CohortSourceError,
+    },
+    /// The sink failed.
+    #[error("writing results: {0}")]
+    Sink(#[from] SinkError),
+    /// Interrupted (Ctrl-C).
+    #[error("interrupted after {done} of {total} trials")]
+    Interrupted {
+        /// Trials done.
+        done: u64,
+        /// Trials planned.
+        total: u64,
+    },
+    /// The thread pool could not start.
+    #[error("thread pool: {0}")]
+    Threads(String),
+}
+
+/// How to run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// Trials per batch handed to the sink.
+    pub batch: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { threads: 0, batch: 64 }
+    }
+}
+
+/// The summary of one point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointSummary {
+    /// Point index.
+    pub point: usize,
+    /// Its label.
+    pub label: String,
+    /// Trials run.
+    pub trials: u64,
+    /// Mean patients per arm.
+    pub mean_patients_per_arm: f64,
+    /// Mean dropouts per trial.
+    pub mean_dropouts: f64,
+    /// Patients whose simulation failed, all trials.
+    pub failed_patients: u64,
+    /// Trials with a comparison.
+    pub compared: u64,
+    /// Share of compared trials with a significant primary comparison.
+    pub power: f64,
+    /// Its Monte-Carlo standard error √(p(1−p)/n).
+    pub mcse: f64,
+}
+
+/// One pool: patients of one cohort.
+struct Pool {
+    table: PatientTable,
+    stride: usize,
+}
+
+/// The pools' keys: (generator, criteria).
+type PoolKey = (String, Option<String>);
+
+fn and(a: &Option<String>, b: Option<&str>) -> Option<String> {
+    match (a, b) {
+        (None, None) => None,
+        (Some(a), None) => Some(a.clone()),
+        (None, Some(b)) => Some(b.to_string()),
+        (Some(a), Some(b)) => Some(format!("{a} and ({b})")),
+    }
+}
+
+/// The cohorts each point needs: (key, patients per trial), per arm for cohort designs.
+fn needs(s: &Scenario) -> Vec<(PoolKey, usize)> {
+    match &s.allocation {
+        Allocation::Randomised { n_total, .. } => vec![((s.cohort.generator.clone(), s.cohort.criteria.clone()), *n_total as usize)],
+        Allocation::Cohorts => s
+            .arms
+            .iter()
+            .map(|a| {
+                let (inc, n) = a.cohort.as_ref().expect("cohort arm");
+                ((s.cohort.generator.clone(), and(&s.cohort.criteria, Some(inc))), *n as usize)
+            })
+            .collect(),
+    }
+}
+
+fn key_seed(seed: u64, key: &PoolKey) -> u64 {
+    // FNV-1a of the key text, then a stream of its own.
+    let text = format!("{}\u{1f}{}", key.0, key.1.as_deref().unwrap_or(""));
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    rng_stream(seed, &[h, purpose::COHORT]).next_u64()
+}
+
+/// Checks that every cohort of every point can be sampled (a pilot of up to 50 patients
+/// with a bounded number of draws): criteria no generated patient meets fail here, before
+/// any simulation.
+pub fn check_cohorts(file: &ScenarioFile, source: &dyn CohortSource) -> Result<(), RunError> {
+    let mut seen = BTreeMap::new();
+    for p in &file.points {
+        for (key, n) in needs(&p.scenario) {
+            if seen.insert(key.clone(), ()).is_some() {
+                continue;
+            }
+            let req = CohortRequest {
+                n: n.min(50),
+                seed: key_seed(p.scenario.seed, &key),
+                criteria: key.1.as_deref(),
+                generator: &key.0,
+                columns: &p.scenario.covariates,
+                max_draws: 200_000,
+            };
+            source.sample(&req).map_err(|e| RunError::Cohort { point: p.index, criteria: key.1.clone().unwrap_or_default(), source: e })?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs every trial of the file, handing batches to `sink`; `progress(done, total)` after
+/// each batch; `cancel` is checked between batches.
+pub fn run(
+    file: &ScenarioFile,
+    source: &dyn CohortSource,
+    sink: &mut dyn Sink,
+    options: RunOptions,
+    progress: &mut dyn FnMut(u64, u64),
+    cancel: &AtomicBool,
+) -> Result<Vec<PointSummary>, RunError> {
+    let replicates = file.points[0].scenario.replicates as usize;
+    // Sample the pools.
+    let mut sizes: BTreeMap<PoolKey, (usize, usize)> = BTreeMap::new();
+    for p in &file.points {
+        for (key, n) in needs(&p.scenario) {
+            let e = sizes.entry(key).or_insert((n, p.index));
+            e.0 = e.0.max(n);
+        }
+    }
+    let covariates = file.points[0].scenario.covariates.clone();
+    let mut pools: BTreeMap<PoolKey, Pool> = BTreeMap::new();
+    for (key, (stride, point)) in sizes {
+        let seed = key_seed(file.points[0].scenario.seed, &key);
+        let req = CohortRequest { n: stride * replicates, seed, criteria: key.1.as_deref(), generator: &key.0, columns: &covariates, max_draws: 0 };
+        let table = source.sample(&req).map_err(|e| RunError::Cohort { point, criteria: key.1.clone().unwrap_or_default(), source: e })?;
+        pools.insert(key, Pool { table, stride });
+    }
+    let scenarios: Vec<Arc<Scenario>> = file.points.iter().map(|p| Arc::new(p.scenario.clone())).collect();
+    let jobs: Vec<(usize, usize)> = (0..file.points.len()).flat_map(|p| (0..replicates).map(move |r| (p, r))).collect();
+    let total = jobs.len() as u64;
+    let threads = if options.threads == 0 { rayon::current_num_threads() } else { options.threads };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| RunError::Threads(e.to_string()))?;
+    let mut summaries: Vec<Acc> = file.points.iter().map(|_| Acc::default()).collect();
+    let mut done = 0u64;
+    for chunk in jobs.chunks(options.batch.max(1)) {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(RunError::Interrupted { done, total });
+        }
+        let outputs: Vec<TrialOutput> = pool.install(|| {
+            chunk.par_iter().map(|&(p, r)| trial_job(&scenarios[p], p as u32, r as u32, &pools)).collect()
+        });
+        for o in &outputs {
+            summaries[o.trial.point as usize].add(o, scenarios[o.trial.point as usize].arms.len());
+        }
+        sink.write(outputs)?;
+        done += chunk.len() as u64;
+        progress(done, total);
+    }
+    Ok(file.points.iter().zip(summaries).map(|(p, a)| a.finish(p.index, p.label.clone())).collect())
+}
+
+/// Enrols, randomises and simulates one trial.
+fn trial_job(s: &Arc<Scenario>, point: u32, replicate: u32, pools: &BTreeMap<PoolKey, Pool>) -> TrialOutput {
+    let mut patients = Vec::new();
+    let take = |pool: &Pool, n: usize, arm: usize, out: &mut Vec<Enrolled>| {
+        let start = replicate as usize * pool.stride;
+        for row in start..start + n {
+            let t = &pool.table;
+            let values: Vec<Value> = (0..t.names.len()).map(|c| t.value(c, row)).collect();
+            let nums: Vec<f64> = (0..t.names.len()).map(|c| t.num(c, row)).collect();
+            out.push(Enrolled { values, nums, arm });
+        }
+    };
+    for (a, (key, n)) in needs(s).into_iter().enumerate() {
+        take(&pools[&key], n, a, &mut patients);
+    }
+    if let Allocation::Randomised { method, .. } = &s.allocation {
+        let ratios: Vec<u32> = s.arms.iter().map(|a| a.ratio).collect();
+        let strata: Vec<String> = match method {
+            Randomisation::Stratified { strata, .. } => patients
+                .iter()
+                .map(|p| strata.iter().map(|(_, c)| c.eval(&p.values).map_or_else(|_| "?".to_string(), |v| v.to_string())).collect::<Vec<_>>().join("|"))
+                .collect(),
+            _ => vec![String::new(); patients.len()],
+        };
+        let m = match method {
+            Randomisation::Simple => Method::Simple,
+            Randomisation::Block { size } | Randomisation::Stratified { size, .. } => Method::Blocks(*size),
+        };
+        let mut rng = rng_stream(s.seed, &[u64::from(point), u64::from(replicate), purpose::RANDOMISATION]);
+        let arms = design::randomise(&ratios, m, &strata, &mut rng);
+        for (p, a) in patients.iter_mut().zip(arms) {
+            p.arm = a;
+        }
+    }
+    trial::simulate(s, point, replicate, patients)
+}
+
+/// Running totals of a point.
+#[derive(Debug, Default)]
+struct Acc {
+    trials: u64,
+    patients: u64,
+    arms: u64,
+    dropouts: u64,
+    failed: u64,
+    compared: u64,
+    significant: u64,
+}
+
+impl Acc {
+    fn add(&mut self, o: &TrialOutput, n_arms: usize) {
+        self.trials += 1;
+        self.patients += u64::from(o.trial.n_patients);
+        self.arms += n_arms as u64;
+        self.dropouts += u64::from(o.trial.n_dropouts);
+        self.failed += u64::from(o.trial.n_failed);
+        if let Some(sig) = o.trial.significant {
+            self.compared += 1;
+            self.significant += u64::from(sig);
+        }
+    }
+
+    fn finish(self, point: usize, label: String) -> PointSummary {
+        let power = if self.compared > 0 { self.significant as f64 / self.compared as f64 } else { f64::NAN };
+        PointSummary {
+            point,
+            label,
+            trials: self.trials,
+            mean_patients_per_arm: self.patients as f64 / self.arms.max(1) as f64,
+            mean_dropouts: self.dropouts as f64 / self.trials.max(1) as f64,
+            failed_patients: self.failed,
+            compared: self.compared,
+            power,
+            mcse: (power * (1.0 - power) / self.compared as f64).sqrt(),
+        }
+    }
+}

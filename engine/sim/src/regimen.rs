@@ -1,0 +1,413 @@
+//! The regimen language: dosing written the way a protocol reads.
+//!
+//! ```text
+//! placebo
+//! 100 mg q24h x 28                 28 doses of 100 mg every 24 h
+//! 100 mg q12h                      every 12 h until the end of the study
+//! load 200 mg then 100 mg q12h     a loading dose, then 100 mg every 12 h from 12 h on
+//! 200 mg q12h x 2 then 100 mg qd for 4 w
+//! 1.5 mg/kg q24h x 14              weight-based (needs the covariate `weight`, kg)
+//! 500 mg over 1 h q8h x 21         zero-order infusion of 1 h
+//! 50 mg once                       a single dose
+//! ```
+//!
+//! Grammar (words are case-insensitive):
+//!
+//! ```text
+//! regimen  = "placebo" | phase { "then" phase }
+//! phase    = [ "load" ] amount [ "over" number ( "h" | "min" ) ] [ interval ] [ count ]
+//! amount   = number ( "mg" | "g" | "ug" | "mcg" ) [ "/kg" ]
+//! interval = "q" number ( "h" | "d" | "w" ) | "qd" | "bid" | "tid" | "qid" | "qw" | "once"
+//! count    = "x" integer | "for" number ( "h" | "d" | "w" )
+//! ```
+//!
+//! A phase without an interval (or `once`, or `load`) is one dose. The first phase starts
+//! at time 0; each later phase starts where the previous one ends: after its last dose plus
+//! its interval, or — after a single dose — one interval of the next phase later (so `load
+//! 200 mg then 100 mg q12h` gives 200 mg at 0 h and 100 mg from 12 h on). A repeated phase
+//! without a count runs until the end of the study (doses strictly before it). Spaces
+//! between a number and its unit are optional (`100mg`, `q 24 h`).
+
+use thiserror::Error;
+
+/// A regimen the parser did not understand, with the 1-based character column.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("regimen {text:?}, column {column}: {message}")]
+pub struct RegimenError {
+    /// The regimen text.
+    pub text: String,
+    /// 1-based character column of the problem.
+    pub column: usize,
+    /// What was expected.
+    pub message: String,
+}
+
+/// One phase: `count` doses (None: until the end of the study) every `interval_h`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Phase {
+    /// Amount per dose in mg (per kg of body weight when `per_kg`).
+    pub amount_mg: f64,
+    /// Whether the amount is per kg of body weight.
+    pub per_kg: bool,
+    /// Infusion duration in hours (0: bolus or oral dose).
+    pub infusion_h: f64,
+    /// Dosing interval in hours (0: a single dose).
+    pub interval_h: f64,
+    /// Number of doses; `None` means until the end of the study.
+    pub count: Option<u32>,
+}
+
+/// A parsed regimen: no phases means placebo.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Regimen {
+    /// The phases, in order.
+    pub phases: Vec<Phase>,
+}
+
+/// One dose in time: what the PK simulator receives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScheduledDose {
+    /// Time from the first dose, hours.
+    pub time_h: f64,
+    /// Amount in mg.
+    pub amount_mg: f64,
+    /// Infusion duration in hours (0: bolus).
+    pub infusion_h: f64,
+}
+
+impl Regimen {
+    /// Parses the regimen language (see the module docs).
+    pub fn parse(text: &str) -> Result<Regimen, RegimenError> {
+        Parser::new(text).regimen()
+    }
+
+    /// Whether this is placebo (no drug).
+    pub fn is_placebo(&self) -> bool {
+        self.phases.is_empty()
+    }
+
+    /// Whether any phase is dosed per kg of body weight.
+    pub fn needs_weight(&self) -> bool {
+        self.phases.iter().any(|p| p.per_kg)
+    }
+
+    /// The maintenance phase (the last one): its amount and interval define steady state.
+    pub fn maintenance(&self) -> Option<&Phase> {
+        self.phases.last()
+    }
+
+    /// Start time (h) of each phase.
+    pub fn phase_starts(&self) -> Vec<f64> {
+        let mut starts = Vec::with_capacity(self.phases.len());
+        let mut t = 0.0;
+        for (i, p) in self.phases.iter().enumerate() {
+            starts.push(t);
+            let span = match p.count {
+                _ if p.interval_h == 0.0 => self.phases.get(i + 1).map_or(0.0, |n| n.interval_h),
+                Some(c) => p.interval_h * f64::from(c),
+                None => f64::INFINITY,
+            };
+            t += span;
+        }
+        starts
+    }
+
+    /// Every dose strictly before `end_h`, in time order, with per-kg amounts multiplied by
+    /// `weight_kg`.
+    pub fn doses(&self, end_h: f64, weight_kg: f64, out: &mut Vec<ScheduledDose>) {
+        out.clear();
+        for (p, start) in self.phases.iter().zip(self.phase_starts()) {
+            let amount = if p.per_kg { p.amount_mg * weight_kg } else { p.amount_mg };
+            let count = if p.interval_h == 0.0 { 1 } else { p.count.unwrap_or(u32::MAX) };
+            for k in 0..count {
+                let t = start + f64::from(k) * p.interval_h;
+                if t >= end_h {
+                    break;
+                }
+                out.push(ScheduledDose { time_h: t, amount_mg: amount, infusion_h: p.infusion_h });
+            }
+        }
+    }
+}
+
+/// A token with its 1-based column.
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Num(f64),
+    Word(String),
+    Slash,
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    toks: Vec<(Tok, usize)>,
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut toks = Vec::new();
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if c.is_whitespace() || c == ',' {
+                i += 1;
+            } else if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                    i += 1;
+                }
+                let s: String = chars[start..i].iter().collect();
+                toks.push((s.parse().map(Tok::Num).unwrap_or(Tok::Word(s)), start + 1));
+            } else if c.is_alphabetic() {
+                let start = i;
+                while i < chars.len() && chars[i].is_alphabetic() {
+                    i += 1;
+                }
+                // `q24h`: a word `q` directly followed by a number stays split.
+                let s: String = chars[start..i].iter().collect::<String>().to_ascii_lowercase();
+                toks.push((Tok::Word(s), start + 1));
+            } else if c == '/' {
+                toks.push((Tok::Slash, i + 1));
+                i += 1;
+            } else {
+                toks.push((Tok::Word(c.to_string()), i + 1));
+                i += 1;
+            }
+        }
+        Parser { text, toks, pos: 0 }
+    }
+
+    fn err<T>(&self, message: impl Into<String>) -> Result<T, RegimenError> {
+        let column = self.toks.get(self.pos).map_or(self.text.chars().count() + 1, |t| t.1);
+        Err(RegimenError { text: self.text.to_string(), column, message: message.into() })
+    }
+
+    fn peek_word(&self) -> Option<&str> {
+        match self.toks.get(self.pos) {
+            Some((Tok::Word(w), _)) => Some(w),
+            _ => None,
+        }
+    }
+
+    fn eat(&mut self, word: &str) -> bool {
+        if self.peek_word() == Some(word) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn number(&mut self, what: &str) -> Result<f64, RegimenError> {
+        match self.toks.get(self.pos) {
+            Some((Tok::Num(x), _)) => {
+                self.pos += 1;
+                Ok(*x)
+            }
+            _ => self.err(format!("expected {what} (a number)")),
+        }
+    }
+
+    fn word(&mut self, what: &str) -> Result<String, RegimenError> {
+        match self.toks.get(self.pos) {
+            Some((Tok::Word(w), _)) => {
+                self.pos += 1;
+                Ok(w.clone())
+            }
+            _ => self.err(format!("expected {what}")),
+        }
+    }
+
+    /// A time unit in hours.
+    fn time_unit(&mut self, allowed: &[&str]) -> Result<f64, RegimenError> {
+        let at = self.pos;
+        let w = self.word(&format!("a time unit ({})", allowed.join(", ")))?;
+        let hours = match w.as_str() {
+            "min" | "mins" | "minute" | "minutes" => 1.0 / 60.0,
+            "h" | "hr" | "hrs" | "hour" | "hours" => 1.0,
+            "d" | "day" | "days" => 24.0,
+            "w" | "wk" | "wks" | "week" | "weeks" => 168.0,
+            _ => 0.0,
+        };
+        let canonical = match hours {
+            x if x == 1.0 / 60.0 => "min",
+            1.0 => "h",
+            24.0 => "d",
+            168.0 => "w",
+            _ => "",
+        };
+        if !allowed.contains(&canonical) {
+            self.pos = at;
+            return self.err(format!("expected a time unit ({}), found {w:?}", allowed.join(", ")));
+        }
+        Ok(hours)
+    }
+
+    fn regimen(mut self) -> Result<Regimen, RegimenError> {
+        if self.toks.is_empty() {
+            return self.err("empty regimen: write e.g. \"100 mg q24h x 28\" or \"placebo\"");
+        }
+        if self.eat("placebo") {
+            if self.pos < self.toks.len() {
+                return self.err("nothing may follow \"placebo\"");
+            }
+            return Ok(Regimen::default());
+        }
+        let mut phases = vec![self.phase()?];
+        while self.eat("then") {
+            phases.push(self.phase()?);
+        }
+        if self.pos < self.toks.len() {
+            return self.err("expected \"then\" or the end of the regimen");
+        }
+        Ok(Regimen { phases })
+    }
+
+    fn phase(&mut self) -> Result<Phase, RegimenError> {
+        let load = self.eat("load") || self.eat("loading");
+        let amount = self.number("a dose amount")?;
+        if !(amount > 0.0 && amount.is_finite()) {
+            self.pos -= 1;
+            return self.err("the dose amount must be > 0");
+        }
+        let at = self.pos;
+        let unit = self.word("a dose unit (mg, g, ug)")?;
+        let factor = match unit.as_str() {
+            "mg" => 1.0,
+            "g" => 1000.0,
+            "ug" | "mcg" | "µg" | "μg" => 0.001,
+            _ => {
+                self.pos = at;
+                return self.err(format!("unknown dose unit {unit:?}: use mg, g or ug"));
+            }
+        };
+        let mut per_kg = false;
+        if matches!(self.toks.get(self.pos), Some((Tok::Slash, _))) {
+            self.pos += 1;
+            if !self.eat("kg") {
+                return self.err("only per-kg dosing is supported after '/' (e.g. 1.5 mg/kg)");
+            }
+            per_kg = true;
+        }
+        let mut infusion_h = 0.0;
+        if self.eat("over") {
+            let d = self.number("an infusion duration")?;
+            infusion_h = d * self.time_unit(&["min", "h"])?;
+            if infusion_h <= 0.0 {
+                return self.err("the infusion duration must be > 0");
+            }
+        }
+        let mut interval_h = 0.0;
+        if self.eat("q") {
+            let n = self.number("the dosing interval")?;
+            interval_h = n * self.time_unit(&["h", "d", "w"])?;
+            if interval_h <= 0.0 {
+                return self.err("the dosing interval must be > 0");
+            }
+        } else if let Some(w) = self.peek_word() {
+            let every = match w {
+                "qd" | "daily" => Some(24.0),
+                "bid" => Some(12.0),
+                "tid" => Some(8.0),
+                "qid" => Some(6.0),
+                "qw" | "weekly" => Some(168.0),
+                "once" => Some(0.0),
+                _ => None,
+            };
+            if let Some(e) = every {
+                self.pos += 1;
+                interval_h = e;
+            }
+        }
+        let mut count = None;
+        if self.eat("x") {
+            let at = self.pos;
+            let n = self.number("the number of doses")?;
+            if n < 1.0 || n.fract() != 0.0 || n > f64::from(u32::MAX) {
+                self.pos = at;
+                return self.err("the number of doses must be a whole number >= 1");
+            }
+            count = Some(n as u32);
+        } else if self.eat("for") {
+            let d = self.number("a treatment duration")?;
+            let hours = d * self.time_unit(&["h", "d", "w"])?;
+            if interval_h == 0.0 {
+                return self.err("\"for\" needs a dosing interval (e.g. q24h)");
+            }
+            count = Some(((hours / interval_h) - 1e-9).ceil().max(1.0) as u32);
+        }
+        if interval_h == 0.0 && count.is_some_and(|c| c > 1) {
+            return self.err("several doses need a dosing interval (e.g. q24h)");
+        }
+        if load && interval_h > 0.0 && count.is_none() {
+            count = Some(1);
+        }
+        if load && interval_h == 0.0 {
+            count = Some(1);
+        }
+        if interval_h == 0.0 {
+            count = Some(1);
+        }
+        Ok(Phase { amount_mg: amount * factor, per_kg, infusion_h, interval_h, count })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn times(r: &str, end: f64) -> Vec<(f64, f64)> {
+        let mut out = Vec::new();
+        Regimen::parse(r).unwrap().doses(end, 70.0, &mut out);
+        out.iter().map(|d| (d.time_h, d.amount_mg)).collect()
+    }
+
+    #[test]
+    fn simple_repeated_regimen() {
+        let d = times("100 mg q24h x 28", 1e9);
+        assert_eq!(d.len(), 28);
+        assert_eq!(d[27], (27.0 * 24.0, 100.0));
+    }
+
+    #[test]
+    fn loading_dose_then_maintenance_one_interval_later() {
+        let d = times("load 200 mg then 100 mg q12h", 48.0);
+        assert_eq!(d, vec![(0.0, 200.0), (12.0, 100.0), (24.0, 100.0), (36.0, 100.0)]);
+    }
+
+    #[test]
+    fn phases_follow_each_other() {
+        let d = times("200 mg q12h x 2 then 100 mg qd for 3 d", 1e9);
+        assert_eq!(d, vec![(0.0, 200.0), (12.0, 200.0), (24.0, 100.0), (48.0, 100.0), (72.0, 100.0)]);
+    }
+
+    #[test]
+    fn per_kg_units_and_infusions() {
+        let r = Regimen::parse("1.5 mg/kg over 30 min q8h x 3").unwrap();
+        assert!(r.needs_weight());
+        let mut out = Vec::new();
+        r.doses(1e9, 80.0, &mut out);
+        assert_eq!(out.len(), 3);
+        assert!((out[0].amount_mg - 120.0).abs() < 1e-12);
+        assert!((out[0].infusion_h - 0.5).abs() < 1e-12);
+        assert_eq!(times("0.5 g once", 100.0), vec![(0.0, 500.0)]);
+        assert_eq!(times("250ug bid x 2", 100.0), vec![(0.0, 0.25), (12.0, 0.25)]);
+        assert!(Regimen::parse("placebo").unwrap().is_placebo());
+    }
+
+    #[test]
+    fn errors_point_at_the_problem() {
+        let e = Regimen::parse("100 mgs q24h").unwrap_err();
+        assert_eq!(e.column, 5);
+        assert!(e.message.contains("mg, g or ug"), "{e}");
+        let e = Regimen::parse("100 mg q24 x 3").unwrap_err();
+        assert!(e.message.contains("time unit"), "{e}");
+        let e = Regimen::parse("100 mg x 3").unwrap_err();
+        assert!(e.message.contains("interval"), "{e}");
+        assert!(Regimen::parse("100 mg q24h x 2.5").is_err());
+        assert!(Regimen::parse("").is_err());
+        assert!(Regimen::parse("100 mg q24h and more").is_err());
+    }
+}

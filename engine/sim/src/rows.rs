@@ -1,0 +1,203 @@
+//! What a run produces: rows for the trials, arms, patients and observations tables, and
+//! the [`Sink`] that receives them (the DuckDB writer in `vtrial-store`; a vector in tests).
+//! Rows of a trial are sorted by patient before they leave the engine.
+
+/// One trial (a replicate at a scenario point), with its primary comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialRow {
+    /// Scenario point.
+    pub point: u32,
+    /// Replicate.
+    pub replicate: u32,
+    /// Patients enrolled.
+    pub n_patients: u32,
+    /// Patients who dropped out.
+    pub n_dropouts: u32,
+    /// Patients whose simulation failed (excluded from the analysis).
+    pub n_failed: u32,
+    /// Patients with an adverse event.
+    pub n_ae: u32,
+    /// Treatment − control estimate of the primary endpoint (None: no comparison possible).
+    pub estimate: Option<f64>,
+    /// Its standard error.
+    pub std_error: Option<f64>,
+    /// Test statistic.
+    pub statistic: Option<f64>,
+    /// p-value.
+    pub p_value: Option<f64>,
+    /// p < alpha.
+    pub significant: Option<bool>,
+}
+
+/// One arm of one trial.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArmRow {
+    /// Scenario point.
+    pub point: u32,
+    /// Replicate.
+    pub replicate: u32,
+    /// Arm index (file order).
+    pub arm: u32,
+    /// Patients enrolled.
+    pub n: u32,
+    /// Patients who completed.
+    pub n_completed: u32,
+    /// Dropouts.
+    pub n_dropouts: u32,
+    /// Failed simulations.
+    pub n_failed: u32,
+    /// Patients with an adverse event.
+    pub n_ae: u32,
+    /// Events (time-to-event endpoint).
+    pub n_events: u32,
+    /// Patients with a primary endpoint value.
+    pub endpoint_n: u32,
+    /// Mean of the primary endpoint (share of responders for a responder endpoint).
+    pub endpoint_mean: Option<f64>,
+    /// Its SD.
+    pub endpoint_sd: Option<f64>,
+    /// Mean exposure (the response model's metric, or AUC at steady state).
+    pub exposure_mean: Option<f64>,
+}
+
+/// How a patient left the study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Completed the study.
+    Completed,
+    /// Dropped out (constant hazard).
+    Dropout,
+    /// Discontinued after an adverse event.
+    AeDiscontinued,
+    /// The simulation failed (see the reason).
+    Failed,
+}
+
+impl Status {
+    /// Name stored in the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Completed => "completed",
+            Status::Dropout => "dropout",
+            Status::AeDiscontinued => "ae_discontinued",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// One patient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientRow {
+    /// Scenario point.
+    pub point: u32,
+    /// Replicate.
+    pub replicate: u32,
+    /// Patient number within the trial (enrolment order).
+    pub patient: u32,
+    /// Arm index.
+    pub arm: u32,
+    /// Age, years.
+    pub age: Option<f64>,
+    /// Sex label.
+    pub sex: Option<String>,
+    /// Weight, kg.
+    pub weight: Option<f64>,
+    /// eGFR, mL/min/1.73 m².
+    pub egfr: Option<f64>,
+    /// Status.
+    pub status: Status,
+    /// Time of leaving the study early, days.
+    pub dropout_day: Option<f64>,
+    /// Time of the first adverse event, days.
+    pub ae_day: Option<f64>,
+    /// Time to event or censoring, days (time-to-event models).
+    pub event_day: Option<f64>,
+    /// Whether the event was observed (false: censored).
+    pub event_observed: Option<bool>,
+    /// Total dose taken, mg.
+    pub dose_mg: f64,
+    /// Exposure metric of the response model (or AUC at steady state).
+    pub exposure: Option<f64>,
+    /// Baseline response.
+    pub baseline: Option<f64>,
+    /// Primary endpoint value (responders: 1/0).
+    pub endpoint: Option<f64>,
+    /// Why the simulation failed.
+    pub failure: Option<String>,
+}
+
+/// What an observation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObservationKind {
+    /// Drug concentration (mg/L, with residual error).
+    Concentration,
+    /// Response measurement (with residual error).
+    Response,
+    /// Time-to-event endpoint: 1 event, 0 censored.
+    Event,
+    /// First adverse event.
+    AdverseEvent,
+    /// Leaving the study early.
+    Dropout,
+}
+
+impl ObservationKind {
+    /// Name stored in the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObservationKind::Concentration => "concentration",
+            ObservationKind::Response => "response",
+            ObservationKind::Event => "event",
+            ObservationKind::AdverseEvent => "adverse_event",
+            ObservationKind::Dropout => "dropout",
+        }
+    }
+}
+
+/// One observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservationRow {
+    /// Scenario point.
+    pub point: u32,
+    /// Replicate.
+    pub replicate: u32,
+    /// Patient.
+    pub patient: u32,
+    /// Time after the first dose, hours.
+    pub time_h: f64,
+    /// Kind.
+    pub kind: ObservationKind,
+    /// Value.
+    pub value: f64,
+}
+
+/// Everything one trial produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialOutput {
+    /// The trial.
+    pub trial: TrialRow,
+    /// Its arms, in arm order.
+    pub arms: Vec<ArmRow>,
+    /// Its patients (detail `patient` and above), by patient number.
+    pub patients: Vec<PatientRow>,
+    /// Its observations (detail `observation`), by patient then time.
+    pub observations: Vec<ObservationRow>,
+}
+
+/// Receives the trials of a run, in (point, replicate) order.
+pub trait Sink {
+    /// Takes a batch of trials. An error stops the run.
+    fn write(&mut self, batch: Vec<TrialOutput>) -> Result<(), SinkError>;
+}
+
+/// A sink's failure, as text (the store's error type is not known here).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct SinkError(pub String);
+
+impl Sink for Vec<TrialOutput> {
+    fn write(&mut self, batch: Vec<TrialOutput>) -> Result<(), SinkError> {
+        self.extend(batch);
+        Ok(())
+    }
+}

@@ -1,0 +1,198 @@
+//! Scenario files: TOML → raw structures (unknown keys rejected, errors with
+//! file:line:column) → sweep points → resolved [`Scenario`]s.
+//!
+//! The format is documented key by key in `engine/sim/README.md`.
+
+mod error;
+mod model;
+mod raw;
+mod resolve;
+
+use sha2::{Digest, Sha256};
+
+pub use error::{ScenarioError, line_column};
+pub use model::*;
+pub use raw::*;
+pub use resolve::STANDARD_COVARIATES;
+
+/// Values given on the command line that replace the file's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides {
+    /// `--replicates`.
+    pub replicates: Option<u32>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--detail`.
+    pub detail: Option<Detail>,
+}
+
+/// One point of the sweep.
+#[derive(Debug, Clone)]
+pub struct ScenarioPoint {
+    /// 0-based index, in the order of the Cartesian product (first axis slowest) or of the
+    /// explicit list.
+    pub index: usize,
+    /// `key=value, …` (empty without a sweep).
+    pub label: String,
+    /// The swept keys and their values at this point.
+    pub values: Vec<(String, toml::Value)>,
+    /// The resolved scenario.
+    pub scenario: Scenario,
+}
+
+/// A loaded scenario file.
+#[derive(Debug, Clone)]
+pub struct ScenarioFile {
+    /// The file name as given.
+    pub file: String,
+    /// Its text.
+    pub text: String,
+    /// SHA-256 of the text, hexadecimal.
+    pub sha256: String,
+    /// The points (one without a sweep).
+    pub points: Vec<ScenarioPoint>,
+}
+
+/// Parses and resolves a scenario. `available`: the cohort source's columns.
+pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides) -> Result<ScenarioFile, ScenarioError> {
+    // First pass on the text itself, for errors with line and column.
+    let base: RawScenario = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
+        ScenarioError::Syntax { file: file.into(), line, column, message: e.message().trim().to_string() }
+    })?;
+    let table: toml::Table = toml::from_str(text).map_err(|e| ScenarioError::Syntax { file: file.into(), line: 1, column: 1, message: e.to_string() })?;
+    let invalid = |key: String, message: String| ScenarioError::Invalid { file: file.into(), key, message };
+    let mut settings: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
+    if let Some(sweep) = &base.sweep {
+        settings = sweep_points(sweep).map_err(|(k, m)| invalid(k, m))?;
+    }
+    let sha256 = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let mut points = Vec::new();
+    for (index, values) in settings.into_iter().enumerate() {
+        let label = values.iter().map(|(k, v)| format!("{k}={}", show(v))).collect::<Vec<_>>().join(", ");
+        let mut t = table.clone();
+        t.remove("sweep");
+        for (k, v) in &values {
+            set_path(&mut t, k, v.clone()).map_err(|m| invalid(format!("sweep.\"{k}\""), m))?;
+        }
+        let point_err = |message: String| ScenarioError::Point { file: file.into(), point: index, label: label.clone(), message };
+        let raw: RawScenario = if values.is_empty() {
+            base.clone()
+        } else {
+            toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| point_err(e.message().trim().to_string()))?
+        };
+        let mut scenario = resolve::resolve(&raw, available).map_err(|e| {
+            if values.is_empty() { invalid(e.key, e.message) } else { point_err(format!("{}: {}", e.key, e.message)) }
+        })?;
+        if let Some(r) = overrides.replicates {
+            if r == 0 {
+                return Err(invalid("--replicates".into(), "must be at least 1".into()));
+            }
+            scenario.replicates = r;
+        }
+        if let Some(s) = overrides.seed {
+            scenario.seed = s;
+        }
+        if let Some(d) = overrides.detail {
+            scenario.detail = d;
+        }
+        points.push(ScenarioPoint { index, label, values, scenario });
+    }
+    if points.iter().any(|p| p.scenario.replicates != points[0].scenario.replicates || p.scenario.seed != points[0].scenario.seed) {
+        return Err(invalid("sweep".into(), "study.replicates and study.seed cannot be swept".into()));
+    }
+    Ok(ScenarioFile { file: file.into(), text: text.into(), sha256, points })
+}
+
+/// Reads and parses a scenario file.
+pub fn load(path: &std::path::Path, available: &[String], overrides: Overrides) -> Result<ScenarioFile, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::Invalid { file: file.clone(), key: "(file)".into(), message: format!("cannot read: {e}") })?;
+    parse(&text, &file, available, overrides)
+}
+
+fn show(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// The settings of each point: the Cartesian product of the axes, or the explicit list
+/// `point = [{ "a.b" = 1, … }, …]`.
+fn sweep_points(sweep: &toml::Table) -> Result<Vec<Vec<(String, toml::Value)>>, (String, String)> {
+    if let Some(list) = sweep.get("point") {
+        if sweep.len() > 1 {
+            return Err(("sweep".into(), "give either axes (\"key\" = [values]) or an explicit list of points (point = [...]), not both".into()));
+        }
+        let Some(arr) = list.as_array() else { return Err(("sweep.point".into(), "an array of tables: point = [{ \"design.n_per_arm\" = 40 }, …]".into())) };
+        let mut out = Vec::new();
+        for (i, p) in arr.iter().enumerate() {
+            let Some(t) = p.as_table() else { return Err((format!("sweep.point[{i}]"), "a table of key = value".into())) };
+            if t.is_empty() {
+                return Err((format!("sweep.point[{i}]"), "an empty point".into()));
+            }
+            out.push(t.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        }
+        if out.is_empty() {
+            return Err(("sweep.point".into(), "the list of points is empty".into()));
+        }
+        return Ok(out);
+    }
+    let mut out: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
+    for (key, values) in sweep {
+        if !key.contains('.') {
+            return Err((format!("sweep.\"{key}\""), "sweep keys are dotted paths into the scenario, e.g. \"design.n_per_arm\"".into()));
+        }
+        let Some(arr) = values.as_array().filter(|a| !a.is_empty()) else {
+            return Err((format!("sweep.\"{key}\""), "a non-empty list of values, e.g. [40, 60, 80]".into()));
+        };
+        out = out.into_iter().flat_map(|prefix| arr.iter().map(move |v| {
+            let mut p = prefix.clone();
+            p.push((key.clone(), v.clone()));
+            p
+        })).collect();
+    }
+    Ok(out)
+}
+
+/// Sets the value at a dotted path. A segment selects a table key, or in an array of
+/// tables the element whose `name` is the segment (or a 0-based index).
+fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
+    let segments: Vec<&str> = path.split('.').collect();
+    let mut current: &mut toml::Value = &mut *table.entry(segments[0]).or_insert_with(|| toml::Value::Table(Default::default()));
+    if segments.len() == 1 {
+        *current = value;
+        return Ok(());
+    }
+    for (i, seg) in segments.iter().enumerate().skip(1) {
+        let last = i == segments.len() - 1;
+        current = match current {
+            toml::Value::Table(t) => {
+                if last {
+                    t.insert((*seg).to_string(), value);
+                    return Ok(());
+                }
+                match t.get_mut(*seg) {
+                    Some(v) => v,
+                    None => return Err(format!("{:?} has no key {seg:?}", segments[..i].join("."))),
+                }
+            }
+            toml::Value::Array(a) => {
+                let pos = a.iter().position(|v| v.get("name").and_then(|n| n.as_str()) == Some(seg)).or_else(|| seg.parse::<usize>().ok().filter(|&k| k < a.len()));
+                let Some(pos) = pos else {
+                    let names: Vec<String> = a.iter().filter_map(|v| v.get("name").and_then(|n| n.as_str()).map(|s| format!("{s:?}"))).collect();
+                    return Err(format!("{:?} has no element named {seg:?} (names: {})", segments[..i].join("."), names.join(", ")));
+                };
+                if last {
+                    a[pos] = value;
+                    return Ok(());
+                }
+                &mut a[pos]
+            }
+            _ => return Err(format!("{:?} is not a table", segments[..i].join("."))),
+        };
+    }
+    Ok(())
+}

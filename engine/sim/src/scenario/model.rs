@@ -1,0 +1,365 @@
+//! The resolved scenario of one sweep point: every name bound, every unit converted to the
+//! engine's (hours, mg, L, mg/L), every design rule checked.
+
+use vtrial_expr::Compiled;
+use vtrial_pk::linear::Structure;
+use vtrial_pk::population::{IndividualParameter, Omega, ResidualError};
+use vtrial_response::course::{Placebo, Progression};
+use vtrial_response::safety::AeHazard;
+use vtrial_response::tte::Weibull;
+use vtrial_response::turnover::TurnoverKind;
+
+use crate::regimen::Regimen;
+
+/// One scenario point, ready to simulate.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Study name.
+    pub name: String,
+    /// Trials per point.
+    pub replicates: u32,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Study duration from the first dose, hours.
+    pub duration_h: f64,
+    /// The cohort.
+    pub cohort: CohortSpec,
+    /// Covariates every patient carries (the cohort's columns the models, adjustments and
+    /// strata read, plus `age`, `sex`, `weight`, `egfr` when the source has them).
+    pub covariates: Vec<String>,
+    /// The drug's PK model (absent: no drug, placebo-only trial).
+    pub pk: Option<PkModel>,
+    /// Continuous response model.
+    pub response: Option<ResponseModel>,
+    /// Time-to-event model.
+    pub events: Option<EventModel>,
+    /// Adverse events.
+    pub safety: Option<SafetyModel>,
+    /// Arms, in file order.
+    pub arms: Vec<Arm>,
+    /// Enrolment and randomisation.
+    pub allocation: Allocation,
+    /// Visit times, hours (sorted, unique).
+    pub visits_h: Vec<f64>,
+    /// PK sampling times, hours after the first dose (sorted).
+    pub pk_samples_h: Vec<f64>,
+    /// Dropout hazard per hour (0: none).
+    pub dropout_per_h: f64,
+    /// Probability of missing any one dose.
+    pub missed_dose_probability: f64,
+    /// The primary endpoint and its comparison.
+    pub primary: Primary,
+    /// What is stored.
+    pub detail: Detail,
+}
+
+/// How much is stored per trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Detail {
+    /// Trials and arms.
+    Trial,
+    /// Also one row per patient.
+    Patient,
+    /// Also concentrations, responses and events.
+    Observation,
+}
+
+impl Detail {
+    /// Parses `trial`, `patient`, `observation`.
+    pub fn from_name(s: &str) -> Option<Detail> {
+        Some(match s {
+            "trial" => Detail::Trial,
+            "patient" => Detail::Patient,
+            "observation" | "observations" => Detail::Observation,
+            _ => return None,
+        })
+    }
+
+    /// The name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Detail::Trial => "trial",
+            Detail::Patient => "patient",
+            Detail::Observation => "observation",
+        }
+    }
+}
+
+/// Where patients come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CohortSpec {
+    /// `neural` or `copula`.
+    pub generator: String,
+    /// Inclusion and exclusion combined into one criterion (`None`: everyone).
+    pub criteria: Option<String>,
+}
+
+/// A linear PK model with population variability.
+#[derive(Debug, Clone)]
+pub struct PkModel {
+    /// Structural model.
+    pub structure: Structure,
+    /// Individual parameters, by LinearParams name (`cl`, `v`, `q`, `v2`, `q3`, `v3`, `ka`),
+    /// in engine units (L/h, L, 1/h).
+    pub params: Vec<(&'static str, IndividualParameter)>,
+    /// Ω of the ETAs (diagonal), `None` without IIV.
+    pub omega: Option<Omega>,
+    /// Bioavailable fraction.
+    pub f: f64,
+    /// Residual error of concentrations.
+    pub residual: ResidualError,
+}
+
+/// An exposure metric (Emax models, exposure-driven hazards).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// AUC over one dosing interval at steady state (mg·h/L), scaled by the fraction of
+    /// doses taken.
+    AucSs,
+    /// Average concentration at steady state (mg/L), likewise.
+    CavgSs,
+    /// Trough concentration at steady state (mg/L).
+    CtroughSs,
+    /// Peak concentration at steady state (mg/L).
+    CmaxSs,
+    /// The concentration at the time of the measurement (mg/L).
+    Concentration,
+}
+
+impl Exposure {
+    /// Parses the scenario name.
+    pub fn from_name(s: &str) -> Option<Exposure> {
+        Some(match s {
+            "auc_ss" | "auc" => Exposure::AucSs,
+            "cavg_ss" | "cavg" => Exposure::CavgSs,
+            "ctrough_ss" | "ctrough" => Exposure::CtroughSs,
+            "cmax_ss" | "cmax" => Exposure::CmaxSs,
+            "concentration" | "conc" => Exposure::Concentration,
+            _ => return None,
+        })
+    }
+
+    /// Whether this is an AUC (unit mg·h/L) rather than a concentration (mg/L).
+    pub fn is_auc(self) -> bool {
+        self == Exposure::AucSs
+    }
+}
+
+/// A model parameter with covariates and random effects:
+/// `typical·Π factors·exp(η) + δ` with `η ~ N(0, omega)`, `δ ~ N(0, sd²)`.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Typical value and covariate effects.
+    pub typical: IndividualParameter,
+    /// Variance of the log-normal random effect.
+    pub omega: f64,
+    /// SD of the additive random effect.
+    pub sd: f64,
+}
+
+impl Param {
+    /// A fixed value.
+    pub fn fixed(value: f64) -> Param {
+        Param { typical: IndividualParameter::fixed(value), omega: 0.0, sd: 0.0 }
+    }
+}
+
+/// The response model.
+#[derive(Debug, Clone)]
+pub struct ResponseModel {
+    /// Name of the response.
+    pub name: String,
+    /// Baseline.
+    pub baseline: Param,
+    /// Drug effect.
+    pub drug: DrugEffect,
+    /// Placebo response (time in hours).
+    pub placebo: Placebo,
+    /// Progression (per hour).
+    pub progression: Progression,
+    /// Residual SD of a measurement.
+    pub residual_sd: f64,
+}
+
+/// How the drug changes the response.
+#[derive(Debug, Clone)]
+pub enum DrugEffect {
+    /// (Sigmoid) Emax on an exposure metric, with an onset half-life (hours).
+    Emax {
+        /// The exposure metric.
+        exposure: Exposure,
+        /// Maximal effect.
+        emax: Param,
+        /// EC50, in the metric's unit.
+        ec50: Param,
+        /// Hill coefficient.
+        hill: Param,
+        /// Onset half-life, hours (0: immediate).
+        onset_half_life_h: f64,
+    },
+    /// Indirect response driven by the concentration profile.
+    Turnover {
+        /// Type I–IV.
+        kind: TurnoverKind,
+        /// kout, 1/h.
+        kout: Param,
+        /// Imax or Emax.
+        max: Param,
+        /// C50, mg/L.
+        c50: Param,
+        /// Hill coefficient.
+        hill: Param,
+        /// Integration step, hours.
+        step_h: f64,
+    },
+}
+
+/// Time to event.
+#[derive(Debug, Clone)]
+pub struct EventModel {
+    /// Name of the event.
+    pub name: String,
+    /// Baseline hazard, time in hours.
+    pub baseline: Weibull,
+    /// Treatment effect.
+    pub effect: TteEffect,
+}
+
+/// Effect on the hazard.
+#[derive(Debug, Clone)]
+pub enum TteEffect {
+    /// A hazard ratio for every patient on drug.
+    HazardRatio(f64),
+    /// log HR = max_log_hr·E/(EC50 + E).
+    Exposure {
+        /// Exposure metric (a steady-state metric).
+        exposure: Exposure,
+        /// Maximal log hazard ratio.
+        max_log_hr: f64,
+        /// EC50 in the metric's unit.
+        ec50: Param,
+    },
+}
+
+/// Adverse events.
+#[derive(Debug, Clone)]
+pub struct SafetyModel {
+    /// Name of the event.
+    pub name: String,
+    /// Hazard per hour as a function of Cmax at steady state.
+    pub hazard: AeHazard,
+    /// Probability of discontinuing at the event.
+    pub discontinue: f64,
+}
+
+/// An arm.
+#[derive(Debug, Clone)]
+pub struct Arm {
+    /// Name.
+    pub name: String,
+    /// Its regimen (empty: placebo).
+    pub regimen: Regimen,
+    /// Adjustments: the first condition that holds gives the regimen.
+    pub adjust: Vec<(Compiled, String, Regimen)>,
+    /// Allocation ratio (randomised designs).
+    pub ratio: u32,
+    /// Cohort arms: criteria and size.
+    pub cohort: Option<(String, u32)>,
+}
+
+/// How patients reach arms.
+#[derive(Debug, Clone)]
+pub enum Allocation {
+    /// Randomised from one cohort.
+    Randomised {
+        /// Patients in all.
+        n_total: u32,
+        /// Method.
+        method: Randomisation,
+    },
+    /// Each arm is its own cohort (criteria and size per arm).
+    Cohorts,
+}
+
+/// Randomisation method.
+#[derive(Debug, Clone)]
+pub enum Randomisation {
+    /// Each patient independently with probability ratio/Σratios.
+    Simple,
+    /// Permuted blocks.
+    Block {
+        /// Block size.
+        size: u32,
+    },
+    /// Permuted blocks within strata.
+    Stratified {
+        /// Block size.
+        size: u32,
+        /// Factors: source text and compiled expression over the covariates.
+        strata: Vec<(String, Compiled)>,
+    },
+}
+
+/// The primary endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Primary {
+    /// What is measured.
+    pub kind: EndpointKind,
+    /// Assessment time, hours (continuous and responder endpoints).
+    pub at_h: f64,
+    /// Control arm index.
+    pub control: usize,
+    /// Treatment arm index.
+    pub treatment: usize,
+    /// Significance level.
+    pub alpha: f64,
+    /// One- or two-sided.
+    pub sided: u8,
+    /// One-sided tests: whether lower values (or fewer events) are better.
+    pub lower_is_better: bool,
+}
+
+/// Kinds of primary endpoint.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EndpointKind {
+    /// Response at `at_h` minus baseline: Welch t-test.
+    ChangeFromBaseline,
+    /// Response at `at_h`: Welch t-test.
+    Value,
+    /// Change from baseline beyond a threshold: difference in proportions (dropouts are
+    /// non-responders).
+    Responder {
+        /// Threshold on the change from baseline.
+        threshold: f64,
+        /// Whether a response is a change at or below it.
+        below: bool,
+    },
+    /// Time to event: log-rank test.
+    TimeToEvent,
+    /// No comparison (e.g. a PK study).
+    None,
+}
+
+impl EndpointKind {
+    /// Name stored with the trial.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EndpointKind::ChangeFromBaseline => "change_from_baseline",
+            EndpointKind::Value => "value",
+            EndpointKind::Responder { .. } => "responder",
+            EndpointKind::TimeToEvent => "time_to_event",
+            EndpointKind::None => "none",
+        }
+    }
+
+    /// The test used.
+    pub fn test(&self) -> &'static str {
+        match self {
+            EndpointKind::ChangeFromBaseline | EndpointKind::Value => "welch_t",
+            EndpointKind::Responder { .. } => "difference_in_proportions",
+            EndpointKind::TimeToEvent => "log_rank",
+            EndpointKind::None => "none",
+        }
+    }
+}
+

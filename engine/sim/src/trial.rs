@@ -1,0 +1,743 @@
+//! One trial as a bevy_ecs World: patients are entities, each domain a system set run in a
+//! fixed order.
+//!
+//! ```text
+//! setup   : Individual ─▶ Dosing ─▶ Pharmacokinetics ─▶ Events        (once)
+//! visit k : Status ─▶ Response                                         (once per visit)
+//! end     : rows sorted by PatientId, endpoints, the primary comparison
+//! ```
+//!
+//! - Individual: PK parameters (typical value × covariates × exp(η), η ~ N(0, Ω)) and
+//!   response parameters;
+//! - Dosing: the arm's regimen or the first dose adjustment whose condition holds, per-kg
+//!   amounts, missed doses (compliance);
+//! - Pharmacokinetics: the doses actually taken through the PK library's event simulator
+//!   (closed-form linear models): concentrations at the PK sampling times, on the grid a
+//!   turnover model needs, and the steady-state metrics of the maintenance regimen;
+//! - Events: time to event, first adverse event (hazard from Cmax at steady state while on
+//!   drug), dropout (constant hazard, or discontinuation after an adverse event);
+//! - Status / Response: at each visit, patients still in the study are measured.
+//!
+//! Every random number comes from a stream keyed by (seed, point, replicate, patient,
+//! purpose), so results depend neither on threads nor on query order; nothing reads Entity
+//! ids. A patient whose simulation fails keeps its row, with the reason, and is left out of
+//! the analysis.
+
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use vtrial_expr::Value;
+use vtrial_pk::linear::{LinearParams, LinearPk};
+use vtrial_pk::population::{purpose, rng_stream};
+use vtrial_pk::{Dose, DoseInput, Record, RecordKind, Simulator, SteadyState};
+use vtrial_response::course::onset;
+use vtrial_response::emax::Emax;
+use vtrial_response::turnover::Turnover;
+
+use crate::analysis::{self, Sides};
+use crate::regimen::{Regimen, ScheduledDose};
+use crate::rows::*;
+use crate::scenario::{Detail, DrugEffect, EndpointKind, Exposure, Param, Scenario, TteEffect};
+
+/// Purposes of the engine's own random streams (beyond `vtrial_pk::population::purpose`).
+/// Their values enter the key derivation: never renumber them.
+pub mod engine_purpose {
+    /// Time to event.
+    pub const EVENTS: u64 = 0x5101;
+    /// Adverse events.
+    pub const SAFETY: u64 = 0x5102;
+}
+
+/// A patient entering a trial.
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    /// Covariates for expressions, in the scenario's covariate order.
+    pub values: Vec<Value>,
+    /// The same as numbers (labels coded), for covariate models.
+    pub nums: Vec<f64>,
+    /// Arm index.
+    pub arm: usize,
+}
+
+/// The patient's number in the trial (enrolment order).
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PatientId(pub u32);
+
+/// Covariates.
+#[derive(Component, Debug)]
+struct Covariates {
+    values: Vec<Value>,
+    nums: Vec<f64>,
+}
+
+/// Arm.
+#[derive(Component, Debug, Clone, Copy)]
+struct ArmIdx(usize);
+
+/// Individual parameters.
+#[derive(Component, Debug, Default)]
+struct Individual {
+    pk: Option<LinearParams>,
+    baseline: f64,
+    emax: f64,
+    ec50: f64,
+    hill: f64,
+    kout: f64,
+    max: f64,
+    c50: f64,
+    tte_ec50: f64,
+}
+
+/// Doses taken.
+#[derive(Component, Debug, Default)]
+struct Dosing {
+    regimen: Option<Regimen>,
+    doses: Vec<ScheduledDose>,
+    planned: usize,
+    total_mg: f64,
+}
+
+/// PK results.
+#[derive(Component, Debug, Default)]
+struct Pk {
+    /// (time h, concentration mg/L without residual error) at the PK sampling times.
+    samples: Vec<(f64, f64)>,
+    /// Concentrations on the turnover grid (step `grid_step`) or at the visits.
+    grid: Vec<f64>,
+    grid_step: f64,
+    at_visits: Vec<f64>,
+    auc_ss: f64,
+    cavg_ss: f64,
+    cmax_ss: f64,
+    ctrough_ss: f64,
+}
+
+/// How the patient's study goes.
+#[derive(Component, Debug)]
+struct Course {
+    status: Status,
+    leave_h: f64,
+    ae_h: Option<f64>,
+    tte: Option<(f64, bool)>,
+    failure: Option<String>,
+    active: bool,
+}
+
+impl Default for Course {
+    fn default() -> Self {
+        Course { status: Status::Completed, leave_h: f64::INFINITY, ae_h: None, tte: None, failure: None, active: true }
+    }
+}
+
+/// Responses at the visits (NaN: not measured).
+#[derive(Component, Debug, Default)]
+struct Measurements(Vec<f64>);
+
+/// The trial being simulated.
+#[derive(Resource)]
+struct Ctx {
+    scenario: Arc<Scenario>,
+    point: u32,
+    replicate: u32,
+}
+
+impl Ctx {
+    fn rng(&self, patient: PatientId, purpose: u64) -> ChaCha8Rng {
+        rng_stream(self.scenario.seed, &[u64::from(self.point), u64::from(self.replicate), u64::from(patient.0), purpose])
+    }
+}
+
+/// The visit being run.
+#[derive(Resource, Debug, Default)]
+struct Clock {
+    visit: usize,
+    time_h: f64,
+}
+
+/// The system sets, one per domain, in this order.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+enum Domain {
+    Individual,
+    Dosing,
+    Pharmacokinetics,
+    Events,
+    Status,
+    Response,
+}
+
+fn draw_param(p: &Param, cov: &Covariates, names: &[String], rng: &mut ChaCha8Rng) -> Result<f64, String> {
+    let lookup = |n: &str| names.iter().position(|x| x == n).map(|i| cov.nums[i]).filter(|v| !v.is_nan());
+    let tv = p.typical.typical_value(lookup).map_err(|e| e.to_string())?;
+    let z1: f64 = StandardNormal.sample(rng);
+    let z2: f64 = StandardNormal.sample(rng);
+    Ok(tv * (p.omega.sqrt() * z1).exp() + p.sd * z2)
+}
+
+fn individual(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &mut Individual, &mut Course)>) {
+    let s = &*ctx.scenario;
+    for (id, cov, mut ind, mut course) in &mut q {
+        let result = (|| -> Result<Individual, String> {
+            let mut out = Individual { hill: 1.0, ..Default::default() };
+            let lookup = |n: &str| s.covariates.iter().position(|x| x == n).map(|i| cov.nums[i]).filter(|v| !v.is_nan());
+            if let Some(pk) = &s.pk {
+                let mut eta = vec![0.0; pk.omega.as_ref().map_or(0, |o| o.dim())];
+                if let Some(o) = &pk.omega {
+                    o.sample(&mut ctx.rng(*id, purpose::IIV), &mut eta);
+                }
+                let mut params = LinearParams::default();
+                for (name, p) in &pk.params {
+                    let v = p.value(lookup, &eta).map_err(|e| format!("PK parameter {name}: {e}"))?;
+                    params.set(name, v);
+                }
+                out.pk = Some(params);
+            }
+            let mut rng = ctx.rng(*id, purpose::RESPONSE);
+            let names = &s.covariates;
+            if let Some(r) = &s.response {
+                out.baseline = draw_param(&r.baseline, cov, names, &mut rng).map_err(|e| format!("response baseline: {e}"))?;
+                match &r.drug {
+                    DrugEffect::Emax { emax, ec50, hill, .. } => {
+                        out.emax = draw_param(emax, cov, names, &mut rng)?;
+                        out.ec50 = draw_param(ec50, cov, names, &mut rng)?;
+                        out.hill = draw_param(hill, cov, names, &mut rng)?;
+                    }
+                    DrugEffect::Turnover { kout, max, c50, hill, .. } => {
+                        out.kout = draw_param(kout, cov, names, &mut rng)?;
+                        out.max = draw_param(max, cov, names, &mut rng)?;
+                        out.c50 = draw_param(c50, cov, names, &mut rng)?;
+                        out.hill = draw_param(hill, cov, names, &mut rng)?;
+                    }
+                }
+            }
+            if let Some(e) = &s.events
+                && let TteEffect::Exposure { ec50, .. } = &e.effect
+            {
+                out.tte_ec50 = draw_param(ec50, cov, names, &mut rng)?;
+            }
+            Ok(out)
+        })();
+        match result {
+            Ok(v) => *ind = v,
+            Err(e) => fail(&mut course, e),
+        }
+    }
+}
+
+fn fail(course: &mut Course, reason: String) {
+    if course.failure.is_none() {
+        course.status = Status::Failed;
+        course.failure = Some(reason);
+        course.active = false;
+    }
+}
+
+fn dosing(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &ArmIdx, &mut Dosing, &mut Course)>) {
+    let s = &*ctx.scenario;
+    let weight_col = s.covariates.iter().position(|c| c == "weight");
+    for (id, cov, arm, mut dosing, mut course) in &mut q {
+        if course.failure.is_some() {
+            continue;
+        }
+        let arm = &s.arms[arm.0];
+        let mut regimen = &arm.regimen;
+        for (cond, text, alt) in &arm.adjust {
+            match cond.eval_bool(&cov.values) {
+                Ok(true) => {
+                    regimen = alt;
+                    break;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    fail(&mut course, format!("dose adjustment {text:?}: {e}"));
+                    break;
+                }
+            }
+        }
+        if course.failure.is_some() || regimen.is_placebo() {
+            continue;
+        }
+        let weight = weight_col.map_or(f64::NAN, |c| cov.nums[c]);
+        if regimen.needs_weight() && !(weight > 0.0) {
+            fail(&mut course, format!("per-kg dosing needs a body weight; this patient's is {weight}"));
+            continue;
+        }
+        let mut planned = Vec::new();
+        regimen.doses(s.duration_h, weight, &mut planned);
+        let mut rng = ctx.rng(*id, purpose::DOSING);
+        let p = s.missed_dose_probability;
+        let Dosing { doses, .. } = &mut *dosing;
+        doses.clear();
+        for d in &planned {
+            if p == 0.0 || rng.random::<f64>() >= p {
+                doses.push(*d);
+            }
+        }
+        dosing.planned = planned.len();
+        dosing.total_mg = dosing.doses.iter().map(|d| d.amount_mg).sum();
+        dosing.regimen = Some(regimen.clone());
+    }
+}
+
+/// Grid points used to find Cmax and Ctrough over one steady-state interval.
+const SS_GRID: usize = 48;
+
+fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Individual, &Dosing, &mut Pk, &mut Course)>) {
+    let s = &*ctx.scenario;
+    let Some(pk_model) = &s.pk else { return };
+    let need_ss_shape = matches!(s.response.as_ref().map(|r| &r.drug), Some(DrugEffect::Emax { exposure: Exposure::CmaxSs | Exposure::CtroughSs, .. }))
+        || s.safety.is_some()
+        || matches!(s.events.as_ref().map(|e| &e.effect), Some(TteEffect::Exposure { exposure: Exposure::CmaxSs | Exposure::CtroughSs, .. }));
+    let grid_step = match s.response.as_ref().map(|r| &r.drug) {
+        Some(DrugEffect::Turnover { step_h, .. }) => *step_h / 2.0,
+        _ => 0.0,
+    };
+    let need_visits = matches!(s.response.as_ref().map(|r| &r.drug), Some(DrugEffect::Emax { exposure: Exposure::Concentration, .. }));
+    let last_visit = s.visits_h.last().copied().unwrap_or(0.0);
+    let mut records: Vec<Record> = Vec::new();
+    // Observation slots: (time, what): 0 = PK sample k, 1 = grid point k, 2 = visit k.
+    let mut slots: Vec<(f64, u8, usize)> = Vec::new();
+    for (ind, dosing, mut pk, mut course) in &mut q {
+        if course.failure.is_some() {
+            continue;
+        }
+        let Some(params) = ind.pk else { continue };
+        let Some(regimen) = &dosing.regimen else {
+            // Placebo: no drug, every concentration is zero.
+            pk.samples = s.pk_samples_h.iter().map(|&t| (t, 0.0)).collect();
+            if grid_step > 0.0 {
+                pk.grid = vec![0.0; (last_visit / grid_step).ceil() as usize + 2];
+                pk.grid_step = grid_step;
+            }
+            pk.at_visits = vec![0.0; s.visits_h.len()];
+            continue;
+        };
+        let result = (|| -> Result<(), String> {
+            let mut model = [LinearPk::new(pk_model.structure, params).map_err(|e| e.to_string())?];
+            let central = pk_model.structure.central();
+            let v = params.v;
+            slots.clear();
+            slots.extend(s.pk_samples_h.iter().enumerate().map(|(k, &t)| (t, 0u8, k)));
+            let n_grid = if grid_step > 0.0 { (last_visit / grid_step).ceil() as usize + 2 } else { 0 };
+            slots.extend((0..n_grid).map(|k| (k as f64 * grid_step, 1u8, k)));
+            if need_visits {
+                slots.extend(s.visits_h.iter().enumerate().map(|(k, &t)| (t, 2u8, k)));
+            }
+            slots.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            // Records: observations come before a dose at the same time (pre-dose samples).
+            records.clear();
+            let mut di = 0;
+            let dose_record = |d: &ScheduledDose| {
+                let mut dose = Dose::bolus(0, d.amount_mg);
+                dose.bioavailability = pk_model.f;
+                if d.infusion_h > 0.0 {
+                    dose.input = DoseInput::Duration(d.infusion_h);
+                }
+                Record { time: d.time_h, kind: RecordKind::Dose(dose), params: 0 }
+            };
+            for &(t, _, _) in slots.iter() {
+                while di < dosing.doses.len() && dosing.doses[di].time_h < t {
+                    records.push(dose_record(&dosing.doses[di]));
+                    di += 1;
+                }
+                records.push(Record { time: t, kind: RecordKind::Observation, params: 0 });
+            }
+            records.extend(dosing.doses[di..].iter().map(dose_record));
+            pk.samples = vec![(0.0, 0.0); s.pk_samples_h.len()];
+            pk.grid = vec![0.0; n_grid];
+            pk.grid_step = grid_step;
+            pk.at_visits = vec![0.0; s.visits_h.len()];
+            let mut obs = 0;
+            let Pk { samples, grid, at_visits, .. } = &mut *pk;
+            sim.run(&mut model, &records, |i, state| {
+                if matches!(records[i].kind, RecordKind::Observation) {
+                    let (t, what, k) = slots[obs];
+                    let c = state[central] / v;
+                    match what {
+                        0 => samples[k] = (t, c),
+                        1 => grid[k] = c,
+                        _ => at_visits[k] = c,
+                    }
+                    obs += 1;
+                }
+            })
+            .map_err(|e| e.to_string())?;
+            // Steady-state metrics of the maintenance phase.
+            let m = regimen.maintenance().expect("not placebo");
+            let weight_amount = dosing.doses.last().map_or(m.amount_mg, |d| d.amount_mg);
+            let amount = if m.per_kg { weight_amount } else { m.amount_mg };
+            let taken = if dosing.planned > 0 { dosing.doses.len() as f64 / dosing.planned as f64 } else { 1.0 };
+            pk.auc_ss = pk_model.f * amount / params.cl * taken;
+            pk.cavg_ss = if m.interval_h > 0.0 { pk.auc_ss / m.interval_h } else { f64::NAN };
+            if need_ss_shape {
+                let tau = if m.interval_h > 0.0 { m.interval_h } else { 240.0 };
+                let mut dose = Dose::bolus(0, amount);
+                dose.bioavailability = pk_model.f;
+                if m.infusion_h > 0.0 {
+                    dose.input = DoseInput::Duration(m.infusion_h);
+                }
+                if m.interval_h > 0.0 {
+                    dose.interval = m.interval_h;
+                    dose.steady_state = SteadyState::Reset;
+                }
+                records.clear();
+                records.push(Record { time: 0.0, kind: RecordKind::Dose(dose), params: 0 });
+                records.extend((1..=SS_GRID).map(|k| Record { time: tau * k as f64 / SS_GRID as f64, kind: RecordKind::Observation, params: 0 }));
+                let (mut cmax, mut last) = (0.0f64, 0.0);
+                let mut model = [LinearPk::new(pk_model.structure, params).map_err(|e| e.to_string())?];
+                sim.run(&mut model, &records, |_, state| {
+                    last = state[central] / v;
+                    cmax = cmax.max(last);
+                })
+                .map_err(|e| e.to_string())?;
+                pk.cmax_ss = cmax;
+                pk.ctrough_ss = last;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            fail(&mut course, format!("PK: {e}"));
+        }
+    }
+}
+
+fn exposure_of(pk: &Pk, e: Exposure) -> f64 {
+    match e {
+        Exposure::AucSs => pk.auc_ss,
+        Exposure::CavgSs => pk.cavg_ss,
+        Exposure::CtroughSs => pk.ctrough_ss,
+        Exposure::CmaxSs => pk.cmax_ss,
+        Exposure::Concentration => f64::NAN,
+    }
+}
+
+fn events(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Individual, &Dosing, &Pk, &mut Course)>) {
+    let s = &*ctx.scenario;
+    let end = s.duration_h;
+    for (id, ind, dosing, pk, mut course) in &mut q {
+        if course.failure.is_some() {
+            continue;
+        }
+        let on_drug = dosing.regimen.is_some();
+        // Dropout (constant hazard).
+        let mut rng = ctx.rng(*id, purpose::DROPOUT);
+        let u: f64 = 1.0 - rng.random::<f64>();
+        let t_drop = if s.dropout_per_h > 0.0 { -u.ln() / s.dropout_per_h } else { f64::INFINITY };
+        let discontinue_u: f64 = rng.random();
+        let mut leave = (t_drop, Status::Dropout);
+        // Adverse events.
+        if let Some(ae) = &s.safety {
+            let rate = if on_drug { ae.hazard.rate(pk.cmax_ss) } else { ae.hazard.background };
+            let u: f64 = 1.0 - ctx.rng(*id, engine_purpose::SAFETY).random::<f64>();
+            let t_ae = if rate > 0.0 { -u.ln() / rate } else { f64::INFINITY };
+            if t_ae < end && t_ae < leave.0 {
+                course.ae_h = Some(t_ae);
+                if discontinue_u < ae.discontinue {
+                    leave = (t_ae, Status::AeDiscontinued);
+                }
+            }
+        }
+        if leave.0 < end {
+            course.leave_h = leave.0;
+            course.status = leave.1;
+        }
+        // Time to event, censored at the end of the study or on leaving it.
+        if let Some(ev) = &s.events {
+            let hr = match &ev.effect {
+                _ if !on_drug => 1.0,
+                TteEffect::HazardRatio(hr) => *hr,
+                TteEffect::Exposure { exposure, max_log_hr, .. } => {
+                    let x = exposure_of(pk, *exposure);
+                    (max_log_hr * x / (ind.tte_ec50 + x)).exp()
+                }
+            };
+            let u: f64 = 1.0 - ctx.rng(*id, engine_purpose::EVENTS).random::<f64>();
+            let t = ev.baseline.sample(u, hr);
+            let censor = course.leave_h.min(end);
+            course.tte = Some(if t <= censor { (t, true) } else { (censor, false) });
+        }
+    }
+}
+
+fn status(clock: Res<Clock>, mut q: Query<&mut Course>) {
+    for mut course in &mut q {
+        if course.failure.is_none() && clock.time_h > 0.0 && course.leave_h <= clock.time_h {
+            course.active = false;
+        }
+    }
+}
+
+fn response(ctx: Res<Ctx>, clock: Res<Clock>, mut q: Query<(&PatientId, &Individual, &Dosing, &Pk, &Course, &mut Measurements)>) {
+    let s = &*ctx.scenario;
+    let Some(r) = &s.response else { return };
+    let t = clock.time_h;
+    for (id, ind, dosing, pk, course, mut m) in &mut q {
+        if m.0.is_empty() {
+            m.0 = vec![f64::NAN; s.visits_h.len()];
+        }
+        if !course.active {
+            continue;
+        }
+        let on_drug = dosing.regimen.is_some();
+        let drug = match &r.drug {
+            DrugEffect::Emax { exposure, onset_half_life_h, .. } => {
+                let x = if !on_drug {
+                    0.0
+                } else if *exposure == Exposure::Concentration {
+                    pk.at_visits[clock.visit]
+                } else {
+                    exposure_of(pk, *exposure)
+                };
+                let model = Emax { e0: 0.0, emax: ind.emax, ec50: ind.ec50, hill: ind.hill };
+                if *exposure == Exposure::Concentration {
+                    model.effect(x)
+                } else {
+                    onset(model.effect(x), *onset_half_life_h, t)
+                }
+            }
+            DrugEffect::Turnover { kind, step_h, .. } => {
+                let model = Turnover { kind: *kind, kin: ind.baseline * ind.kout, kout: ind.kout, max: ind.max, c50: ind.c50, hill: ind.hill };
+                let grid = &pk.grid;
+                let gs = pk.grid_step;
+                let conc = |x: f64| {
+                    if grid.is_empty() || gs == 0.0 {
+                        return 0.0;
+                    }
+                    let k = (x / gs).floor() as usize;
+                    if k + 1 >= grid.len() {
+                        return grid[grid.len() - 1];
+                    }
+                    let w = x / gs - k as f64;
+                    grid[k] * (1.0 - w) + grid[k + 1] * w
+                };
+                model.simulate(ind.baseline, 0.0, &[t], *step_h, conc)[0] - ind.baseline
+            }
+        };
+        let mut rng = ctx.rng(*id, purpose::RESIDUAL);
+        // Skip the draws of earlier visits so that each visit has its own residual.
+        let mut eps = 0.0;
+        for _ in 0..=clock.visit {
+            eps = StandardNormal.sample(&mut rng);
+        }
+        m.0[clock.visit] = ind.baseline + r.placebo.at(t) + r.progression.at(t) + drug + r.residual_sd * eps;
+    }
+}
+
+/// Simulates one trial and returns its rows.
+pub fn simulate(scenario: &Arc<Scenario>, point: u32, replicate: u32, patients: Vec<Enrolled>) -> TrialOutput {
+    let s = &**scenario;
+    let mut world = World::new();
+    world.insert_resource(Ctx { scenario: scenario.clone(), point, replicate });
+    world.insert_resource(Clock::default());
+    world.spawn_batch(patients.into_iter().enumerate().map(|(i, p)| {
+        (
+            PatientId(i as u32),
+            Covariates { values: p.values, nums: p.nums },
+            ArmIdx(p.arm),
+            Individual::default(),
+            Dosing::default(),
+            Pk::default(),
+            Course::default(),
+            Measurements::default(),
+        )
+    }));
+    let strict = ScheduleBuildSettings { ambiguity_detection: LogLevel::Error, ..Default::default() };
+    let mut setup = Schedule::default();
+    setup.set_build_settings(strict.clone());
+    setup.configure_sets((Domain::Individual, Domain::Dosing, Domain::Pharmacokinetics, Domain::Events).chain());
+    setup.add_systems((
+        individual.in_set(Domain::Individual),
+        dosing.in_set(Domain::Dosing),
+        pharmacokinetics.in_set(Domain::Pharmacokinetics),
+        events.in_set(Domain::Events),
+    ));
+    setup.run(&mut world);
+    let mut visit = Schedule::default();
+    visit.set_build_settings(strict);
+    visit.configure_sets((Domain::Status, Domain::Response).chain());
+    visit.add_systems((status.in_set(Domain::Status), response.in_set(Domain::Response)));
+    for (k, &t) in s.visits_h.iter().enumerate() {
+        *world.resource_mut::<Clock>() = Clock { visit: k, time_h: t };
+        visit.run(&mut world);
+    }
+    collect(&mut world, s, point, replicate)
+}
+
+/// Per-patient results in patient order.
+struct Outcome<'a> {
+    id: u32,
+    cov: &'a Covariates,
+    arm: usize,
+    dosing: &'a Dosing,
+    pk: &'a Pk,
+    course: &'a Course,
+    m: &'a Measurements,
+}
+
+fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> TrialOutput {
+    let mut q = world.query::<(&PatientId, &Covariates, &ArmIdx, &Dosing, &Pk, &Course, &Measurements)>();
+    let mut all: Vec<Outcome> = q
+        .iter(world)
+        .map(|(id, cov, arm, dosing, pk, course, m)| Outcome { id: id.0, cov, arm: arm.0, dosing, pk, course, m })
+        .collect();
+    all.sort_by_key(|o| o.id);
+    let at_visit = s.visits_h.iter().position(|&v| v == s.primary.at_h);
+    // The primary endpoint of each patient (None: missing).
+    let endpoint = |o: &Outcome| -> Option<f64> {
+        if o.course.failure.is_some() {
+            return None;
+        }
+        let base = o.m.0.first().copied().unwrap_or(f64::NAN);
+        let at = at_visit.and_then(|k| o.m.0.get(k).copied()).unwrap_or(f64::NAN);
+        match s.primary.kind {
+            EndpointKind::ChangeFromBaseline => Some(at - base).filter(|x| x.is_finite()),
+            EndpointKind::Value => Some(at).filter(|x| x.is_finite()),
+            EndpointKind::Responder { threshold, below } => {
+                let change = at - base;
+                let rule = vtrial_response::binary::Threshold { value: threshold, below };
+                Some(if change.is_finite() && rule.responds(change) { 1.0 } else { 0.0 })
+            }
+            EndpointKind::TimeToEvent => o.course.tte.map(|(t, _)| t / 24.0),
+            EndpointKind::None => None,
+        }
+    };
+    let metric = s.response.as_ref().and_then(|r| match &r.drug {
+        DrugEffect::Emax { exposure, .. } if *exposure != Exposure::Concentration => Some(*exposure),
+        _ => None,
+    });
+    let exposure = |o: &Outcome| -> Option<f64> {
+        if s.pk.is_none() || o.course.failure.is_some() {
+            return None;
+        }
+        Some(exposure_of(o.pk, metric.unwrap_or(Exposure::AucSs))).filter(|x| x.is_finite())
+    };
+    let endpoints: Vec<Option<f64>> = all.iter().map(endpoint).collect();
+
+    // Arms.
+    let mut arms = Vec::with_capacity(s.arms.len());
+    for a in 0..s.arms.len() {
+        let members: Vec<usize> = (0..all.len()).filter(|&i| all[i].arm == a).collect();
+        let count = |f: &dyn Fn(&Outcome) -> bool| members.iter().filter(|&&i| f(&all[i])).count() as u32;
+        let values: Vec<f64> = members.iter().filter_map(|&i| endpoints[i]).collect();
+        let (mean, var) = if values.is_empty() { (f64::NAN, f64::NAN) } else { analysis::mean_var(&values) };
+        let exps: Vec<f64> = members.iter().filter_map(|&i| exposure(&all[i])).collect();
+        arms.push(ArmRow {
+            point,
+            replicate,
+            arm: a as u32,
+            n: members.len() as u32,
+            n_completed: count(&|o| o.course.status == Status::Completed),
+            n_dropouts: count(&|o| matches!(o.course.status, Status::Dropout | Status::AeDiscontinued)),
+            n_failed: count(&|o| o.course.status == Status::Failed),
+            n_ae: count(&|o| o.course.ae_h.is_some()),
+            n_events: count(&|o| o.course.tte.is_some_and(|t| t.1)),
+            endpoint_n: values.len() as u32,
+            endpoint_mean: Some(mean).filter(|x| x.is_finite()),
+            endpoint_sd: Some(var.sqrt()).filter(|x| x.is_finite()),
+            exposure_mean: if exps.is_empty() { None } else { Some(exps.iter().sum::<f64>() / exps.len() as f64) },
+        });
+    }
+
+    // The primary comparison.
+    let sides = Sides { sided: s.primary.sided, lower_is_better: s.primary.lower_is_better };
+    let (c, t) = (s.primary.control, s.primary.treatment);
+    let in_arm = |a: usize| -> Vec<f64> { (0..all.len()).filter(|&i| all[i].arm == a).filter_map(|i| endpoints[i]).collect() };
+    let comparison = match s.primary.kind {
+        EndpointKind::ChangeFromBaseline | EndpointKind::Value => analysis::welch(&in_arm(c), &in_arm(t), sides),
+        EndpointKind::Responder { .. } => {
+            let (xc, xt) = (in_arm(c), in_arm(t));
+            let k = |x: &[f64]| x.iter().filter(|&&v| v == 1.0).count();
+            analysis::proportions(k(&xc), xc.len(), k(&xt), xt.len(), sides)
+        }
+        EndpointKind::TimeToEvent => {
+            let mut subjects: Vec<(f64, bool, bool)> = all
+                .iter()
+                .filter(|o| (o.arm == c || o.arm == t) && o.course.failure.is_none())
+                .filter_map(|o| o.course.tte.map(|(time, ev)| (time, ev, o.arm == t)))
+                .collect();
+            analysis::log_rank(&mut subjects, sides)
+        }
+        EndpointKind::None => None,
+    };
+    let trial = TrialRow {
+        point,
+        replicate,
+        n_patients: all.len() as u32,
+        n_dropouts: all.iter().filter(|o| matches!(o.course.status, Status::Dropout | Status::AeDiscontinued)).count() as u32,
+        n_failed: all.iter().filter(|o| o.course.status == Status::Failed).count() as u32,
+        n_ae: all.iter().filter(|o| o.course.ae_h.is_some()).count() as u32,
+        estimate: comparison.map(|x| x.estimate),
+        std_error: comparison.map(|x| x.std_error),
+        statistic: comparison.map(|x| x.statistic),
+        p_value: comparison.map(|x| x.p_value),
+        significant: comparison.map(|x| x.p_value < s.primary.alpha),
+    };
+
+    let mut patients = Vec::new();
+    let mut observations = Vec::new();
+    if s.detail >= Detail::Patient {
+        let col = |name: &str| s.covariates.iter().position(|c| c == name);
+        let (age, sex, weight, egfr) = (col("age"), col("sex"), col("weight"), col("egfr"));
+        for (o, ep) in all.iter().zip(&endpoints) {
+            let num = |c: Option<usize>| c.map(|i| o.cov.nums[i]).filter(|v| v.is_finite());
+            let left_early = o.course.leave_h.is_finite() && o.course.failure.is_none();
+            patients.push(PatientRow {
+                point,
+                replicate,
+                patient: o.id,
+                arm: o.arm as u32,
+                age: num(age),
+                sex: sex.and_then(|i| o.cov.values[i].as_str().map(str::to_string)),
+                weight: num(weight),
+                egfr: num(egfr),
+                status: o.course.status,
+                dropout_day: left_early.then(|| o.course.leave_h / 24.0),
+                ae_day: o.course.ae_h.map(|t| t / 24.0),
+                event_day: o.course.tte.map(|t| t.0 / 24.0),
+                event_observed: o.course.tte.map(|t| t.1),
+                dose_mg: o.dosing.total_mg,
+                exposure: exposure(o),
+                baseline: s.response.as_ref().and_then(|_| o.m.0.first().copied()).filter(|x| x.is_finite()),
+                endpoint: *ep,
+                failure: o.course.failure.clone(),
+            });
+        }
+    }
+    if s.detail >= Detail::Observation {
+        let residual = s.pk.as_ref().map(|p| p.residual);
+        for o in &all {
+            if o.course.failure.is_some() {
+                continue;
+            }
+            let obs = |time_h: f64, kind: ObservationKind, value: f64| ObservationRow { point, replicate, patient: o.id, time_h, kind, value };
+            if let Some(res) = residual {
+                let mut rng = rng_stream(s.seed, &[u64::from(point), u64::from(replicate), u64::from(o.id), purpose::RESIDUAL, 1]);
+                for &(time, c) in &o.pk.samples {
+                    let eps: f64 = StandardNormal.sample(&mut rng);
+                    if time < o.course.leave_h {
+                        observations.push(obs(time, ObservationKind::Concentration, res.apply(c, eps)));
+                    }
+                }
+            }
+            for (k, &v) in o.m.0.iter().enumerate() {
+                if v.is_finite() {
+                    observations.push(obs(s.visits_h[k], ObservationKind::Response, v));
+                }
+            }
+            if let Some(t) = o.course.ae_h {
+                observations.push(obs(t, ObservationKind::AdverseEvent, 1.0));
+            }
+            if o.course.leave_h.is_finite() {
+                observations.push(obs(o.course.leave_h, ObservationKind::Dropout, 1.0));
+            }
+            if let Some((t, ev)) = o.course.tte {
+                observations.push(obs(t, ObservationKind::Event, if ev { 1.0 } else { 0.0 }));
+            }
+        }
+        observations.sort_by(|a, b| a.patient.cmp(&b.patient).then(a.time_h.total_cmp(&b.time_h)));
+    }
+    TrialOutput { trial, arms, patients, observations }
+}
