@@ -303,6 +303,39 @@ fn rhs_is_only_evaluated_between_t0_and_the_last_stop() {
 }
 
 #[test]
+fn solver_is_send_and_reusable_across_dimensions() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Solver>();
+    // One solver, dimensions 1 to 14 (specialised kernels up to 12, generic beyond) and back.
+    let mut solver = Solver::new(options(Method::Auto));
+    let mut stiff = Solver::new(options(Method::Stiff));
+    for n in (1..=14).chain([3, 1]) {
+        // A chain: each compartment drains into the next at rate 0.5.
+        let mut a = vec![0.0; n * n];
+        for i in 0..n {
+            a[i * n + i] = -0.5;
+            if i > 0 {
+                a[i * n + i - 1] = 0.5;
+            }
+        }
+        let sys = Linear {
+            n,
+            a,
+            analytic_jacobian: false,
+        };
+        let y0: Vec<f64> = (0..n).map(|i| 10.0 + i as f64).collect();
+        let want = exact(&sys, &y0, 4.0);
+        for s in [&mut solver, &mut stiff] {
+            let mut y = y0.clone();
+            s.integrate(&sys, 0.0, &mut y, &[4.0], |_, _| {}).unwrap();
+            for (g, w) in y.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-6 * w.abs(), "n = {n}: {g} vs {w}");
+            }
+        }
+    }
+}
+
+#[test]
 fn max_step_is_respected() {
     let sys = two_cmt_oral();
     let mut y = [100.0, 20.0, 5.0];
@@ -314,6 +347,19 @@ fn max_step_is_respected() {
         .integrate(&sys, 0.0, &mut y, &[10.0], |_, _| {})
         .unwrap();
     assert!(stats.steps >= 100, "{stats:?}");
+    // A step that would end a sliver short of the last stop is stretched to it only while
+    // that stays within max_step: 1.0005 takes ten steps of 0.1 and a sliver.
+    let opts = SolverOptions {
+        max_step: Some(0.1),
+        initial_step: Some(0.1),
+        rtol: 1e-4,
+        ..options(Method::NonStiff)
+    };
+    let mut y = [100.0, 20.0, 5.0];
+    let stats = Solver::new(opts)
+        .integrate(&sys, 0.0, &mut y, &[1.0005], |_, _| {})
+        .unwrap();
+    assert_eq!(stats.steps, 11, "{stats:?}");
 }
 
 /// A random compartmental matrix: non-negative transfer rates off the diagonal, and each

@@ -207,7 +207,9 @@ impl Solver {
                     max_steps: opts.max_steps,
                 });
             }
-            let last = t + 1.01 * h >= t_end;
+            // Land exactly on the last stop, stretching the step by up to 1% (within h_max)
+            // rather than leaving a sliver.
+            let last = t + h >= t_end || (t + 1.01 * h >= t_end && t_end - t <= h_max);
             let t_new = if last { t_end } else { t + h };
             let h_step = t_new - t;
             let h_min = (10.0 * f64::EPSILON * t.abs()).max(1e-300);
