@@ -1,0 +1,228 @@
+//! Loading a training or evaluation CSV into typed columns, with validation.
+//!
+//! Every cell is read; nothing is dropped silently. A cell is *missing* when it is empty or
+//! one of `NA`, `NaN`, `.` (case-insensitive). A column is numeric when all its present
+//! cells parse as numbers, text when none does (then it is categorical with string levels).
+//! A column that is all missing, or that mixes numbers and text, is an error that names the
+//! column and the first offending cell (line and column number, 1-based, header = line 1).
+
+use std::path::Path;
+
+use crate::error::CohortError;
+
+/// One column as read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawColumn {
+    /// Numbers (missing = `None`); `decimals` is the most digits seen after the point.
+    Numeric {
+        /// The values, `None` where the cell was missing.
+        values: Vec<Option<f64>>,
+        /// Largest number of decimal digits seen in the file (for output rounding).
+        decimals: u32,
+    },
+    /// Text labels (missing = `None`).
+    Text {
+        /// The labels, `None` where the cell was missing.
+        values: Vec<Option<String>>,
+    },
+}
+
+impl RawColumn {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            RawColumn::Numeric { values, .. } => values.len(),
+            RawColumn::Text { values } => values.len(),
+        }
+    }
+    /// True when the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Number of missing cells.
+    pub fn missing(&self) -> usize {
+        match self {
+            RawColumn::Numeric { values, .. } => values.iter().filter(|v| v.is_none()).count(),
+            RawColumn::Text { values } => values.iter().filter(|v| v.is_none()).count(),
+        }
+    }
+}
+
+/// A table read from a CSV file: named columns of equal length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawTable {
+    /// Where it came from (for messages).
+    pub source: String,
+    /// Column names, in file order.
+    pub names: Vec<String>,
+    /// Columns, in file order.
+    pub columns: Vec<RawColumn>,
+}
+
+impl RawTable {
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.len())
+    }
+    /// Index of a column by name.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+    /// A new table with the given rows (by index), in that order.
+    pub fn select_rows(&self, rows: &[usize]) -> RawTable {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| match c {
+                RawColumn::Numeric { values, decimals } => RawColumn::Numeric {
+                    values: rows.iter().map(|&r| values[r]).collect(),
+                    decimals: *decimals,
+                },
+                RawColumn::Text { values } => {
+                    RawColumn::Text { values: rows.iter().map(|&r| values[r].clone()).collect() }
+                }
+            })
+            .collect();
+        RawTable { source: self.source.clone(), names: self.names.clone(), columns }
+    }
+}
+
+/// True when a cell counts as missing.
+pub fn is_missing_cell(s: &str) -> bool {
+    let t = s.trim();
+    t.is_empty() || t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("nan") || t == "."
+}
+
+fn decimals_of(s: &str) -> u32 {
+    let t = s.trim();
+    if t.contains(['e', 'E']) {
+        return 6;
+    }
+    t.split_once('.').map_or(0, |(_, f)| f.len().min(6) as u32)
+}
+
+/// Reads a CSV file (header row required).
+pub fn read_csv(path: &Path) -> Result<RawTable, CohortError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| CohortError::Io { path: path.display().to_string(), source: e })?;
+    read_csv_from(file, &path.display().to_string())
+}
+
+/// Reads CSV text from any reader; `source` names it in messages.
+pub fn read_csv_from<R: std::io::Read>(reader: R, source: &str) -> Result<RawTable, CohortError> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(reader);
+    let csv_err = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        CohortError::Csv { source_name: source.to_string(), line, message: e.to_string() }
+    };
+    let names: Vec<String> =
+        rdr.headers().map_err(csv_err)?.iter().map(|s| s.trim().to_string()).collect();
+    if names.is_empty() {
+        return Err(CohortError::Csv {
+            source_name: source.to_string(),
+            line: 1,
+            message: "no header row".into(),
+        });
+    }
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() || names[..i].contains(n) {
+            return Err(CohortError::Csv {
+                source_name: source.to_string(),
+                line: 1,
+                message: format!("column {} has an empty or duplicate name {n:?}", i + 1),
+            });
+        }
+    }
+    let mut cells: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+    let mut lines: Vec<u64> = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(csv_err)?;
+        lines.push(rec.position().map_or(0, |p| p.line()));
+        for (j, c) in rec.iter().enumerate() {
+            cells[j].push(c.to_string());
+        }
+    }
+    if lines.is_empty() {
+        return Err(CohortError::Csv {
+            source_name: source.to_string(),
+            line: 1,
+            message: "the file has a header but no data rows".into(),
+        });
+    }
+    let mut columns = Vec::with_capacity(names.len());
+    for (j, col) in cells.into_iter().enumerate() {
+        let present: Vec<usize> = (0..col.len()).filter(|&i| !is_missing_cell(&col[i])).collect();
+        if present.is_empty() {
+            return Err(CohortError::UnusableColumn {
+                source_name: source.to_string(),
+                column: names[j].clone(),
+                column_number: j + 1,
+                reason: format!("all {} cells are missing", col.len()),
+            });
+        }
+        let numeric: Vec<usize> =
+            present.iter().copied().filter(|&i| col[i].trim().parse::<f64>().is_ok()).collect();
+        if numeric.len() == present.len() {
+            let mut decimals = 0;
+            let values = col
+                .iter()
+                .map(|s| {
+                    if is_missing_cell(s) {
+                        None
+                    } else {
+                        decimals = decimals.max(decimals_of(s));
+                        s.trim().parse::<f64>().ok()
+                    }
+                })
+                .collect::<Vec<_>>();
+            if let Some(i) = values.iter().position(|v| v.is_some_and(|x| !x.is_finite())) {
+                return Err(CohortError::BadCell {
+                    source_name: source.to_string(),
+                    line: lines[i],
+                    column: names[j].clone(),
+                    column_number: j + 1,
+                    value: col[i].clone(),
+                    expected: "a finite number".into(),
+                });
+            }
+            columns.push(RawColumn::Numeric { values, decimals });
+        } else if numeric.is_empty() {
+            let values =
+                col.iter().map(|s| (!is_missing_cell(s)).then(|| s.trim().to_string())).collect();
+            columns.push(RawColumn::Text { values });
+        } else if numeric.len() * 10 >= present.len() * 9 {
+            // Mostly numbers: the text cells are errors where numbers are expected.
+            let i = present.iter().copied().find(|i| !numeric.contains(i)).unwrap_or(0);
+            return Err(CohortError::BadCell {
+                source_name: source.to_string(),
+                line: lines[i],
+                column: names[j].clone(),
+                column_number: j + 1,
+                value: col[i].clone(),
+                expected: format!(
+                    "a number ({} of {} present cells in this column are numbers)",
+                    numeric.len(),
+                    present.len()
+                ),
+            });
+        } else {
+            let first_num = numeric[0];
+            let first_text = present.iter().copied().find(|i| !numeric.contains(i)).unwrap_or(0);
+            return Err(CohortError::UnusableColumn {
+                source_name: source.to_string(),
+                column: names[j].clone(),
+                column_number: j + 1,
+                reason: format!(
+                    "mixed types: {} numeric and {} text cells (e.g. {:?} on line {}, {:?} on line {})",
+                    numeric.len(),
+                    present.len() - numeric.len(),
+                    col[first_num],
+                    lines[first_num],
+                    col[first_text],
+                    lines[first_text]
+                ),
+            });
+        }
+    }
+    Ok(RawTable { source: source.to_string(), names, columns })
+}

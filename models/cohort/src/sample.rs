@@ -1,0 +1,529 @@
+//! Sampling cohorts: token generation (NADE or copula), decoding into the patient record,
+//! derived columns, plausibility checks and exact inclusion criteria.
+//!
+//! Rows are generated in fixed-size chunks; chunk `i` draws all its randomness from the
+//! streams `(seed, Tokens, i)` and `(seed, Decode, i)`, and libtorch runs on one thread per
+//! chunk (`tch::set_num_threads(1)`; parallelism comes from rayon over chunks). Accepted rows
+//! are concatenated in chunk order and the cohort is the first `n`, so the same seed gives
+//! the same cohort whatever the number of threads.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rand::Rng;
+use rand_distr::StandardNormal;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use vtrial_expr::Value;
+
+use crate::criteria::Criteria;
+use crate::derived::{bmi, bsa_mosteller, crcl_cockcroft_gault, egfr_ckd_epi_2021};
+use crate::error::CohortError;
+use crate::model::CohortModel;
+use crate::pgx;
+use crate::rng::{Purpose, stream};
+use crate::schema::{BOUNDS, DERIVED, record_for_source};
+use crate::transform::{ColumnTransform, round_to};
+
+/// Which joint model generates the tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Generator {
+    /// The NADE (neural, tch).
+    Neural,
+    /// The Gaussian-copula baseline (pure Rust).
+    Copula,
+}
+
+/// Options of [`sample`].
+#[derive(Debug, Clone)]
+pub struct SampleOptions {
+    /// Patients wanted.
+    pub n: usize,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Inclusion criteria (`vtrial-expr` syntax over record columns).
+    pub criteria: Option<String>,
+    /// Joint model.
+    pub generator: Generator,
+    /// Rows per chunk (part of the result's definition: keep the default for reproducibility).
+    pub chunk: usize,
+    /// Most rows generated before giving up on rare criteria.
+    pub max_draws: usize,
+}
+
+impl SampleOptions {
+    /// Defaults: neural generator, no criteria, chunks of 8192 rows, a budget of 20 million draws.
+    pub fn new(n: usize, seed: u64) -> Self {
+        SampleOptions { n, seed, criteria: None, generator: Generator::Neural, chunk: 8192, max_draws: 20_000_000 }
+    }
+}
+
+/// The values of one record column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Numbers; NaN is missing.
+    Num(Vec<f64>),
+    /// Labels: `codes` index `levels`; `u32::MAX` is missing.
+    Text {
+        /// The labels.
+        levels: Vec<String>,
+        /// One code per row.
+        codes: Vec<u32>,
+    },
+}
+
+/// One column of a generated cohort.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutColumn {
+    /// Record name.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Meaning.
+    pub description: String,
+    /// Values.
+    pub data: ColumnData,
+}
+
+/// A generated cohort (columnar).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cohort {
+    /// Number of patients.
+    pub n: usize,
+    /// Columns, in output order (`id` first).
+    pub columns: Vec<OutColumn>,
+}
+
+impl Cohort {
+    /// A column by name.
+    pub fn column(&self, name: &str) -> Option<&OutColumn> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+    /// Numeric values of a column (text columns: `None`).
+    pub fn num(&self, name: &str) -> Option<&[f64]> {
+        match &self.column(name)?.data {
+            ColumnData::Num(v) => Some(v),
+            ColumnData::Text { .. } => None,
+        }
+    }
+    /// The label of a text column at a row.
+    pub fn text(&self, name: &str, row: usize) -> Option<&str> {
+        match &self.column(name)?.data {
+            ColumnData::Text { levels, codes } => levels.get(codes[row] as usize).map(String::as_str),
+            ColumnData::Num(_) => None,
+        }
+    }
+}
+
+/// What sampling did: nothing is dropped without being counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleReport {
+    /// Rows generated.
+    pub drawn: usize,
+    /// Rows that failed a plausibility rule (regenerated), by rule.
+    pub implausible: BTreeMap<String, usize>,
+    /// Plausible rows that failed the criteria.
+    pub rejected_by_criteria: usize,
+    /// Plausible rows that met the criteria.
+    pub accepted: usize,
+    /// accepted / plausible rows (1 without criteria).
+    pub acceptance_rate: f64,
+    /// Rows returned (the first `n` accepted).
+    pub returned: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Model(usize),
+    Id,
+    Derived(&'static str),
+}
+
+/// The record's columns and how each is produced.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    names: Vec<String>,
+    units: Vec<String>,
+    descriptions: Vec<String>,
+    /// Text levels for label columns.
+    levels: Vec<Option<Vec<String>>>,
+    sources: Vec<Source>,
+    /// For numeric codes shown as labels: (code value → level index).
+    label_codes: Vec<Vec<f64>>,
+    idx: BTreeMap<&'static str, usize>,
+    creat_table: Option<CreatTable>,
+}
+
+#[derive(Debug, Clone)]
+struct CreatTable {
+    sex_levels: Vec<String>,
+    age: ColumnTransform,
+    creat: ColumnTransform,
+    age_floor: f64,
+    /// cdf[sex_tok][age_tok] over creatinine tokens.
+    cdf: Vec<Vec<Vec<f64>>>,
+}
+
+impl Layout {
+    /// Builds the record layout of a model.
+    pub fn new(model: &CohortModel) -> Layout {
+        let mut l = Layout {
+            names: vec!["id".into()],
+            units: vec!["".into()],
+            descriptions: vec!["patient number within the cohort, 1..n".into()],
+            levels: vec![None],
+            sources: vec![Source::Id],
+            label_codes: vec![vec![]],
+            idx: BTreeMap::new(),
+            creat_table: None,
+        };
+        for (j, t) in model.meta.columns.iter().enumerate() {
+            let rec = record_for_source(&t.name);
+            let name = rec.map_or(t.name.clone(), |r| r.name.to_string());
+            let (levels, codes) = match (rec, t.text_levels()) {
+                (Some(r), _) if !r.labels.is_empty() => (
+                    Some(r.labels.iter().map(|(_, s)| s.to_string()).collect()),
+                    r.labels.iter().map(|(v, _)| *v).collect(),
+                ),
+                (_, Some(lv)) => (Some(lv), vec![]),
+                _ => (None, vec![]),
+            };
+            l.names.push(name);
+            l.units.push(rec.map_or("as in the training file".into(), |r| r.unit.to_string()));
+            l.descriptions.push(rec.map_or(format!("training column {}", t.name), |r| r.description.to_string()));
+            l.levels.push(levels);
+            l.label_codes.push(codes);
+            l.sources.push(Source::Model(j));
+        }
+        for key in ["sex", "age", "race", "height", "weight", "sbp", "dbp", "smokeyrs"] {
+            if let Some(p) = l.names.iter().position(|n| n == key) {
+                l.idx.insert(key, p);
+            }
+        }
+        let body = l.idx.contains_key("height") && l.idx.contains_key("weight");
+        let has_creat = model.creatinine.is_some() && l.idx.contains_key("sex") && l.idx.contains_key("age");
+        for d in DERIVED {
+            let ok = match d.name {
+                "bmi" | "bsa" => body,
+                "creatinine" | "egfr" => has_creat,
+                "crcl" => has_creat && body,
+                _ => true,
+            };
+            if ok {
+                l.idx.insert(d.name, l.names.len());
+                l.names.push(d.name.into());
+                l.units.push(d.unit.into());
+                l.descriptions.push(d.description.into());
+                l.levels.push((d.name == "cyp2c19").then(|| pgx::PHENOTYPES.iter().map(|s| s.to_string()).collect()));
+                l.label_codes.push(vec![]);
+                l.sources.push(Source::Derived(d.name));
+            }
+        }
+        if has_creat
+            && let (Some(meta), Some(nade)) = (&model.meta.creatinine, &model.creatinine)
+        {
+            let sex_levels = meta.columns[0].text_levels().unwrap_or_default();
+            let age = meta.columns[1].clone();
+            let creat = meta.columns[2].clone();
+            let cdf = (0..meta.columns[0].n_tokens())
+                .map(|s| {
+                    (0..age.n_tokens())
+                        .map(|a| {
+                            let p = nade.conditional(&[s, a], 2);
+                            let mut acc = 0.0;
+                            p.iter().map(|x| { acc += x; acc }).collect()
+                        })
+                        .collect()
+                })
+                .collect();
+            l.creat_table = Some(CreatTable { sex_levels, age, creat, age_floor: meta.age_floor, cdf });
+        }
+        l
+    }
+
+    /// Record column names, in output order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// Rows of one chunk, row-major over the layout's columns (labels as level index; NaN missing).
+struct Chunk {
+    values: Vec<f64>,
+    keep: Vec<bool>,
+    implausible: BTreeMap<String, usize>,
+    rejected: usize,
+}
+
+fn gen_chunk(
+    model: &CohortModel,
+    layout: &Layout,
+    opts: &SampleOptions,
+    criteria: Option<&Criteria>,
+    label_values: &[Vec<Value>],
+    chunk: u64,
+) -> Result<Chunk, CohortError> {
+    let n = opts.chunk;
+    let cols = &model.meta.columns;
+    let d = cols.len();
+    let tokens: Vec<u16> = match opts.generator {
+        Generator::Neural => {
+            // libtorch's intra-op thread count is per calling thread (OpenMP): cap it here,
+            // on the worker, so every chunk's arithmetic is the same whatever thread runs it.
+            tch::set_num_threads(1);
+            let mut rng = stream(opts.seed, Purpose::Tokens, chunk);
+            let u: Vec<f32> = (0..n * d).map(|_| rng.random::<f32>()).collect();
+            model.nade.sample_tokens(&u, n)
+        }
+        Generator::Copula => {
+            let mut rng = stream(opts.seed, Purpose::Tokens, chunk);
+            let z: Vec<f64> = (0..n * d).map(|_| rng.sample(StandardNormal)).collect();
+            model.meta.copula.sample_tokens(&z, n)
+        }
+    };
+    let w = layout.names.len();
+    let mut values = vec![f64::NAN; n * w];
+    let mut keep = vec![true; n];
+    let mut implausible: BTreeMap<String, usize> = BTreeMap::new();
+    let mut rejected = 0;
+    let mut rng = stream(opts.seed, Purpose::Decode, chunk);
+    let bounds: Vec<(usize, f64, f64, &str)> = BOUNDS
+        .iter()
+        .filter_map(|(name, lo, hi)| layout.idx.get(name).map(|&i| (i, *lo, *hi, *name)))
+        .collect();
+    let g = |k: &str| layout.idx.get(k).copied();
+    let (i_sex, i_age, i_race, i_ht, i_wt) = (g("sex"), g("age"), g("race"), g("height"), g("weight"));
+    let mut row_vals: Vec<Value> = Vec::with_capacity(w);
+    for r in 0..n {
+        let row = &mut values[r * w..(r + 1) * w];
+        for (c, src) in layout.sources.iter().enumerate() {
+            match src {
+                Source::Id => {}
+                Source::Model(j) => {
+                    let u: f64 = rng.random();
+                    let x = cols[*j].decode_num(tokens[r * d + j] as usize, u);
+                    row[c] = if layout.label_codes[c].is_empty() || x.is_nan() {
+                        x
+                    } else {
+                        layout.label_codes[c].iter().position(|v| *v == x).map_or(f64::NAN, |p| p as f64)
+                    };
+                }
+                Source::Derived(_) => {}
+            }
+        }
+        // Derived columns, in DERIVED order; always draw the same uniforms.
+        let (u_ct, u_cv, u_pgx): (f64, f64, f64) = (rng.random(), rng.random(), rng.random());
+        let sex_label = i_sex.and_then(|i| layout.levels[i].as_ref().and_then(|lv| lv.get(row[i] as usize).cloned()));
+        let female = sex_label.as_deref() == Some("F");
+        let age = i_age.map_or(f64::NAN, |i| row[i]);
+        let (ht, wt) = (i_ht.map_or(f64::NAN, |i| row[i]), i_wt.map_or(f64::NAN, |i| row[i]));
+        let mut creat = f64::NAN;
+        for (c, src) in layout.sources.iter().enumerate() {
+            let Source::Derived(name) = src else { continue };
+            row[c] = match *name {
+                "bmi" => round_to(bmi(wt, ht), 2),
+                "bsa" => round_to(bsa_mosteller(wt, ht), 3),
+                "creatinine" => {
+                    let t = layout.creat_table.as_ref().expect("creatinine table");
+                    let s_tok = sex_label.as_deref().and_then(|s| t.sex_levels.iter().position(|l| l == s));
+                    creat = match s_tok {
+                        Some(s) if !age.is_nan() => {
+                            let a = t.age.encode_num(Some(age.max(t.age_floor)));
+                            let cdf = &t.cdf[s][a];
+                            let tok = cdf.iter().position(|&p| u_ct < p).unwrap_or(cdf.len() - 1);
+                            t.creat.decode_num(tok, u_cv)
+                        }
+                        _ => f64::NAN,
+                    };
+                    creat
+                }
+                "egfr" => round_to(egfr_ckd_epi_2021(creat, age, female), 1),
+                "crcl" => round_to(crcl_cockcroft_gault(creat, age, wt, female), 1),
+                "cyp2c19" => {
+                    let race = i_race.and_then(|i| layout.levels[i].as_ref().and_then(|lv| lv.get(row[i] as usize)));
+                    let f = match race.map(String::as_str) {
+                        Some("white") | None => pgx::EUROPEAN,
+                        Some(_) => pgx::AFRICAN_AMERICAN,
+                    };
+                    pgx::draw(f, u_pgx) as f64
+                }
+                _ => f64::NAN,
+            };
+        }
+        // Plausibility.
+        let mut bad: Option<&str> = None;
+        for &(i, lo, hi, name) in &bounds {
+            let x = row[i];
+            if !x.is_nan() && !(lo..=hi).contains(&x) {
+                bad = Some(name);
+                break;
+            }
+        }
+        if bad.is_none()
+            && let (Some(s), Some(dd)) = (g("sbp"), g("dbp"))
+            && row[dd] >= row[s]
+        {
+            bad = Some("dbp < sbp");
+        }
+        if bad.is_none()
+            && let (Some(a), Some(y)) = (i_age, g("smokeyrs"))
+            && row[y] > row[a]
+        {
+            bad = Some("smokeyrs <= age");
+        }
+        if bad.is_none() {
+            for (c, src) in layout.sources.iter().enumerate() {
+                let missing_ok = match src {
+                    Source::Model(j) => cols[*j].has_missing,
+                    Source::Id => true,
+                    Source::Derived(_) => false,
+                };
+                if row[c].is_nan() && !missing_ok || row[c].is_infinite() {
+                    bad = Some("no NaN where a value is required");
+                    break;
+                }
+            }
+        }
+        if let Some(b) = bad {
+            *implausible.entry(b.to_string()).or_insert(0) += 1;
+            keep[r] = false;
+            continue;
+        }
+        if let Some(cr) = criteria {
+            row_vals.clear();
+            for (c, &x) in row.iter().enumerate() {
+                row_vals.push(if x.is_nan() {
+                    Value::Missing
+                } else if let Some(lv) = label_values[c].get(x as usize).filter(|_| layout.levels[c].is_some()) {
+                    lv.clone()
+                } else {
+                    Value::Num(x)
+                });
+            }
+            if !cr.accepts(&row_vals)? {
+                keep[r] = false;
+                rejected += 1;
+            }
+        }
+    }
+    Ok(Chunk { values, keep, implausible, rejected })
+}
+
+/// Generates a cohort. See the module docs for determinism; the report counts every row.
+pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, SampleReport), CohortError> {
+    if opts.chunk == 0 {
+        return Err(CohortError::Invalid("chunk size must be positive".into()));
+    }
+    let layout = Layout::new(model);
+    let names: Vec<&str> = layout.names.iter().map(String::as_str).collect();
+    let criteria = opts.criteria.as_deref().map(|s| Criteria::parse(s, &names)).transpose()?;
+    let label_values: Vec<Vec<Value>> = layout
+        .levels
+        .iter()
+        .map(|l| l.as_ref().map_or_else(Vec::new, |lv| lv.iter().map(|s| Value::Str(Arc::from(s.as_str()))).collect()))
+        .collect();
+    tch::set_num_threads(1);
+    let w = layout.names.len();
+    let mut rows: Vec<f64> = Vec::with_capacity(opts.n * w);
+    let mut report = SampleReport {
+        drawn: 0,
+        implausible: BTreeMap::new(),
+        rejected_by_criteria: 0,
+        accepted: 0,
+        acceptance_rate: 1.0,
+        returned: 0,
+    };
+    let mut next = 0u64;
+    let pilot = if criteria.is_some() { 16 } else { 1 };
+    let mut batch = opts.n.div_ceil(opts.chunk).max(pilot);
+    let mut taken = 0usize;
+    while taken < opts.n {
+        let chunks: Vec<Chunk> = (next..next + batch as u64)
+            .into_par_iter()
+            .map(|c| gen_chunk(model, &layout, opts, criteria.as_ref(), &label_values, c))
+            .collect::<Result<_, _>>()?;
+        next += batch as u64;
+        for ch in chunks {
+            report.drawn += opts.chunk;
+            report.rejected_by_criteria += ch.rejected;
+            for (k, v) in ch.implausible {
+                *report.implausible.entry(k).or_insert(0) += v;
+            }
+            for (r, &ok) in ch.keep.iter().enumerate() {
+                if ok {
+                    report.accepted += 1;
+                    if taken < opts.n {
+                        rows.extend_from_slice(&ch.values[r * w..(r + 1) * w]);
+                        taken += 1;
+                    }
+                }
+            }
+        }
+        let plausible = report.accepted + report.rejected_by_criteria;
+        report.acceptance_rate = if plausible == 0 { 0.0 } else { report.accepted as f64 / plausible as f64 };
+        if taken >= opts.n {
+            break;
+        }
+        let rate = report.accepted as f64 / report.drawn as f64;
+        let needed = if rate > 0.0 { (opts.n - taken) as f64 / rate } else { f64::INFINITY };
+        if report.drawn as f64 + needed > opts.max_draws as f64 {
+            let hint = range_hint(&layout, criteria.as_ref(), model);
+            return Err(CohortError::CriteriaTooRare {
+                accepted: report.accepted,
+                drawn: report.drawn,
+                rate: 100.0 * report.acceptance_rate,
+                wanted: opts.n,
+                needed: opts.n as f64 / rate.max(1e-300),
+                budget: opts.max_draws,
+                hint,
+            });
+        }
+        batch = ((needed * 1.1 / opts.chunk as f64).ceil() as usize).clamp(1, 512);
+    }
+    // Columnar output.
+    let mut columns = Vec::with_capacity(w);
+    for c in 0..w {
+        let data = match &layout.levels[c] {
+            Some(lv) => ColumnData::Text {
+                levels: lv.clone(),
+                codes: (0..taken).map(|r| { let x = rows[r * w + c]; if x.is_nan() { u32::MAX } else { x as u32 } }).collect(),
+            },
+            None if c == 0 => ColumnData::Num((1..=taken).map(|i| i as f64).collect()),
+            None => ColumnData::Num((0..taken).map(|r| rows[r * w + c]).collect()),
+        };
+        columns.push(OutColumn {
+            name: layout.names[c].clone(),
+            unit: layout.units[c].clone(),
+            description: layout.descriptions[c].clone(),
+            data,
+        });
+    }
+    report.returned = taken;
+    Ok((Cohort { n: taken, columns }, report))
+}
+
+fn range_hint(layout: &Layout, criteria: Option<&Criteria>, model: &CohortModel) -> String {
+    let Some(cr) = criteria else { return String::new() };
+    let mut parts = Vec::new();
+    for &c in &cr.used {
+        let name = &layout.names[c];
+        match (&layout.sources[c], &layout.levels[c]) {
+            (_, Some(lv)) => parts.push(format!("{name} takes {}", lv.join("/"))),
+            (Source::Model(j), None) => {
+                if let Some((lo, hi)) = model.meta.columns[*j].range() {
+                    parts.push(format!("{name} ranges {lo}..{hi}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    if parts.is_empty() {
+        "The criteria select too small a part of the population the model learned; relax them.".into()
+    } else {
+        format!(
+            "The generator only produces patients like its training data ({}); criteria outside that are not supported.",
+            parts.join(", ")
+        )
+    }
+}
