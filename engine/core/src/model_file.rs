@@ -33,8 +33,10 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 use vtrial_expr::{Compiled, Expr};
-use vtrial_pk::linear::Structure;
 use vtrial_pk::ParamTiming;
+use vtrial_pk::linear::{LinearParams, LinearPk, Structure};
+use vtrial_pk::nonlinear::{Dynamics, LinearOde, MichaelisMenten, OdeModel, OdePk, Transit};
+use vtrial_pk::ode::SolverOptions;
 
 /// A model-file error with its place.
 #[derive(Debug, Error)]
@@ -82,6 +84,10 @@ struct RawModel {
     output: Option<String>,
     param_timing: Option<Spanned<String>>,
     units: Option<Units>,
+    solver: Option<Spanned<String>>,
+    rtol: Option<f64>,
+    atol: Option<f64>,
+    transit_compartments: Option<Spanned<i64>>,
 }
 
 /// Units of a model, for documentation and output metadata.
@@ -177,13 +183,134 @@ pub enum ResidualSpec {
     },
 }
 
+/// The structural model of a model file and how it is solved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ModelStructure {
+    /// A linear compartment model, in closed form or (`solver = "ode"`) by ODE.
+    Linear {
+        /// Which one.
+        structure: Structure,
+        /// Solve by ODE instead of the closed form.
+        ode: bool,
+    },
+    /// Michaelis–Menten elimination (`one_cmt_mm`, `one_cmt_oral_mm`, `two_cmt_mm`,
+    /// `two_cmt_oral_mm`).
+    MichaelisMenten {
+        /// With a depot (first-order absorption).
+        depot: bool,
+        /// With a peripheral compartment.
+        peripheral: bool,
+    },
+    /// Transit-compartment absorption into one compartment (`transit_one_cmt`).
+    Transit {
+        /// Number of transit compartments.
+        n: usize,
+    },
+}
+
+/// Names of the nonlinear structures, for messages.
+const NONLINEAR_NAMES: [&str; 5] = ["one_cmt_mm", "one_cmt_oral_mm", "two_cmt_mm", "two_cmt_oral_mm", "transit_one_cmt"];
+
+impl ModelStructure {
+    /// Canonical name.
+    pub fn name(&self) -> &'static str {
+        match *self {
+            ModelStructure::Linear { structure, .. } => structure.name(),
+            ModelStructure::MichaelisMenten { depot, peripheral } => NONLINEAR_NAMES[usize::from(depot) + 2 * usize::from(peripheral)],
+            ModelStructure::Transit { .. } => NONLINEAR_NAMES[4],
+        }
+    }
+
+    /// Number of compartments.
+    pub fn n_cmt(&self) -> usize {
+        match *self {
+            ModelStructure::Linear { structure, .. } => structure.n_cmt(),
+            ModelStructure::MichaelisMenten { depot, peripheral } => 1 + usize::from(depot) + usize::from(peripheral),
+            ModelStructure::Transit { n } => n + 2,
+        }
+    }
+
+    /// Zero-based index of the central compartment.
+    pub fn central(&self) -> usize {
+        match *self {
+            ModelStructure::Linear { structure, .. } => structure.central(),
+            ModelStructure::MichaelisMenten { depot, .. } => usize::from(depot),
+            ModelStructure::Transit { n } => n + 1,
+        }
+    }
+
+    /// Whether compartment 1 is a depot.
+    pub fn has_depot(&self) -> bool {
+        match *self {
+            ModelStructure::Linear { structure, .. } => structure.has_depot(),
+            ModelStructure::MichaelisMenten { depot, .. } => depot,
+            ModelStructure::Transit { .. } => true,
+        }
+    }
+
+    /// Structural parameters: (name, required). Optional ones default to 0.
+    pub fn parameters(&self) -> Vec<(&'static str, bool)> {
+        match *self {
+            ModelStructure::Linear { structure, .. } => structure.parameter_names().iter().map(|&n| (n, true)).collect(),
+            ModelStructure::MichaelisMenten { depot, peripheral } => {
+                let mut p = vec![("VMAX", true), ("KM", true), ("V", true), ("CL", false)];
+                if depot {
+                    p.push(("KA", true));
+                }
+                if peripheral {
+                    p.extend([("Q", true), ("V2", true)]);
+                }
+                p
+            }
+            ModelStructure::Transit { .. } => vec![("MTT", true), ("KA", true), ("CL", true), ("V", true)],
+        }
+    }
+
+    /// The dynamics for structural parameter values (in [`ModelStructure::parameters`] order).
+    pub fn dynamics(&self, values: &[f64], options: &SolverOptions) -> Result<Dynamics, vtrial_pk::PkError> {
+        let named = |name: &str| self.parameters().iter().position(|(n, _)| *n == name).map_or(0.0, |i| values[i]);
+        match *self {
+            ModelStructure::Linear { structure, ode } => {
+                let mut p = LinearParams::default();
+                for ((name, _), v) in self.parameters().iter().zip(values) {
+                    p.set(name, *v);
+                }
+                if ode {
+                    Ok(Dynamics::Ode(OdePk::new(OdeModel::Linear(LinearOde::new(structure, p)?), options.clone())))
+                } else {
+                    Ok(Dynamics::Closed(LinearPk::new(structure, p)?))
+                }
+            }
+            ModelStructure::MichaelisMenten { depot, peripheral } => {
+                let m = MichaelisMenten {
+                    vmax: named("VMAX"),
+                    km: named("KM"),
+                    v: named("V"),
+                    cl: named("CL"),
+                    ka: depot.then(|| named("KA")),
+                    peripheral: peripheral.then(|| (named("Q"), named("V2"))),
+                };
+                m.validate()?;
+                Ok(Dynamics::Ode(OdePk::new(OdeModel::MichaelisMenten(m), options.clone())))
+            }
+            ModelStructure::Transit { n } => {
+                let m = Transit { n, mtt: named("MTT"), ka: named("KA"), cl: named("CL"), v: named("V") };
+                m.validate()?;
+                Ok(Dynamics::Ode(OdePk::new(OdeModel::Transit(m), options.clone())))
+            }
+        }
+    }
+}
+
 /// A checked model file.
 #[derive(Debug, Clone)]
 pub struct PkModelFile {
     /// Where it came from.
     pub path: PathBuf,
     /// The structural model.
-    pub structure: Structure,
+    pub structure: ModelStructure,
+    /// ODE solver settings (ODE models only).
+    pub solver: SolverOptions,
     /// Free text.
     pub description: Option<String>,
     /// Name of the output column.
@@ -199,8 +326,9 @@ pub struct PkModelFile {
     pub n_covariates: usize,
     /// Parameters in evaluation order: (name, expression, index in `inputs`).
     pub parameters: Vec<(String, ModelExpr, usize)>,
-    /// Index in `parameters` of each structural parameter, in `Structure::parameter_names` order.
-    pub structural: Vec<usize>,
+    /// Index in `parameters` of each structural parameter, in [`ModelStructure::parameters`]
+    /// order; `None` for an optional one left out (it is 0).
+    pub structural: Vec<Option<usize>>,
     /// The output scale: output = central amount / scale.
     pub scale: ModelExpr,
     /// Dose modifiers by zero-based compartment.
@@ -246,13 +374,17 @@ impl PkModelFile {
             let offset = e.span().map_or(0, |s| s.start);
             loc.error(offset, e.message().trim_end().to_string())
         })?;
-        let structure = Structure::from_name(raw.model.structure.get_ref()).ok_or_else(|| {
-            let names: Vec<&str> = Structure::ALL.iter().map(|s| s.name()).collect();
-            loc.error(
-                raw.model.structure.span().start,
-                format!("unknown structure '{}'; expected one of {} (or advan1-4, advan11, advan12)", raw.model.structure.get_ref(), names.join(", ")),
-            )
-        })?;
+        let structure = model_structure(&loc, &raw.model)?;
+        let mut solver = SolverOptions::default();
+        if let Some(rtol) = raw.model.rtol {
+            solver.rtol = rtol;
+        }
+        if let Some(atol) = raw.model.atol {
+            solver.atol = atol;
+        }
+        if !(solver.rtol >= 0.0 && solver.atol > 0.0 && solver.rtol.is_finite() && solver.atol.is_finite()) {
+            return Err(loc.error(raw.model.structure.span().start, "[model] rtol must be >= 0 and atol > 0"));
+        }
         let param_timing = match raw.model.param_timing.as_ref().map(|s| s.get_ref().to_ascii_lowercase()) {
             None => ParamTiming::Nocb,
             Some(s) if s == "nocb" => ParamTiming::Nocb,
@@ -298,18 +430,16 @@ impl PkModelFile {
             parameters.push((name.clone(), compile(src, *offset, expr)?, covariates.len() + rank));
         }
         let mut structural = Vec::new();
-        for needed in structure.parameter_names() {
+        for (needed, required) in structure.parameters() {
             match parameters.iter().position(|(n, _, _)| n.eq_ignore_ascii_case(needed) || is_alias(needed, n)) {
-                Some(p) => structural.push(p),
+                Some(p) => structural.push(Some(p)),
+                None if !required => structural.push(None),
                 None => {
                     let at = text.find("[parameters]").unwrap_or(0);
+                    let all: Vec<&str> = structure.parameters().iter().filter(|p| p.1).map(|p| p.0).collect();
                     return Err(loc.error(
                         at,
-                        format!(
-                            "structure {} needs parameter {needed}; define {} in [parameters]",
-                            structure.name(),
-                            structure.parameter_names().join(", ")
-                        ),
+                        format!("structure {} needs parameter {needed}; define {} in [parameters]", structure.name(), all.join(", ")),
                     ));
                 }
             }
@@ -354,6 +484,7 @@ impl PkModelFile {
         Ok(PkModelFile {
             path: path.into(),
             structure,
+            solver,
             description: raw.model.description.clone(),
             output: raw.model.output.clone().unwrap_or_else(|| "CP".into()),
             units: raw.model.units.clone().unwrap_or_default(),
@@ -375,6 +506,43 @@ impl PkModelFile {
     }
 }
 
+/// The `[model]` structure, with its solver and transit settings.
+fn model_structure(loc: &Locator<'_>, raw: &RawModel) -> Result<ModelStructure, ModelFileError> {
+    let name = raw.structure.get_ref().to_ascii_lowercase();
+    let ode = match raw.solver.as_ref().map(|s| s.get_ref().to_ascii_lowercase()) {
+        None => false,
+        Some(s) if s == "closed_form" => false,
+        Some(s) if s == "ode" => true,
+        Some(s) => {
+            let at = raw.solver.as_ref().expect("some").span().start;
+            return Err(loc.error(at, format!("solver '{s}' is not valid; expected \"closed_form\" or \"ode\"")));
+        }
+    };
+    let structure = if let Some(structure) = Structure::from_name(&name) {
+        ModelStructure::Linear { structure, ode }
+    } else if let Some(k) = NONLINEAR_NAMES[..4].iter().position(|n| *n == name) {
+        ModelStructure::MichaelisMenten { depot: k % 2 == 1, peripheral: k >= 2 }
+    } else if name == NONLINEAR_NAMES[4] {
+        let n = raw.transit_compartments.as_ref().ok_or_else(|| {
+            loc.error(raw.structure.span().start, "transit_one_cmt needs [model] transit_compartments = N (a whole number >= 1)")
+        })?;
+        if *n.get_ref() < 1 || *n.get_ref() > 200 {
+            return Err(loc.error(n.span().start, "transit_compartments must be a whole number from 1 to 200"));
+        }
+        ModelStructure::Transit { n: *n.get_ref() as usize }
+    } else {
+        let names: Vec<&str> = Structure::ALL.iter().map(|s| s.name()).chain(NONLINEAR_NAMES).collect();
+        return Err(loc.error(
+            raw.structure.span().start,
+            format!("unknown structure '{}'; expected one of {} (or advan1-4, advan11, advan12)", raw.structure.get_ref(), names.join(", ")),
+        ));
+    };
+    if let (Some(n), false) = (&raw.transit_compartments, matches!(structure, ModelStructure::Transit { .. })) {
+        return Err(loc.error(n.span().start, "transit_compartments applies to structure transit_one_cmt only"));
+    }
+    Ok(structure)
+}
+
 /// Structural parameter names and the aliases accepted for them.
 fn is_alias(needed: &str, given: &str) -> bool {
     let g = given.to_ascii_uppercase();
@@ -385,7 +553,7 @@ fn is_alias(needed: &str, given: &str) -> bool {
     }
 }
 
-fn compartment_index(structure: Structure, name: &str) -> Option<usize> {
+fn compartment_index(structure: ModelStructure, name: &str) -> Option<usize> {
     match name.to_ascii_lowercase().as_str() {
         "depot" if structure.has_depot() => Some(0),
         "central" => Some(structure.central()),
@@ -541,7 +709,7 @@ additive = 0.05
     #[test]
     fn parses_and_orders_parameters_by_dependency() {
         let m = parse(GOOD).unwrap();
-        assert_eq!(m.structure, Structure::OneCmtOral);
+        assert_eq!(m.structure, ModelStructure::Linear { structure: Structure::OneCmtOral, ode: false });
         let names: Vec<&str> = m.parameters.iter().map(|p| p.0.as_str()).collect();
         let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
         assert!(pos("TVCL") < pos("CL"));

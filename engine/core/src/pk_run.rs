@@ -13,7 +13,7 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use thiserror::Error;
 use vtrial_expr::Value;
-use vtrial_pk::linear::{LinearParams, LinearPk};
+use vtrial_pk::nonlinear::Dynamics;
 use vtrial_pk::population::{Omega, purpose, rng_stream};
 use vtrial_pk::{Dose, DoseInput, Record, RecordKind, SimOptions, Simulator, SteadyState};
 
@@ -145,8 +145,9 @@ fn simulate_individual(
     for (k, eta) in etas.iter().enumerate() {
         slots.values[model.inputs.len() - etas.len() + k] = Value::Num(*eta);
     }
-    let mut systems: Vec<LinearPk> = Vec::new();
-    let mut last_params: Option<LinearParams> = None;
+    let mut systems: Vec<Dynamics> = Vec::new();
+    let mut last_params: Vec<f64> = Vec::new();
+    let mut params: Vec<f64> = Vec::with_capacity(model.structural.len());
     let mut records = Vec::with_capacity(ind.rows.len());
     let mut scales = Vec::with_capacity(ind.rows.len());
     for row in ind.rows {
@@ -157,15 +158,12 @@ fn simulate_individual(
             let v = slots.eval(expr).map_err(|m| record_error(row, format!("parameter {name}: {m}")))?;
             slots.values[*slot] = Value::Num(v);
         }
-        let mut params = LinearParams::default();
-        for (needed, &p) in model.structure.parameter_names().iter().zip(&model.structural) {
-            let value = slots.values[model.parameters[p].2].as_f64().expect("set above");
-            params.set(needed, value);
-        }
-        if last_params != Some(params) {
-            let system = LinearPk::new(model.structure, params).map_err(|e| record_error(row, e.to_string()))?;
+        params.clear();
+        params.extend(model.structural.iter().map(|p| p.map_or(0.0, |p| slots.values[model.parameters[p].2].as_f64().expect("set above"))));
+        if systems.is_empty() || last_params != params {
+            let system = model.structure.dynamics(&params, &model.solver).map_err(|e| record_error(row, e.to_string()))?;
             systems.push(system);
-            last_params = Some(params);
+            last_params.clone_from(&params);
         }
         scales.push(slots.eval(&model.scale).map_err(|m| record_error(row, format!("scale: {m}")))?);
         let kind = record_kind(model, row, &slots).map_err(|m| record_error(row, m))?;

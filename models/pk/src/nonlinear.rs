@@ -357,3 +357,86 @@ mod tests {
         }
     }
 }
+
+/// Any of the ODE models above, chosen at run time (e.g. from a model file).
+#[derive(Debug, Clone)]
+pub enum OdeModel {
+    /// A linear model's rate matrix.
+    Linear(LinearOde),
+    /// Michaelis–Menten elimination.
+    MichaelisMenten(MichaelisMenten),
+    /// Transit-compartment absorption.
+    Transit(Transit),
+}
+
+impl PkOde for OdeModel {
+    fn n_cmt(&self) -> usize {
+        match self {
+            OdeModel::Linear(m) => m.n_cmt(),
+            OdeModel::MichaelisMenten(m) => m.n_cmt(),
+            OdeModel::Transit(m) => m.n_cmt(),
+        }
+    }
+    fn central(&self) -> usize {
+        match self {
+            OdeModel::Linear(m) => m.central(),
+            OdeModel::MichaelisMenten(m) => m.central(),
+            OdeModel::Transit(m) => m.central(),
+        }
+    }
+    fn rhs(&self, a: &[f64], da: &mut [f64]) {
+        match self {
+            OdeModel::Linear(m) => m.rhs(a, da),
+            OdeModel::MichaelisMenten(m) => m.rhs(a, da),
+            OdeModel::Transit(m) => m.rhs(a, da),
+        }
+    }
+    fn jacobian(&self, a: &[f64], jac: &mut [f64]) -> bool {
+        match self {
+            OdeModel::Linear(m) => m.jacobian(a, jac),
+            OdeModel::MichaelisMenten(m) => m.jacobian(a, jac),
+            OdeModel::Transit(m) => m.jacobian(a, jac),
+        }
+    }
+}
+
+/// A model solved either in closed form or by ODE, chosen at run time.
+pub enum Dynamics {
+    /// Closed-form linear model.
+    Closed(LinearPk),
+    /// ODE model.
+    Ode(OdePk<OdeModel>),
+}
+
+impl PkSystem for Dynamics {
+    fn n_cmt(&self) -> usize {
+        match self {
+            Dynamics::Closed(s) => s.n_cmt(),
+            Dynamics::Ode(s) => s.n_cmt(),
+        }
+    }
+    fn n_state(&self) -> usize {
+        match self {
+            Dynamics::Closed(s) => s.n_state(),
+            Dynamics::Ode(s) => s.n_state(),
+        }
+    }
+    fn advance<V: FnMut(usize, &[f64])>(&mut self, state: &mut [f64], t0: f64, stops: &[f64], rates: &[f64], visit: V) -> Result<(), PkError> {
+        match self {
+            Dynamics::Closed(s) => s.advance(state, t0, stops, rates, visit),
+            Dynamics::Ode(s) => s.advance(state, t0, stops, rates, visit),
+        }
+    }
+    fn solve_periodic(&mut self, period: f64, c: &[f64], x: &mut [f64]) -> Option<Result<(), PkError>> {
+        match self {
+            Dynamics::Closed(s) => s.solve_periodic(period, c, x),
+            Dynamics::Ode(_) => None,
+        }
+    }
+    fn solve_constant_input(&mut self, rates: &[f64], x: &mut [f64]) -> Option<Result<(), PkError>> {
+        match self {
+            Dynamics::Closed(s) => s.solve_constant_input(rates, x),
+            Dynamics::Ode(_) => None,
+        }
+    }
+}
