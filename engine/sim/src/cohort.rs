@@ -169,10 +169,10 @@ impl CohortSource for TestOnlySource {
         }
         let mut rng = rng_stream(request.seed, &[0x7e57]);
         let (age_d, wt_d, ht_d) = (Normal::<f64>::new(55.0, 13.0).unwrap(), Normal::<f64>::new(78.0, 16.0).unwrap(), Normal::<f64>::new(170.0, 9.0).unwrap());
-        let egfr_noise = Normal::<f64>::new(0.0, 16.0).unwrap();
+        let egfr_noise = Normal::<f64>::new(0.0, 20.0).unwrap();
         let mut rows: Vec<[f64; 6]> = Vec::with_capacity(request.n);
         let mut drawn = 0usize;
-        let budget = if request.max_draws > 0 { request.max_draws } else { 200 * request.n + 10_000 };
+        let budget = if request.max_draws > 0 { request.max_draws } else { 2_000 * request.n + 100_000 };
         let mut slots = vec![Value::Missing; 6];
         while rows.len() < request.n {
             if drawn >= budget {
@@ -184,7 +184,7 @@ impl CohortSource for TestOnlySource {
             let sex_shift = if female { -10.0 } else { 0.0 };
             let weight: f64 = (wt_d.sample(&mut rng) + sex_shift).clamp(40.0, 180.0);
             let height: f64 = (ht_d.sample(&mut rng) + sex_shift * 1.3).clamp(140.0, 210.0);
-            let egfr: f64 = (105.0 - 0.75 * (age - 40.0) + egfr_noise.sample(&mut rng)).clamp(5.0, 150.0);
+            let egfr: f64 = (110.0 - 0.9 * (age - 40.0) + egfr_noise.sample(&mut rng)).clamp(5.0, 150.0);
             // Creatinine back-computed for Cockcroft–Gault: a test convenience, not physiology.
             let crcl = (egfr * weight / 70.0).clamp(5.0, 250.0);
             let row = [age, if female { 0.0 } else { 1.0 }, weight, height, egfr, crcl];

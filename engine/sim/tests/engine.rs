@@ -63,3 +63,103 @@ fn unknown_keys_are_reported_with_line_and_column() {
         other => panic!("{other}"),
     }
 }
+
+#[test]
+fn every_shipped_scenario_validates_and_runs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let file = scenario::load(&path, &TestOnlySource.columns(), Overrides { replicates: Some(2), ..Default::default() }).unwrap_or_else(|e| panic!("{e}"));
+        driver::check_cohorts(&file, &TestOnlySource).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let (rows, summary) = run(&file, 0, 64);
+        assert_eq!(rows.len(), 2 * file.points.len(), "{}", path.display());
+        assert!(summary.iter().all(|s| s.failed_patients == 0), "{}: {summary:?}", path.display());
+        n += 1;
+    }
+    assert!(n >= 3);
+}
+
+#[test]
+fn time_to_event_trial_detects_a_strong_effect() {
+    let file = load("phase3-time-to-event.toml", Overrides { replicates: Some(20), ..Default::default() });
+    let (rows, summary) = run(&file, 0, 64);
+    // HR about 0.7 with 1200 patients: most trials significant; fewer events on drug.
+    let strong = &summary[3];
+    assert!(strong.power > 0.6, "{strong:?}");
+    let t = rows.iter().find(|t| t.trial.point == 3).unwrap();
+    assert!(t.arms[1].n_events < t.arms[0].n_events);
+    assert!(t.trial.estimate.unwrap() < 0.0);
+}
+
+#[test]
+fn renal_impairment_raises_exposure_by_egfr_class() {
+    let file = load("renal-impairment-pk.toml", Overrides { replicates: Some(20), ..Default::default() });
+    let (rows, _) = run(&file, 0, 64);
+    let mean = |arm: usize| rows.iter().map(|t| t.arms[arm].exposure_mean.unwrap()).sum::<f64>() / rows.len() as f64;
+    assert!(mean(0) < mean(1) && mean(1) < mean(2) && mean(2) < mean(3), "{} {} {} {}", mean(0), mean(1), mean(2), mean(3));
+    // Rich PK profiles are stored; concentrations are finite and peak within the first hours.
+    let obs = &rows[0].observations;
+    assert!(obs.iter().filter(|o| o.kind == vtrial_sim::rows::ObservationKind::Concentration).count() >= 13 * 30);
+    assert!(rows[0].patients.iter().all(|p| p.egfr.is_some()));
+}
+
+fn base() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/phase2-dose-ranging.toml")).unwrap()
+}
+
+fn parse_err(text: &str) -> String {
+    match scenario::parse(text, "s.toml", &TestOnlySource.columns(), Overrides::default()) {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn impossible_designs_are_rejected_with_what_to_change() {
+    let e = parse_err(&base().replace("n_per_arm = 50", "n_per_arm = 0").replace("\"design.n_per_arm\" = [30, 50]\n", ""));
+    assert!(e.contains("design.n_per_arm") && e.contains("zero patients"), "{e}");
+    let e = parse_err(&base().replace("visits_days = [0, 14, 28, 56, 84]", "visits_days = [0, 14, 28, 56, 84, 90]"));
+    assert!(e.contains("visits_days[5]") && e.contains("after the end of the study"), "{e}");
+    let e = parse_err(&base().replace("cl = { value = 5.0, unit = \"L/h\"", "cl = { value = 5.0, unit = \"mg\""));
+    assert!(e.contains("drug.pk.cl.unit") && e.contains("L/h"), "{e}");
+    let e = parse_err(&base().replace("regimen = \"25 mg q24h\"", "regimen = \"25 mg q24h\"\nratio = 1.5"));
+    assert!(e.contains("ratio") && e.contains("whole number"), "{e}");
+    let e = parse_err(&base().replace("block_size = 8", "block_size = 6"));
+    assert!(e.contains("block_size") && e.contains("multiple"), "{e}");
+    let e = parse_err(&base().replace("regimen = \"50 mg q24h\"", "regimen = \"50 mgs q24h\""));
+    assert!(e.contains("arms[2].regimen") && e.contains("column 4"), "{e}");
+    let e = parse_err(&base().replace("compare = [\"placebo\", \"100 mg\"]", "compare = [\"placebo\", \"200 mg\"]"));
+    assert!(e.contains("unknown arm \"200 mg\""), "{e}");
+    let e = parse_err(&base().replace("\"response.emax.value\" = [-8.0, -12.0]", "\"response.emax.valeu\" = [-8.0, -12.0]"));
+    assert!(e.contains("sweep point 0") && e.contains("valeu"), "{e}");
+    let e = parse_err(&base().replace("strata = [\"sex\", \"egfr < 60\"]", "strata = [\"sex\", \"gfr < 60\"]"));
+    assert!(e.contains("unknown covariate \"gfr\""), "{e}");
+    let e = parse_err(&base().replace("seed = 20261127", "seed = \"x\""));
+    assert!(e.starts_with("s.toml:10:8:"), "{e}");
+}
+
+#[test]
+fn criteria_no_patient_meets_are_rejected_before_simulating() {
+    let text = base().replace("egfr >= 45\"", "egfr >= 45 and age > 200\"");
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();
+    let e = driver::check_cohorts(&file, &TestOnlySource).unwrap_err().to_string();
+    assert!(e.contains("age > 200") && e.contains("relax"), "{e}");
+}
+
+#[test]
+fn a_patient_whose_simulation_fails_is_recorded_and_the_run_continues() {
+    // A linear age effect that makes CL negative from age 60 on: those patients' PK fails,
+    // the trial goes on without them.
+    let text = base().replace("egfr = \"power(0.4, ref=90)\"", "egfr = \"power(0.4, ref=90)\", age = \"linear(-0.05, ref=40)\"");
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(2), detail: Some(Detail::Patient), ..Default::default() }).unwrap();
+    let (rows, summary) = run(&file, 0, 64);
+    assert!(summary.iter().all(|s| s.failed_patients > 0 && s.compared == 2), "{summary:?}");
+    let failed = rows[0].patients.iter().find(|p| p.failure.is_some()).unwrap();
+    assert!(failed.age.unwrap() >= 60.0);
+    assert_eq!(failed.status, vtrial_sim::rows::Status::Failed);
+    assert!(failed.failure.as_ref().unwrap().contains("age"), "{:?}", failed.failure);
+}

@@ -40,6 +40,23 @@ pub struct ScenarioPoint {
     pub scenario: Scenario,
 }
 
+impl ScenarioPoint {
+    /// The swept values as (key, number if numeric, text).
+    pub fn parameters(&self) -> Vec<(String, Option<f64>, String)> {
+        self.values
+            .iter()
+            .map(|(k, v)| {
+                let num = v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
+                let text = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), num, text)
+            })
+            .collect()
+    }
+}
+
 /// A loaded scenario file.
 #[derive(Debug, Clone)]
 pub struct ScenarioFile {

@@ -53,6 +53,16 @@ pub struct Scenario {
     pub detail: Detail,
 }
 
+impl Scenario {
+    /// Patients per trial.
+    pub fn n_patients(&self) -> usize {
+        match &self.allocation {
+            Allocation::Randomised { n_total, .. } => *n_total as usize,
+            Allocation::Cohorts => self.arms.iter().filter_map(|a| a.cohort.as_ref()).map(|c| c.1 as usize).sum(),
+        }
+    }
+}
+
 /// How much is stored per trial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Detail {
@@ -259,6 +269,8 @@ pub struct Arm {
     pub name: String,
     /// Its regimen (empty: placebo).
     pub regimen: Regimen,
+    /// The regimen as written.
+    pub regimen_text: String,
     /// Adjustments: the first condition that holds gives the regimen.
     pub adjust: Vec<(Compiled, String, Regimen)>,
     /// Allocation ratio (randomised designs).

@@ -207,7 +207,8 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String]) -> R<Scenario> {
             (Some(_), None) => return bad(format!("{key}.n"), "a cohort arm (with `include`) needs its number of patients `n`"),
             (None, Some(_)) => return bad(format!("{key}.include"), "`n` per arm is for cohort arms: give the arm's `include` criteria, or use design.n_per_arm"),
         };
-        arms.push(Arm { name: a.name.clone(), regimen, adjust, ratio, cohort });
+        let regimen_text = a.regimen.clone().unwrap_or_else(|| "placebo".into());
+        arms.push(Arm { name: a.name.clone(), regimen, regimen_text, adjust, ratio, cohort });
     }
 
     // Design.
