@@ -205,3 +205,61 @@ fn stiff_turnover_model_agrees_across_methods_and_auto_switches() {
         );
     }
 }
+
+/// dA/dt = R − k·A: an infusion at rate R into one compartment.
+struct Infusion {
+    rate: f64,
+    k: f64,
+}
+
+impl OdeSystem for Infusion {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn rhs(&self, _t: f64, y: &[f64], d: &mut [f64]) {
+        d[0] = self.rate - self.k * y[0];
+    }
+    fn is_autonomous(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn infusion_into_a_compartment_emptied_to_atol_starts_cleanly() {
+    // Regression: at t0 = 36.16 h the compartment holds only integration noise of the size of
+    // atol (±1e-11 mg) when a 293 mg/h infusion starts. The initial-step estimate
+    // 0.01·‖y0‖/‖f0‖ was then below the resolution of t0 and the call failed at once with
+    // StepSizeTooSmall. A(t) = R/k + (A0 − R/k)·e^(−k(t − t0)); relative error ≤ 1e-8.
+    let sys = Infusion {
+        rate: 293.39,
+        k: 8.14878101033508 / 5.0,
+    };
+    let t0 = 36.163619836066964;
+    let stops: Vec<f64> = (1..=10).map(|i| t0 + 0.05 * f64::from(i)).collect();
+    for method in METHODS {
+        for a0 in [
+            0.0,
+            -1.3457951150150908e-11,
+            1.962756084211784e-11,
+            -2e-12,
+            1e-9,
+        ] {
+            let opts = SolverOptions {
+                method,
+                rtol: 1e-10,
+                atol: 1e-10,
+                ..Default::default()
+            };
+            let mut y = [a0];
+            let mut worst = 0.0f64;
+            Solver::new(opts)
+                .integrate(&sys, t0, &mut y, &stops, |i, yk| {
+                    let ss = sys.rate / sys.k;
+                    let want = ss + (a0 - ss) * (-sys.k * (stops[i] - t0)).exp();
+                    worst = worst.max((yk[0] - want).abs() / want);
+                })
+                .unwrap_or_else(|e| panic!("{method:?}, A0 = {a0:e}: {e}"));
+            assert!(worst <= 1e-8, "{method:?}, A0 = {a0:e}: {worst:e}");
+        }
+    }
+}

@@ -40,6 +40,11 @@ pub(crate) fn first_non_finite(v: &[f64]) -> Option<usize> {
 /// an estimate from `‖y₀‖/‖f₀‖` and one from the second derivative along an Euler step, for a
 /// method of the given `order`. Costs one right-hand-side call, at a time no later than
 /// `t_hi`; `y1`, `f1` are scratch.
+///
+/// Two changes from `hinit`: a `y₀` within the tolerances of zero (weighted RMS below 1, as
+/// for a compartment emptied down to `atol` when an infusion starts) is treated like an exact
+/// zero, since `‖y₀‖/‖f₀‖` then measures noise and can be far below the resolution of `t₀`;
+/// and the result is at least `1000·ε·|t₀|`, so the first step can always be taken.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn initial_step<S: OdeSystem + ?Sized>(
     sys: &S,
@@ -60,7 +65,7 @@ pub(crate) fn initial_step<S: OdeSystem + ?Sized>(
         dnf += (f / sk) * (f / sk);
         dny += (y / sk) * (y / sk);
     }
-    let mut h = if dnf <= 1e-10 || dny <= 1e-10 {
+    let mut h = if dnf <= 1e-10 || dny <= 1e-10 || dny < y0.len() as f64 {
         1e-6
     } else {
         (dny / dnf).sqrt() * 0.01
@@ -82,7 +87,8 @@ pub(crate) fn initial_step<S: OdeSystem + ?Sized>(
     } else {
         (0.01 / der12).powf(1.0 / f64::from(order))
     };
-    let h = (100.0 * h).min(h1).min(h_max);
+    let h_floor = 1e3 * f64::EPSILON * t0.abs();
+    let h = (100.0 * h).min(h1).max(h_floor).min(h_max);
     if h.is_finite() && h > 0.0 {
         h
     } else {
