@@ -90,6 +90,8 @@ struct Individual {
     max: f64,
     c50: f64,
     tte_ec50: f64,
+    /// Standard-normal residuals of the response, one per visit.
+    residuals: Vec<f64>,
 }
 
 /// Doses taken.
@@ -198,6 +200,8 @@ fn individual(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &mut Individ
             let mut rng = ctx.rng(*id, purpose::RESPONSE);
             let names = &s.covariates;
             if let Some(r) = &s.response {
+                let mut res = ctx.rng(*id, purpose::RESIDUAL);
+                out.residuals = (0..s.visits_h.len()).map(|_| StandardNormal.sample(&mut res)).collect();
                 out.baseline = draw_param(&r.baseline, cov, names, &mut rng).map_err(|e| format!("response baseline: {e}"))?;
                 match &r.drug {
                     DrugEffect::Emax { emax, ec50, hill, .. } => {
@@ -470,11 +474,11 @@ fn status(clock: Res<Clock>, mut q: Query<&mut Course>) {
     }
 }
 
-fn response(ctx: Res<Ctx>, clock: Res<Clock>, mut q: Query<(&PatientId, &Individual, &Dosing, &Pk, &Course, &mut Measurements)>) {
+fn response(ctx: Res<Ctx>, clock: Res<Clock>, mut q: Query<(&Individual, &Dosing, &Pk, &Course, &mut Measurements)>) {
     let s = &*ctx.scenario;
     let Some(r) = &s.response else { return };
     let t = clock.time_h;
-    for (id, ind, dosing, pk, course, mut m) in &mut q {
+    for (ind, dosing, pk, course, mut m) in &mut q {
         if m.0.is_empty() {
             m.0 = vec![f64::NAN; s.visits_h.len()];
         }
@@ -516,12 +520,7 @@ fn response(ctx: Res<Ctx>, clock: Res<Clock>, mut q: Query<(&PatientId, &Individ
                 model.simulate(ind.baseline, 0.0, &[t], *step_h, conc)[0] - ind.baseline
             }
         };
-        let mut rng = ctx.rng(*id, purpose::RESIDUAL);
-        // Skip the draws of earlier visits so that each visit has its own residual.
-        let mut eps = 0.0;
-        for _ in 0..=clock.visit {
-            eps = StandardNormal.sample(&mut rng);
-        }
+        let eps = ind.residuals[clock.visit];
         m.0[clock.visit] = ind.baseline + r.placebo.at(t) + r.progression.at(t) + drug + r.residual_sd * eps;
     }
 }

@@ -163,3 +163,36 @@ fn a_patient_whose_simulation_fails_is_recorded_and_the_run_continues() {
     assert_eq!(failed.status, vtrial_sim::rows::Status::Failed);
     assert!(failed.failure.as_ref().unwrap().contains("age"), "{:?}", failed.failure);
 }
+
+#[test]
+fn sweeps_by_arm_name_and_explicit_points() {
+    let text = base().replace(
+        "[sweep]\n\"design.n_per_arm\" = [30, 50]\n\"response.emax.value\" = [-8.0, -12.0]\n",
+        "[sweep]\npoint = [ { \"design.n_per_arm\" = 10, \"arms.100 mg.regimen\" = \"100 mg q12h\" }, { \"design.n_per_arm\" = 12 } ]\n",
+    );
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(2), ..Default::default() }).unwrap();
+    assert_eq!(file.points.len(), 2);
+    assert_eq!(file.points[0].scenario.arms[3].regimen.phases[0].interval_h, 12.0);
+    assert_eq!(file.points[1].scenario.arms[3].regimen_text, "load 200 mg then 100 mg q24h");
+    assert_eq!(file.points[1].scenario.n_patients(), 48);
+    assert_eq!(file.points[0].label, "arms.100 mg.regimen=\"100 mg q12h\", design.n_per_arm=10");
+    let bad = base().replace("\"response.emax.value\" = [-8.0, -12.0]", "\"arms.200 mg.regimen\" = [\"1 mg once\"]");
+    assert!(parse_err(&bad).contains("no element named \"200 mg\""));
+}
+
+#[test]
+fn turnover_and_responder_endpoints() {
+    let text = base()
+        .replace(
+            "model = \"emax\"\nexposure = \"auc_ss\"\nbaseline = { value = 50.0, sd = 8.0 }\nemax = { value = -12.0, sd = 3.0 }\nec50 = { value = 10.0, unit = \"mg*h/L\", omega = 0.25 }\nonset_half_life_days = 7\n",
+            "model = \"turnover\"\nkind = \"I\"\nbaseline = { value = 50.0, omega = 0.02 }\nkout = { value = 0.2, unit = \"1/d\" }\nmax = { value = 0.6 }\nc50 = { value = 0.5, unit = \"mg/L\" }\nstep_hours = 2\n",
+        )
+        .replace("kind = \"change_from_baseline\"", "kind = \"responder\"\nthreshold = -10\nbetter = \"lower\"")
+        .replace("\"response.emax.value\" = [-8.0, -12.0]", "\"response.max.value\" = [0.3, 0.6]");
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(6), ..Default::default() }).unwrap_or_else(|e| panic!("{e}"));
+    let (rows, summary) = run(&file, 0, 64);
+    // Inhibiting production lowers the response: more responders on 100 mg than placebo.
+    let t = rows.last().unwrap();
+    assert!(t.arms[3].endpoint_mean.unwrap() > t.arms[0].endpoint_mean.unwrap() + 0.3, "{:?}", t.arms);
+    assert!(summary[3].power > 0.5, "{summary:?}");
+}
