@@ -37,6 +37,8 @@ use vtrial_pk::ParamTiming;
 use vtrial_pk::linear::{LinearParams, LinearPk, Structure};
 use vtrial_pk::nonlinear::{Dynamics, LinearOde, MichaelisMenten, OdeModel, OdePk, Transit};
 use vtrial_pk::ode::SolverOptions;
+use vtrial_pk::population::{Omega, ResidualError};
+use nalgebra::DMatrix;
 
 /// A model-file error with its place.
 #[derive(Debug, Error)]
@@ -119,6 +121,15 @@ struct RawDosing {
 struct RawRandomEffects {
     names: Spanned<Vec<String>>,
     omega: Spanned<toml::Value>,
+    iov: Option<RawIov>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIov {
+    occasion: Spanned<String>,
+    names: Spanned<Vec<String>>,
+    omega: Spanned<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,36 +162,6 @@ pub struct DoseModifiers {
     pub rate: Option<ModelExpr>,
     /// Modeled duration D (used by RATE = -2 records).
     pub duration: Option<ModelExpr>,
-}
-
-/// Residual error model of the output.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum ResidualSpec {
-    /// No residual error: DV is not simulated.
-    #[default]
-    None,
-    /// Y = F + ε, ε ~ N(0, sd²).
-    Additive {
-        /// SD, in output units.
-        sd: f64,
-    },
-    /// Y = F·(1 + ε), ε ~ N(0, cv²).
-    Proportional {
-        /// Coefficient of variation.
-        cv: f64,
-    },
-    /// Y = F + F·ε₁ + ε₂ (NONMEM's combined error).
-    Combined {
-        /// Additive SD.
-        sd: f64,
-        /// Proportional CV.
-        cv: f64,
-    },
-    /// Y = F·exp(ε), ε ~ N(0, sd²).
-    Exponential {
-        /// SD on the log scale.
-        sd: f64,
-    },
 }
 
 /// The structural model of a model file and how it is solved.
@@ -333,10 +314,12 @@ pub struct PkModelFile {
     pub scale: ModelExpr,
     /// Dose modifiers by zero-based compartment.
     pub dosing: Vec<DoseModifiers>,
-    /// Random effects: names and their variance–covariance matrix (row-major).
-    pub random_effects: Option<(Vec<String>, Vec<Vec<f64>>)>,
-    /// Residual error.
-    pub residual: ResidualSpec,
+    /// Between-subject random effects (ETAs), checked positive definite.
+    pub omega: Option<Omega>,
+    /// Between-occasion random effects: the data column numbering occasions and their Ω.
+    pub iov: Option<(String, Omega)>,
+    /// Residual error of the output (`ResidualError::None`: DV is not simulated).
+    pub residual: ResidualError,
 }
 
 /// Turns byte offsets of the TOML text into line and column.
@@ -395,12 +378,23 @@ impl PkModelFile {
             }
         };
 
-        // Random effects.
-        let random_effects = match &raw.random_effects {
+        // Random effects: ETAs, then IOV effects, both inputs of the expressions.
+        let omega = match &raw.random_effects {
             None => None,
-            Some(re) => Some(random_effects(&loc, re)?),
+            Some(re) => Some(omega_matrix(&loc, "omega", &re.names, &re.omega)?),
         };
-        let eta_names: Vec<String> = random_effects.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+        let iov = match raw.random_effects.as_ref().and_then(|re| re.iov.as_ref()) {
+            None => None,
+            Some(iov) => {
+                let column = iov.occasion.get_ref();
+                if !covariates.iter().any(|c| c.eq_ignore_ascii_case(column)) {
+                    return Err(loc.error(iov.occasion.span().start, format!("occasion column '{column}' is not in the data set (its columns: {})", covariates.join(", "))));
+                }
+                Some((column.clone(), omega_matrix(&loc, "iov.omega", &iov.names, &iov.omega)?))
+            }
+        };
+        let eta_names: Vec<String> =
+            omega.iter().flat_map(|o| o.names().iter().cloned()).chain(iov.iter().flat_map(|(_, o)| o.names().iter().cloned())).collect();
 
         // Parameters, ordered so that each comes after those it uses.
         let mut sources = Vec::new();
@@ -478,8 +472,8 @@ impl PkModelFile {
         }
 
         let residual = match &raw.residual_error {
-            None => ResidualSpec::None,
-            Some(r) => residual_spec(&loc, r)?,
+            None => ResidualError::None,
+            Some(r) => residual_error(&loc, r)?,
         };
         Ok(PkModelFile {
             path: path.into(),
@@ -495,14 +489,20 @@ impl PkModelFile {
             structural,
             scale,
             dosing,
-            random_effects,
+            omega,
+            iov,
             residual,
         })
     }
 
-    /// Number of random effects.
+    /// Number of between-subject random effects.
     pub fn n_etas(&self) -> usize {
-        self.random_effects.as_ref().map_or(0, |(n, _)| n.len())
+        self.omega.as_ref().map_or(0, Omega::dim)
+    }
+
+    /// Number of between-occasion random effects.
+    pub fn n_iov(&self) -> usize {
+        self.iov.as_ref().map_or(0, |(_, o)| o.dim())
     }
 }
 
@@ -625,54 +625,50 @@ fn evaluation_order(loc: &Locator<'_>, sources: &[Source], covariates: &[String]
     Ok(order)
 }
 
-fn random_effects(loc: &Locator<'_>, re: &RawRandomEffects) -> Result<(Vec<String>, Vec<Vec<f64>>), ModelFileError> {
-    let names = re.names.get_ref().clone();
+/// A variance–covariance matrix given as rows or as its diagonal, checked by Cholesky.
+fn omega_matrix(loc: &Locator<'_>, key: &str, names: &Spanned<Vec<String>>, omega: &Spanned<toml::Value>) -> Result<Omega, ModelFileError> {
+    let names = names.get_ref().clone();
     let n = names.len();
-    let at = re.omega.span().start;
+    let at = omega.span().start;
     let number = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
-    let bad = |what: String| loc.error(at, format!("omega: {what}; give the {n}×{n} variance–covariance matrix of {} as rows, or its diagonal as a list of {n} variances", names.join(", ")));
-    let toml::Value::Array(rows) = re.omega.get_ref() else { return Err(bad("expected an array".into())) };
+    let bad = |what: String| loc.error(at, format!("{key}: {what}; give the {n}×{n} variance–covariance matrix of {} as rows, or its diagonal as a list of {n} variances", names.join(", ")));
+    let toml::Value::Array(rows) = omega.get_ref() else { return Err(bad("expected an array".into())) };
     let matrix = if rows.iter().all(|r| number(r).is_some()) {
         if rows.len() != n {
             return Err(bad(format!("{} variances for {n} random effects", rows.len())));
         }
-        (0..n).map(|i| (0..n).map(|j| if i == j { number(&rows[i]).expect("checked") } else { 0.0 }).collect()).collect()
+        DMatrix::from_fn(n, n, |i, j| if i == j { number(&rows[i]).expect("checked") } else { 0.0 })
     } else {
-        let mut m = Vec::with_capacity(n);
+        let mut m = DMatrix::zeros(n, n);
+        if rows.len() != n {
+            return Err(bad(format!("{} rows for {n} random effects", rows.len())));
+        }
         for (i, r) in rows.iter().enumerate() {
             let toml::Value::Array(cells) = r else { return Err(bad(format!("row {} is not an array", i + 1))) };
             let row: Option<Vec<f64>> = cells.iter().map(number).collect();
             match row {
-                Some(row) if row.len() == n => m.push(row),
+                Some(row) if row.len() == n => m.row_mut(i).copy_from_slice(&row),
                 _ => return Err(bad(format!("row {} must hold {n} numbers", i + 1))),
             }
         }
-        if m.len() != n {
-            return Err(bad(format!("{} rows for {n} random effects", m.len())));
-        }
         m
     };
-    Ok((names, matrix))
+    Omega::new(key, names, matrix).map_err(|e| loc.error(at, e.to_string()))
 }
 
-fn residual_spec(loc: &Locator<'_>, r: &Spanned<RawResidual>) -> Result<ResidualSpec, ModelFileError> {
+fn residual_error(loc: &Locator<'_>, r: &Spanned<RawResidual>) -> Result<ResidualError, ModelFileError> {
     let at = r.span().start;
     let raw = r.get_ref();
-    for (name, v) in [("additive", raw.additive), ("proportional", raw.proportional), ("exponential", raw.exponential)] {
-        if let Some(v) = v
-            && !(v >= 0.0 && v.is_finite())
-        {
-            return Err(loc.error(at, format!("residual_error.{name} = {v}: a standard deviation must be finite and >= 0")));
-        }
-    }
-    Ok(match (raw.additive, raw.proportional, raw.exponential) {
-        (None, None, None) => ResidualSpec::None,
-        (Some(sd), None, None) => ResidualSpec::Additive { sd },
-        (None, Some(cv), None) => ResidualSpec::Proportional { cv },
-        (Some(sd), Some(cv), None) => ResidualSpec::Combined { sd, cv },
-        (None, None, Some(sd)) => ResidualSpec::Exponential { sd },
+    let spec = match (raw.additive, raw.proportional, raw.exponential) {
+        (None, None, None) => ResidualError::None,
+        (Some(sd), None, None) => ResidualError::Additive { sd },
+        (None, Some(cv), None) => ResidualError::Proportional { cv },
+        (Some(additive_sd), Some(proportional_cv), None) => ResidualError::Combined { additive_sd, proportional_cv },
+        (None, None, Some(sd)) => ResidualError::Exponential { sd },
         _ => return Err(loc.error(at, "residual_error: exponential cannot be combined with additive or proportional")),
-    })
+    };
+    spec.validate().map_err(|e| loc.error(at, e.to_string()))?;
+    Ok(spec)
 }
 
 #[cfg(test)]
@@ -715,7 +711,7 @@ additive = 0.05
         assert!(pos("TVCL") < pos("CL"));
         assert_eq!(m.inputs.last().unwrap(), "ETA_CL");
         assert!(m.dosing[1].f.is_some() && m.dosing[0].f.is_none());
-        assert_eq!(m.residual, ResidualSpec::Combined { sd: 0.05, cv: 0.1 });
+        assert_eq!(m.residual, ResidualError::Combined { additive_sd: 0.05, proportional_cv: 0.1 });
     }
 
     fn message(text: &str) -> String {
@@ -737,6 +733,9 @@ additive = 0.05
         assert!(message(&cycle).contains("cycle"), "{}", message(&cycle));
         let bad_cmt = GOOD.replace("[dosing.2]", "[dosing.5]");
         assert!(message(&bad_cmt).contains("no such compartment"));
+        let not_pd = GOOD.replace("names = [\"ETA_CL\"]\nomega = [0.09]", "names = [\"ETA_CL\", \"ETA_V\"]\nomega = [[0.09, 0.5], [0.5, 0.04]]");
+        let msg = message(&not_pd);
+        assert!(msg.starts_with("m.toml:17:9: matrix omega is not positive definite"), "{msg}");
         let bad_structure = GOOD.replace("advan2", "advan99");
         assert!(message(&bad_structure).starts_with("m.toml:3:13: unknown structure 'advan99'"), "{}", message(&bad_structure));
     }

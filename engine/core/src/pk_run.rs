@@ -14,11 +14,11 @@ use rayon::prelude::*;
 use thiserror::Error;
 use vtrial_expr::Value;
 use vtrial_pk::nonlinear::Dynamics;
-use vtrial_pk::population::{Omega, purpose, rng_stream};
+use vtrial_pk::population::{ResidualError, purpose, rng_stream};
 use vtrial_pk::{Dose, DoseInput, Record, RecordKind, SimOptions, Simulator, SteadyState};
 
 use crate::dataset::{Dataset, Individual, Row};
-use crate::model_file::{ModelExpr, PkModelFile, ResidualSpec};
+use crate::model_file::{ModelExpr, PkModelFile};
 
 /// An error that stops the run: bad input, found before or while building records.
 #[derive(Debug, Error)]
@@ -31,14 +31,6 @@ pub enum PkRunError {
         /// 1-based line of the record.
         line: u64,
         /// What is wrong and what would be valid.
-        message: String,
-    },
-    /// The model's random-effect matrix is unusable.
-    #[error("{path}: {message}")]
-    Model {
-        /// The model file.
-        path: PathBuf,
-        /// What is wrong.
         message: String,
     },
 }
@@ -86,21 +78,13 @@ pub struct PkRunResult {
 
 /// Simulates every individual of `data` with `model`.
 pub fn simulate(model: &PkModelFile, data: &Dataset, options: PkRunOptions) -> Result<PkRunResult, PkRunError> {
-    let omega = match &model.random_effects {
-        Some((names, m)) if options.variability => {
-            let n = names.len();
-            let matrix = nalgebra::DMatrix::from_fn(n, n, |i, j| m[i][j]);
-            Some(Omega::new("omega", names.clone(), matrix).map_err(|e| PkRunError::Model { path: model.path.clone(), message: e.to_string() })?)
-        }
-        _ => None,
-    };
     let individuals = data.individuals();
     let outcomes: Vec<Result<Result<Vec<OutputRow>, String>, PkRunError>> = individuals
         .par_iter()
         .enumerate()
         .map_init(
             || Simulator::new(SimOptions { param_timing: model.param_timing, ..SimOptions::default() }),
-            |sim, (index, ind)| simulate_individual(sim, model, data, omega.as_ref(), options, index as u64, ind),
+            |sim, (index, ind)| simulate_individual(sim, model, data, options, index as u64, ind),
         )
         .collect();
     let mut result = PkRunResult::default();
@@ -129,22 +113,27 @@ fn simulate_individual(
     sim: &mut Simulator,
     model: &PkModelFile,
     data: &Dataset,
-    omega: Option<&Omega>,
     options: PkRunOptions,
     index: u64,
     ind: &Individual<'_>,
 ) -> Result<Result<Vec<OutputRow>, String>, PkRunError> {
-    let mut etas = vec![0.0; model.n_etas()];
-    if let Some(omega) = omega {
-        omega.sample(&mut rng_stream(options.seed, &[index, purpose::IIV]), &mut etas);
-    }
     let record_error = |row: &Row, message: String| PkRunError::Record { path: data.path.clone(), line: row.line, message };
+    let (n_eta, n_iov) = (model.n_etas(), model.n_iov());
+    let first_eta = model.inputs.len() - n_eta - n_iov;
+    let mut slots = Slots { values: vec![Value::Missing; model.inputs.len()] };
+    for k in 0..n_eta + n_iov {
+        slots.values[first_eta + k] = Value::Num(0.0);
+    }
+    if let (Some(omega), true) = (&model.omega, options.variability) {
+        let mut etas = vec![0.0; n_eta];
+        omega.sample(&mut rng_stream(options.seed, &[index, purpose::IIV]), &mut etas);
+        for (k, eta) in etas.into_iter().enumerate() {
+            slots.values[first_eta + k] = Value::Num(eta);
+        }
+    }
+    let occasion_column = model.iov.as_ref().map(|(column, _)| data.covariate_index(column).expect("checked when the model was read"));
 
     // Parameters and dose modifiers, record by record (the dose record's own values apply).
-    let mut slots = Slots { values: vec![Value::Missing; model.inputs.len()] };
-    for (k, eta) in etas.iter().enumerate() {
-        slots.values[model.inputs.len() - etas.len() + k] = Value::Num(*eta);
-    }
     let mut systems: Vec<Dynamics> = Vec::new();
     let mut last_params: Vec<f64> = Vec::new();
     let mut params: Vec<f64> = Vec::with_capacity(model.structural.len());
@@ -153,6 +142,19 @@ fn simulate_individual(
     for row in ind.rows {
         for (k, v) in row.covariates.iter().enumerate() {
             slots.values[k] = v.clone();
+        }
+        if let (Some(column), Some((_, iov)), true) = (occasion_column, &model.iov, options.variability) {
+            // Each occasion's effects come from their own stream: the same occasion number
+            // always gets the same draws, wherever it appears.
+            let occasion = match &row.covariates[column] {
+                Value::Num(v) if v.fract() == 0.0 && *v >= 0.0 => *v as u64,
+                other => return Err(record_error(row, format!("occasion column {}: {other:?} is not a whole number >= 0", model.iov.as_ref().expect("some").0))),
+            };
+            let mut kappas = vec![0.0; n_iov];
+            iov.sample(&mut rng_stream(options.seed, &[index, purpose::IOV, occasion]), &mut kappas);
+            for (k, kappa) in kappas.into_iter().enumerate() {
+                slots.values[first_eta + n_eta + k] = Value::Num(kappa);
+            }
         }
         for (name, expr, slot) in &model.parameters {
             let v = slots.eval(expr).map_err(|m| record_error(row, format!("parameter {name}: {m}")))?;
@@ -183,25 +185,13 @@ fn simulate_individual(
     }) {
         return Ok(Err(e.to_string()));
     }
-    if options.variability && model.residual != ResidualSpec::None {
+    if options.variability && model.residual != ResidualError::None {
         let mut rng = rng_stream(options.seed, &[index, purpose::RESIDUAL]);
         for row in &mut rows {
-            let (e1, e2): (f64, f64) = (rng.sample(StandardNormal), rng.sample(StandardNormal));
-            row.dv = Some(apply_residual(model.residual, row.output, e1, e2));
+            row.dv = Some(model.residual.apply(row.output, rng.sample(StandardNormal)));
         }
     }
     Ok(Ok(rows))
-}
-
-/// Y from the prediction F and two standard normal draws.
-fn apply_residual(spec: ResidualSpec, f: f64, e1: f64, e2: f64) -> f64 {
-    match spec {
-        ResidualSpec::None => f,
-        ResidualSpec::Additive { sd } => f + sd * e1,
-        ResidualSpec::Proportional { cv } => f * (1.0 + cv * e1),
-        ResidualSpec::Combined { sd, cv } => f * (1.0 + cv * e1) + sd * e2,
-        ResidualSpec::Exponential { sd } => f * (sd * e1).exp(),
-    }
 }
 
 /// Decodes a row's EVID and dose items, with the dose record's own modifier values.
