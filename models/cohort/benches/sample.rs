@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
 //! Sampling throughput of the shipped model (run: `cargo bench -p vtrial-cohort --bench sample`).
 //!
 //! Ids: `cohort/sample/{neural,copula}/100000` (whole cohorts without criteria, all rayon

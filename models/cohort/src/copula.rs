@@ -78,8 +78,8 @@ impl Copula {
         let mut x = vec![0.0; d];
         for r in 0..n {
             let e = &z[r * d..(r + 1) * d];
-            for i in 0..d {
-                x[i] = (0..=i).map(|k| self.chol[i * d + k] * e[k]).sum();
+            for (i, xi) in x.iter_mut().enumerate() {
+                *xi = (0..=i).map(|k| self.chol[i * d + k] * e[k]).sum();
             }
             for (j, c) in self.cdf.iter().enumerate() {
                 let u = norm_cdf(x[j]);

@@ -188,7 +188,11 @@ fn nll(vars: &Vars, sizes: &[usize], x: &Tensor, t: &Tensor, dropout: f64) -> Te
         let h = if dropout > 0.0 { a.relu().dropout(dropout, true) } else { a.relu() };
         let logits = h.matmul(&vars.v_eff(j)) + &vars.b[j];
         loss += logits.cross_entropy_for_logits(&t.select(1, j as i64));
-        a = a + x.narrow(1, off[j] as i64, k as i64).matmul(&w.narrow(0, off[j] as i64, k as i64));
+        // Not `+=`: the first `a` is an expanded view of a trained parameter (no in-place ops).
+        #[allow(clippy::assign_op_pattern)]
+        {
+            a = a + x.narrow(1, off[j] as i64, k as i64).matmul(&w.narrow(0, off[j] as i64, k as i64));
+        }
     }
     loss
 }
@@ -308,16 +312,17 @@ impl Nade {
         let h = self.hidden as i64;
         let off = offsets(&self.sizes);
         let w = Tensor::from_slice(&self.w).view([-1, h]);
-        let ut = Tensor::from_slice(&u[..n * d]).view([n as i64, d as i64]);
+        // Column-major noise, so each column's uniforms are one contiguous [n, 1] block.
+        let ut = Tensor::from_slice(&u[..n * d]).view([n as i64, d as i64]).transpose(0, 1).contiguous();
         let mut a = Tensor::from_slice(&self.c).unsqueeze(0).repeat([n as i64, 1]);
         let mut cols = Vec::with_capacity(d);
         for (j, &k) in self.sizes.iter().enumerate() {
             let v = Tensor::from_slice(&self.v[j]).view([h, k as i64]);
             let b = Tensor::from_slice(&self.b[j]);
-            let logits = a.relu().matmul(&v) + b;
-            let cdf = logits.softmax(1, Kind::Float).cumsum(1, Kind::Float);
-            let uj = ut.narrow(1, j as i64, 1);
-            let idx = cdf.lt_tensor(&uj).sum_dim_intlist(1, false, Kind::Int64).clamp_max(k as i64 - 1);
+            // logits = b + relu(a) v; inverse-CDF draw: the first token whose CDF exceeds u.
+            let cdf = b.addmm(&a.relu(), &v).softmax(1, Kind::Float).cumsum(1, Kind::Float);
+            let uj = ut.get(j as i64).view([n as i64, 1]);
+            let idx = uj.searchsorted(&cdf, false, true, "right", None::<Tensor>).view([-1]).clamp_max(k as i64 - 1);
             if j + 1 < d {
                 a += w.narrow(0, off[j] as i64, k as i64).index_select(0, &idx);
             }

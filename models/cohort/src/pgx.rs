@@ -42,17 +42,26 @@ pub fn phenotype_probabilities(f: AlleleFrequencies) -> [f64; 5] {
     [q * q, 2.0 * p * q + 2.0 * r * q, p * p, 2.0 * p * r, r * r]
 }
 
+/// Cumulative phenotype probabilities (for [`draw_cdf`]).
+pub fn phenotype_cdf(f: AlleleFrequencies) -> [f64; 5] {
+    let p = phenotype_probabilities(f);
+    let mut c = [0.0; 5];
+    let mut acc = 0.0;
+    for i in 0..5 {
+        acc += p[i];
+        c[i] = acc;
+    }
+    c
+}
+
+/// Draws a phenotype index from a uniform `u` in [0, 1) and a cumulative table.
+pub fn draw_cdf(cdf: &[f64; 5], u: f64) -> usize {
+    cdf.iter().position(|&c| u < c).unwrap_or(PHENOTYPES.len() - 1)
+}
+
 /// Draws a phenotype index from a uniform `u` in [0, 1).
 pub fn draw(f: AlleleFrequencies, u: f64) -> usize {
-    let probs = phenotype_probabilities(f);
-    let mut acc = 0.0;
-    for (i, p) in probs.iter().enumerate() {
-        acc += p;
-        if u < acc {
-            return i;
-        }
-    }
-    PHENOTYPES.len() - 1
+    draw_cdf(&phenotype_cdf(f), u)
 }
 
 #[cfg(test)]

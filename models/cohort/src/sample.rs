@@ -295,6 +295,18 @@ fn gen_chunk(
     let g = |k: &str| layout.idx.get(k).copied();
     let (i_sex, i_age, i_race, i_ht, i_wt) = (g("sex"), g("age"), g("race"), g("height"), g("weight"));
     let mut row_vals: Vec<Value> = Vec::with_capacity(w);
+    // Per-level lookups, so the row loop allocates nothing.
+    let level_is = |i: Option<usize>, label: &str| -> Vec<bool> {
+        i.and_then(|i| layout.levels[i].as_ref()).map_or_else(Vec::new, |lv| lv.iter().map(|l| l == label).collect())
+    };
+    let female_level = level_is(i_sex, "F");
+    let white_level = level_is(i_race, "white");
+    let creat_sex_tok: Vec<Option<usize>> = match (&layout.creat_table, i_sex.and_then(|i| layout.levels[i].as_ref())) {
+        (Some(t), Some(lv)) => lv.iter().map(|l| t.sex_levels.iter().position(|s| s == l)).collect(),
+        _ => Vec::new(),
+    };
+    let pgx_eur = pgx::phenotype_cdf(pgx::EUROPEAN);
+    let pgx_afr = pgx::phenotype_cdf(pgx::AFRICAN_AMERICAN);
     for r in 0..n {
         let row = &mut values[r * w..(r + 1) * w];
         for (c, src) in layout.sources.iter().enumerate() {
@@ -314,8 +326,8 @@ fn gen_chunk(
         }
         // Derived columns, in DERIVED order; always draw the same uniforms.
         let (u_ct, u_cv, u_pgx): (f64, f64, f64) = (rng.random(), rng.random(), rng.random());
-        let sex_label = i_sex.and_then(|i| layout.levels[i].as_ref().and_then(|lv| lv.get(row[i] as usize).cloned()));
-        let female = sex_label.as_deref() == Some("F");
+        let sex_level = i_sex.map(|i| row[i]).filter(|x| !x.is_nan()).map(|x| x as usize);
+        let female = sex_level.is_some_and(|l| female_level.get(l).copied().unwrap_or(false));
         let age = i_age.map_or(f64::NAN, |i| row[i]);
         let (ht, wt) = (i_ht.map_or(f64::NAN, |i| row[i]), i_wt.map_or(f64::NAN, |i| row[i]));
         let mut creat = f64::NAN;
@@ -326,7 +338,7 @@ fn gen_chunk(
                 "bsa" => round_to(bsa_mosteller(wt, ht), 3),
                 "creatinine" => {
                     let t = layout.creat_table.as_ref().expect("creatinine table");
-                    let s_tok = sex_label.as_deref().and_then(|s| t.sex_levels.iter().position(|l| l == s));
+                    let s_tok = sex_level.and_then(|l| creat_sex_tok.get(l).copied().flatten());
                     creat = match s_tok {
                         Some(s) if !age.is_nan() => {
                             let a = t.age.encode_num(Some(age.max(t.age_floor)));
@@ -341,12 +353,10 @@ fn gen_chunk(
                 "egfr" => round_to(egfr_ckd_epi_2021(creat, age, female), 1),
                 "crcl" => round_to(crcl_cockcroft_gault(creat, age, wt, female), 1),
                 "cyp2c19" => {
-                    let race = i_race.and_then(|i| layout.levels[i].as_ref().and_then(|lv| lv.get(row[i] as usize)));
-                    let f = match race.map(String::as_str) {
-                        Some("white") | None => pgx::EUROPEAN,
-                        Some(_) => pgx::AFRICAN_AMERICAN,
-                    };
-                    pgx::draw(f, u_pgx) as f64
+                    // White (or race unknown): European frequencies; otherwise African American.
+                    let race = i_race.map(|i| row[i]).filter(|x| !x.is_nan()).map(|x| x as usize);
+                    let white = race.is_none_or(|l| white_level.get(l).copied().unwrap_or(true));
+                    pgx::draw_cdf(if white { &pgx_eur } else { &pgx_afr }, u_pgx) as f64
                 }
                 _ => f64::NAN,
             };

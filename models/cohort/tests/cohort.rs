@@ -43,8 +43,8 @@ fn in_between_and_or_criteria_are_exact() {
     o.criteria = Some("race in ('black_or_other') or weight between 60 and 70".into());
     let (c, _) = sample(&model(), &o).unwrap();
     let w = c.num("weight").unwrap();
-    for i in 0..c.n {
-        assert!(c.text("race", i) == Some("black_or_other") || (60.0..=70.0).contains(&w[i]));
+    for (i, wi) in w.iter().enumerate() {
+        assert!(c.text("race", i) == Some("black_or_other") || (60.0..=70.0).contains(wi));
     }
 }
 
