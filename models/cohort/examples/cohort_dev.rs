@@ -31,6 +31,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(h) = a.get(7) {
                 o.config.refit = h.parse()?;
             }
+            if let Some(h) = a.get(8) {
+                o.config.structured_decay = h.parse()?;
+            }
             let t = Instant::now();
             let m = vtrial_cohort::train(&o)?;
             println!("trained in {:.1}s: {:?}", t.elapsed().as_secs_f64(), m.meta.report);
@@ -60,6 +63,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &Default::default(),
             )?;
             print!("{}", e.to_text());
+        }
+        "diag" => {
+            // Which columns give the synthetic data away: AUC on each column alone and
+            // with each column left out.
+            use vtrial_cohort::evaluate::detection::{GbtConfig, detection_auc};
+            let r = vtrial_cohort::data::read_csv(Path::new(&a[1]))?;
+            let s = vtrial_cohort::data::read_csv(Path::new(&a[2]))?;
+            let (names, rc, sc) = vtrial_cohort::evaluate::aligned(r, s, &["seqn".into(), "id".into()]);
+            let cfg = GbtConfig::default();
+            let auc = |cols: &[usize]| {
+                let rr: Vec<Vec<f64>> = cols.iter().map(|&j| rc[j].clone()).collect();
+                let ss: Vec<Vec<f64>> = cols.iter().map(|&j| sc[j].clone()).collect();
+                (0..3).map(|k| detection_auc(&rr, &ss, 5, 1 + k, &cfg)).sum::<f64>() / 3.0
+            };
+            let all: Vec<usize> = (0..names.len()).collect();
+            println!("all {:.3}", auc(&all));
+            for j in 0..names.len() {
+                let rest: Vec<usize> = all.iter().copied().filter(|&k| k != j).collect();
+                println!("{:<16} alone {:.3}  without {:.3}", names[j], auc(&[j]), auc(&rest));
+            }
         }
         _ => return Err("unknown command".into()),
     }

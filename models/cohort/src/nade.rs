@@ -35,8 +35,13 @@ pub struct NadeConfig {
     pub batch: usize,
     /// Adam learning rate.
     pub lr: f64,
-    /// Adam (L2) weight decay.
+    /// L2 penalty (as Adam's weight decay: gradient `wd · θ`) on the one-hot input
+    /// embedding and the per-token output weights.
     pub weight_decay: f64,
+    /// L2 penalty on the positional (ordinal) input and output slopes, which carry the
+    /// smooth dependence between ordered columns and should be shrunk far less.
+    #[serde(default)]
+    pub structured_decay: f64,
     /// Share of the training rows used for early stopping (then all rows are refitted).
     pub val_fraction: f64,
     /// Seed of the initialisation, split and minibatch order.
@@ -63,6 +68,7 @@ impl Default for NadeConfig {
             batch: 64,
             lr: 2e-3,
             weight_decay: 0.1,
+            structured_decay: 0.1,
             val_fraction: 0.2,
             seed: 20261127,
             dropout: 0.0,
@@ -228,7 +234,17 @@ fn run_epochs(
     tch::manual_seed(cfg.seed as i64);
     let vs = nn::VarStore::new(Device::Cpu);
     let vars = build_vars(&vs, sizes, positions, cfg.hidden);
-    let mut opt = nn::Adam::default().wd(cfg.weight_decay).build(&vs, cfg.lr)?;
+    let mut opt = nn::Adam::default().build(&vs, cfg.lr)?;
+    let penalty = |vars: &Vars| -> Tensor {
+        let sq = |t: &Tensor| t.square().sum(Kind::Float);
+        let mut one_hot = sq(&vars.u);
+        let mut structured = sq(&vars.p_in);
+        for j in 0..vars.v.len() {
+            one_hot += sq(&vars.v[j]);
+            structured = structured + sq(&vars.q[j]) + sq(&vars.r[j]);
+        }
+        one_hot * (0.5 * cfg.weight_decay) + structured * (0.5 * cfg.structured_decay)
+    };
     let (x, t) = one_hot(rows, sizes);
     let valt = val.map(|v| one_hot(v, sizes));
     let mut order: Vec<usize> = (0..rows.len()).collect();
@@ -238,7 +254,8 @@ fn run_epochs(
         order.shuffle(&mut rng);
         for chunk in order.chunks(cfg.batch) {
             let idx = Tensor::from_slice(&chunk.iter().map(|&i| i as i64).collect::<Vec<_>>());
-            let loss = nll(&vars, sizes, &x.index_select(0, &idx), &t.index_select(0, &idx), cfg.dropout);
+            let loss = nll(&vars, sizes, &x.index_select(0, &idx), &t.index_select(0, &idx), cfg.dropout)
+                + penalty(&vars);
             opt.backward_step(&loss);
         }
         if let Some((vx, vt)) = &valt {

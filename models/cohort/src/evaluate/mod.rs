@@ -214,6 +214,26 @@ pub fn evaluate_tables(
     })
 }
 
+/// The columns two tables share (record names mapped back to training names), as numeric
+/// column-major matrices (text labels as level indices of the real table, NaN missing).
+pub fn aligned(mut real: RawTable, mut syn: RawTable, exclude: &[String]) -> (Vec<String>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    to_training_names(&mut real);
+    to_training_names(&mut syn);
+    let names: Vec<String> =
+        real.names.iter().filter(|n| !exclude.contains(n) && syn.index(n).is_some()).cloned().collect();
+    let topt = TransformOptions::default();
+    let levels: Vec<Option<Vec<String>>> = names
+        .iter()
+        .map(|n| {
+            let j = real.index(n).expect("present");
+            ColumnTransform::fit(n, &real.columns[j], &topt).ok().and_then(|t| t.text_levels())
+        })
+        .collect();
+    let r = numeric(&real, &names, &levels);
+    let s = numeric(&syn, &names, &levels);
+    (names, r.cols, s.cols)
+}
+
 /// Reads the files and evaluates (`train` enables the privacy figures).
 pub fn evaluate_files(real: &Path, syn: &Path, train: Option<&Path>, opt: &EvalOptions) -> Result<Evaluation, CohortError> {
     let r = read_csv(real)?;
