@@ -281,6 +281,8 @@ struct Linear<const N: usize> {
     spectral: Option<([f64; N], [SMatrix<f64, N, N>; N])>,
     cache: [(f64, SMatrix<f64, N, N>, SMatrix<f64, N, N>); CACHE_SLOTS],
     next_slot: usize,
+    /// The slot that answered last: observation grids ask for the same step again and again.
+    last_hit: usize,
 }
 
 impl<const N: usize> Linear<N> {
@@ -288,7 +290,7 @@ impl<const N: usize> Linear<N> {
         let k = SMatrix::<f64, N, N>::from_fn(|i, j| k[i][j]);
         let spectral = Self::projectors(&k, eig);
         let nan = (f64::NAN, SMatrix::zeros(), SMatrix::zeros());
-        Linear { k, n_cmt, spectral, cache: [nan; CACHE_SLOTS], next_slot: 0 }
+        Linear { k, n_cmt, spectral, cache: [nan; CACHE_SLOTS], next_slot: 0, last_hit: 0 }
     }
 
     fn projectors(k: &SMatrix<f64, N, N>, eig: &[f64]) -> Option<([f64; N], [SMatrix<f64, N, N>; N])> {
@@ -313,9 +315,20 @@ impl<const N: usize> Linear<N> {
     }
 
     /// Φ(dt) and Ψ(dt), from the cache when `dt` was seen recently.
+    #[inline]
     fn propagators(&mut self, dt: f64) -> (SMatrix<f64, N, N>, SMatrix<f64, N, N>) {
-        if let Some((_, phi, psi)) = self.cache.iter().find(|(d, _, _)| *d == dt) {
-            return (*phi, *psi);
+        let hit = &self.cache[self.last_hit];
+        if hit.0 == dt {
+            return (hit.1, hit.2);
+        }
+        self.propagators_slow(dt)
+    }
+
+    #[inline(never)]
+    fn propagators_slow(&mut self, dt: f64) -> (SMatrix<f64, N, N>, SMatrix<f64, N, N>) {
+        if let Some(slot) = self.cache.iter().position(|(d, _, _)| *d == dt) {
+            self.last_hit = slot;
+            return (self.cache[slot].1, self.cache[slot].2);
         }
         let (phi, psi) = match &self.spectral {
             Some((lambdas, projectors)) => {
@@ -332,6 +345,7 @@ impl<const N: usize> Linear<N> {
             None => exponential_pair(&self.k, dt),
         };
         self.cache[self.next_slot] = (dt, phi, psi);
+        self.last_hit = self.next_slot;
         self.next_slot = (self.next_slot + 1) % CACHE_SLOTS;
         (phi, psi)
     }
@@ -348,10 +362,15 @@ impl<const N: usize> Linear<N> {
         let r = SVector::<f64, N>::from_column_slice(rates);
         let has_input = rates.iter().any(|&r| r != 0.0);
         let mut t = t0;
+        // Observation grids repeat one step: keep its propagators at hand.
+        let (mut step, mut phi, mut psi) = (f64::NAN, SMatrix::<f64, N, N>::zeros(), SMatrix::<f64, N, N>::zeros());
         for (i, &stop) in stops.iter().enumerate() {
             let dt = stop - t;
             if dt > 0.0 {
-                let (phi, psi) = self.propagators(dt);
+                if dt != step {
+                    (phi, psi) = self.propagators(dt);
+                    step = dt;
+                }
                 x = phi * x;
                 if has_input {
                     x += psi * r;

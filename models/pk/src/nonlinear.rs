@@ -234,15 +234,17 @@ impl<M: PkOde> OdeSystem for WithInputs<'_, M> {
         if !self.auc {
             return self.model.jacobian(y, jac);
         }
-        let mut inner = vec![0.0; n * n];
-        if !self.model.jacobian(&y[..n], &mut inner) {
+        // The model writes its n × n Jacobian at the start of `jac`; its rows are then
+        // spread out to the (n + 1)-wide layout, last row first so nothing is overwritten.
+        if !self.model.jacobian(&y[..n], &mut jac[..n * n]) {
             return false;
         }
         let m = n + 1;
-        jac.iter_mut().for_each(|j| *j = 0.0);
-        for i in 0..n {
-            jac[i * m..i * m + n].copy_from_slice(&inner[i * n..(i + 1) * n]);
+        for i in (0..n).rev() {
+            jac.copy_within(i * n..(i + 1) * n, i * m);
+            jac[i * m + n] = 0.0;
         }
+        jac[n * m..].iter_mut().for_each(|j| *j = 0.0);
         jac[n * m + self.model.central()] = 1.0;
         true
     }
@@ -328,6 +330,24 @@ mod tests {
         ];
         Simulator::default().run(&mut [OdePk::new(tr, tight())], &records, |i, s| if i == 1 { total = s.iter().sum() }).unwrap();
         assert!((total - 50.0).abs() < 1e-8, "{total}");
+    }
+
+    #[test]
+    fn auc_tracking_jacobian_has_the_integrator_row() {
+        let mm = MichaelisMenten { vmax: 30.0, km: 2.0, v: 15.0, cl: 0.5, ka: Some(1.3), peripheral: Some((2.0, 40.0)) };
+        let (n, m) = (3, 4);
+        let mut inner = vec![0.0; n * n];
+        let y = [5.0, 20.0, 7.0, 0.0];
+        assert!(mm.jacobian(&y[..n], &mut inner));
+        let sys = WithInputs { model: &mm, rates: &[0.0; 4], auc: true };
+        let mut jac = vec![f64::NAN; m * m];
+        assert!(sys.jacobian(0.0, &y, &mut jac));
+        for i in 0..m {
+            for j in 0..m {
+                let want = if i < n && j < n { inner[i * n + j] } else if i == n && j == mm.central() { 1.0 } else { 0.0 };
+                assert_eq!(jac[i * m + j], want, "J[{i}][{j}]");
+            }
+        }
     }
 
     #[test]

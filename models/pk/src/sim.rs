@@ -108,19 +108,14 @@ impl Simulator {
         mut on_record: F,
     ) -> Result<(), PkError> {
         let Some(first) = records.first() else { return Ok(()) };
+        check_records(records, systems.len())?;
         let n_state = systems.first().map(|s| s.n_state()).unwrap_or(0);
         self.reset_all(n_state);
         let mut t = first.time;
         let mut i = 0;
         while i < records.len() {
             let rec = &records[i];
-            if !rec.time.is_finite() {
-                return Err(PkError::InvalidDose { record: i, reason: format!("time {} is not a finite number", rec.time) });
-            }
-            if rec.time < t && i > 0 && rec.time < records[i - 1].time {
-                return Err(PkError::TimeNotSorted { record: i, time: rec.time, previous: records[i - 1].time });
-            }
-            let sys = self.interval_system(records, i, systems.len())?;
+            let sys = self.interval_system(records, i);
             // Implied events up to and including this record's time come first.
             while let Some(next) = self.queue.peek().copied() {
                 if next.time > rec.time {
@@ -134,15 +129,16 @@ impl Simulator {
             if matches!(rec.kind, RecordKind::Observation | RecordKind::Other) {
                 // A run of observations with nothing in between: one call, dense output.
                 let next_event = self.queue.peek().map_or(f64::INFINITY, |p| p.time);
-                let mut j = i;
+                let locf = self.options.param_timing == ParamTiming::Locf;
                 self.stops.clear();
-                while j < records.len()
-                    && matches!(records[j].kind, RecordKind::Observation | RecordKind::Other)
-                    && records[j].time < next_event
-                    && records[j].time >= records[j - usize::from(j > 0)].time
-                    && self.interval_system(records, j, systems.len())? == sys
-                {
-                    self.stops.push(records[j].time);
+                self.stops.push(rec.time);
+                let mut j = i + 1;
+                while let Some(r) = records.get(j) {
+                    let params = if locf { records[j - 1].params } else { r.params };
+                    if !matches!(r.kind, RecordKind::Observation | RecordKind::Other) || r.time >= next_event || params != sys {
+                        break;
+                    }
+                    self.stops.push(r.time);
                     j += 1;
                 }
                 let rates = std::mem::take(&mut self.rates);
@@ -157,10 +153,10 @@ impl Simulator {
             t = rec.time;
             match &rec.kind {
                 RecordKind::Reset => self.reset_all(n_state),
-                RecordKind::Dose(dose) => self.dose_record(&mut systems[rec.params.min(systems.len() - 1)], dose, i, t)?,
+                RecordKind::Dose(dose) => self.dose_record(&mut systems[rec.params], dose, i, t)?,
                 RecordKind::ResetDose(dose) => {
                     self.reset_all(n_state);
-                    self.dose_record(&mut systems[rec.params.min(systems.len() - 1)], dose, i, t)?;
+                    self.dose_record(&mut systems[rec.params], dose, i, t)?;
                 }
                 RecordKind::Observation | RecordKind::Other => unreachable!("handled above"),
             }
@@ -170,16 +166,12 @@ impl Simulator {
         Ok(())
     }
 
-    /// The parameter set that advances the system to record `i`.
-    fn interval_system(&self, records: &[Record], i: usize, n_systems: usize) -> Result<usize, PkError> {
-        let idx = match self.options.param_timing {
+    /// The parameter set that advances the system to record `i` (indices checked in `run`).
+    #[inline]
+    fn interval_system(&self, records: &[Record], i: usize) -> usize {
+        match self.options.param_timing {
             ParamTiming::Nocb => records[i].params,
             ParamTiming::Locf => records[i.saturating_sub(1)].params,
-        };
-        if idx < n_systems {
-            Ok(idx)
-        } else {
-            Err(PkError::InvalidDose { record: i, reason: format!("parameter set {idx} does not exist ({n_systems} given)") })
         }
     }
 
@@ -359,6 +351,24 @@ impl Simulator {
         }
         Err(PkError::NoSteadyState { record, reason: "a constant infusion does not reach steady state".into() })
     }
+}
+
+/// Checks once what the event loop relies on: finite, sorted times and existing parameter sets.
+fn check_records(records: &[Record], n_systems: usize) -> Result<(), PkError> {
+    let mut previous = f64::NEG_INFINITY;
+    for (i, r) in records.iter().enumerate() {
+        if !r.time.is_finite() {
+            return Err(PkError::InvalidDose { record: i, reason: format!("time {} is not a finite number", r.time) });
+        }
+        if r.time < previous {
+            return Err(PkError::TimeNotSorted { record: i, time: r.time, previous });
+        }
+        if r.params >= n_systems {
+            return Err(PkError::InvalidDose { record: i, reason: format!("parameter set {} does not exist ({n_systems} given)", r.params) });
+        }
+        previous = r.time;
+    }
+    Ok(())
 }
 
 /// Whether two successive states agree to `rtol` (relative to the larger component).
