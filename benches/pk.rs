@@ -6,6 +6,8 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use vtrial_benches::{daily_dosing_hourly_sampling, population};
+use vtrial_pk::nonlinear::{LinearOde, OdePk};
+use vtrial_pk::ode::SolverOptions;
 use vtrial_pk::{LinearParams, LinearPk, Simulator, Structure};
 
 const SUBJECTS: usize = 1_000;
@@ -30,11 +32,41 @@ fn closed_form(c: &mut Criterion, name: &str, structure: Structure, typical: Lin
     group.finish();
 }
 
+/// The same regimen and population solved by ODE (`Method::Auto`, Dormand–Prince with
+/// stiffness detection), at the solver's default tolerances (rtol 1e-8, atol 1e-10 mg) and at
+/// rtol 1e-6, atol 1e-6 mg.
+fn ode(c: &mut Criterion, name: &str, structure: Structure, typical: LinearParams) {
+    let records = daily_dosing_hourly_sampling(0);
+    let params = population(SUBJECTS / 10, typical);
+    let central = structure.central();
+    let mut group = c.benchmark_group(format!("pk/{name}"));
+    group.throughput(Throughput::Elements(params.len() as u64));
+    for (label, options) in [
+        ("ode_rtol1e-8_atol1e-10", SolverOptions::default()),
+        ("ode_rtol1e-6_atol1e-6", SolverOptions { rtol: 1e-6, atol: 1e-6, ..SolverOptions::default() }),
+    ] {
+        group.bench_function(BenchmarkId::new(label, "28_doses_673_obs"), |b| {
+            let mut sim = Simulator::default();
+            b.iter(|| {
+                let mut total = 0.0;
+                for p in &params {
+                    let model = LinearOde::new(structure, *p).expect("valid parameters");
+                    let mut system = [OdePk::new(model, options.clone())];
+                    sim.run(&mut system, &records, |_, a| total += a[central]).expect("simulates");
+                }
+                total
+            });
+        });
+    }
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let one = LinearParams { cl: 1.0, v: 20.0, ka: 1.2, ..Default::default() };
     closed_form(c, "one_cmt_oral", Structure::OneCmtOral, one);
     let two = LinearParams { cl: 1.0, v: 20.0, q: 2.0, v2: 50.0, ka: 1.2, ..Default::default() };
     closed_form(c, "two_cmt_oral", Structure::TwoCmtOral, two);
+    ode(c, "two_cmt_oral", Structure::TwoCmtOral, two);
 }
 
 criterion_group!(pk, benches);

@@ -1,11 +1,31 @@
-//! Simulates subjects of mrgsolve's benchmark case (one-compartment oral, 100 mg q24h x 28,
-//! hourly observations 0–672 h) and prints subjects per second. For profiling, e.g.
-//! `valgrind --tool=callgrind target/release/examples/throughput 2000`; the criterion
-//! benchmark in `benches/pk.rs` is the reference figure.
-use vtrial_pk::{Dose, LinearParams, LinearPk, Record, RecordKind, Simulator, Structure};
+//! Simulates subjects of mrgsolve's benchmark case (100 mg q24h x 28, hourly observations
+//! 0–672 h) with a two-compartment oral model, by closed form or by ODE, and prints subjects
+//! per second. For profiling, e.g.
+//! `valgrind --tool=callgrind target/release/examples/throughput closed 500`; the criterion
+//! benchmark in `benches/pk.rs` gives the reference figures.
+//!
+//! Usage: `throughput [closed|ode] [SUBJECTS] [RTOL] [ATOL]`
+use vtrial_pk::nonlinear::{LinearOde, OdePk};
+use vtrial_pk::ode::SolverOptions;
+use vtrial_pk::{Dose, LinearParams, LinearPk, PkSystem, Record, RecordKind, Simulator, Structure};
+
+fn run<S: PkSystem>(sim: &mut Simulator, system: S, records: &[Record]) -> f64 {
+    let mut total = 0.0;
+    sim.run(&mut [system], records, |_, a| total += a[1]).expect("simulates");
+    total
+}
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let args: Vec<String> = std::env::args().collect();
+    let ode = args.get(1).is_some_and(|a| a == "ode");
+    let n: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(if ode { 1_000 } else { 100_000 });
+    let mut options = SolverOptions::default();
+    if let Some(rtol) = args.get(3).and_then(|a| a.parse().ok()) {
+        options.rtol = rtol;
+    }
+    if let Some(atol) = args.get(4).and_then(|a| a.parse().ok()) {
+        options.atol = atol;
+    }
     let mut records = vec![Record { time: 0.0, kind: RecordKind::Dose(Dose::bolus(0, 100.0).every(24.0, 27)), params: 0 }];
     records.extend((0..=672).map(|h| Record { time: f64::from(h), kind: RecordKind::Observation, params: 0 }));
     let mut sim = Simulator::default();
@@ -13,10 +33,13 @@ fn main() {
     let mut total = 0.0;
     for i in 0..n {
         let f = 1.0 + (i % 97) as f64 / 200.0;
-        let p = LinearParams { cl: 1.0 * f, v: 20.0 / f, ka: 1.2 * f, ..Default::default() };
-        let mut system = [LinearPk::new(Structure::OneCmtOral, p).expect("valid")];
-        sim.run(&mut system, &records, |_, a| total += a[1]).expect("simulates");
+        let p = LinearParams { cl: 1.0 * f, v: 20.0 / f, q: 2.0, v2: 50.0 * f, ka: 1.2 * f, ..Default::default() };
+        total += if ode {
+            run(&mut sim, OdePk::new(LinearOde::new(Structure::TwoCmtOral, p).expect("valid"), options.clone()), &records)
+        } else {
+            run(&mut sim, LinearPk::new(Structure::TwoCmtOral, p).expect("valid"), &records)
+        };
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{n} subjects in {secs:.3} s: {:.0} subjects/s (checksum {total:.6e})", n as f64 / secs);
+    println!("{} {n} subjects in {secs:.3} s: {:.0} subjects/s (checksum {total:.9e})", if ode { "ode" } else { "closed" }, n as f64 / secs);
 }

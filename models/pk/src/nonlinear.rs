@@ -262,8 +262,15 @@ pub struct OdePk<M: PkOde> {
 
 impl<M: PkOde> OdePk<M> {
     /// Solves `model` with the solver's `options`.
+    ///
+    /// The solver starts each interval between events from the step size it ended the last
+    /// one with (a warm start), instead of searching for an initial step after every dose.
+    /// Results stay deterministic: an `OdePk` belongs to one subject, so they depend only
+    /// on that subject's own events.
     pub fn new(model: M, options: SolverOptions) -> Self {
-        OdePk { model, solver: Solver::new(options), auc: false }
+        let mut solver = Solver::new(options);
+        solver.set_warm_start(true);
+        OdePk { model, solver, auc: false }
     }
 
     /// Adds one state component: the integral of the central amount (as [`LinearPk::with_auc`]).
