@@ -378,7 +378,7 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
                 }
                 records.push(Record { time: t, kind: RecordKind::Observation, params: 0 });
             }
-            records.extend(dosing.doses[di..].iter().map(dose_record));
+            // Doses after the last observation cannot change any observed value: not simulated.
             pk.samples = vec![(0.0, 0.0); s.pk_samples_h.len()];
             pk.grid = vec![0.0; n_grid];
             pk.grid_step = grid_step;
