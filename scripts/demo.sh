@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-cargo build --release -p vtrial-cli
+# The same package selection as the test command, so that both share one set of artifacts
+# (a narrower `-p vtrial-cli` can resolve build-script features differently and compile
+# DuckDB's C++ a second time).
+cargo build --release --workspace --all-targets
 mkdir -p out
 "$CARGO_TARGET_DIR/release/vtrial" pk \
     --data scenarios/examples/theoph/theoph.csv \
