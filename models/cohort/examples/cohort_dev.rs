@@ -1,6 +1,9 @@
 //! Development driver with the same operations as `vtrial cohort` (for use before the CLI
 //! is built): `split DATA FRACTION SEED TRAIN_OUT HOLDOUT_OUT`, `train DATA OUT [HIDDEN]`,
-//! `sample MODEL|default N SEED OUT [neural|copula] [CRITERIA]`, `evaluate REAL SYN [TRAIN]`.
+//! `sample MODEL|default N SEED OUT [neural|copula] [CRITERIA]`, `evaluate REAL SYN [TRAIN]`,
+//! `diag REAL SYN` (detection AUC per column alone and with each column left out).
+//! `train` takes optional positional settings: hidden, weight decay, dropout, bins, refit,
+//! structured decay (the sweep in the README).
 
 use std::path::Path;
 use std::time::Instant;
@@ -79,9 +82,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             let all: Vec<usize> = (0..names.len()).collect();
             println!("all {:.3}", auc(&all));
-            for j in 0..names.len() {
+            for (j, name) in names.iter().enumerate() {
                 let rest: Vec<usize> = all.iter().copied().filter(|&k| k != j).collect();
-                println!("{:<16} alone {:.3}  without {:.3}", names[j], auc(&[j]), auc(&rest));
+                println!("{name:<16} alone {:.3}  without {:.3}", auc(&[j]), auc(&rest));
             }
         }
         _ => return Err("unknown command".into()),

@@ -81,7 +81,8 @@ pub enum CohortError {
     /// The criteria accept too few generated patients for rejection sampling to finish.
     #[error(
         "criteria accept {accepted} of {drawn} generated patients ({rate:.4} %): producing {wanted} \
-         would need about {needed:.0} draws, over the budget of {budget}. {hint}"
+         would need {}, over the budget of {budget} (--max-draws). {hint}",
+        if needed.is_finite() { format!("about {needed:.0} draws") } else { "more draws than any budget".to_string() }
     )]
     CriteriaTooRare {
         /// Patients accepted in the pilot.

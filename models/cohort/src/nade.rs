@@ -35,11 +35,12 @@ pub struct NadeConfig {
     pub batch: usize,
     /// Adam learning rate.
     pub lr: f64,
-    /// L2 penalty (as Adam's weight decay: gradient `wd · θ`) on the one-hot input
-    /// embedding and the per-token output weights.
+    /// L2 penalty on the one-hot input embedding and the per-token output weights, per
+    /// 1,000 training rows: the loss is the mean NLL per row plus
+    /// `½ · weight_decay · 1000 / n_rows · ‖θ‖²`, i.e. a fixed Gaussian prior on the
+    /// weights whose pull weakens as data grows (a constant per-row decay would not).
     pub weight_decay: f64,
-    /// L2 penalty on the positional (ordinal) input and output slopes, which carry the
-    /// smooth dependence between ordered columns and should be shrunk far less.
+    /// The same for the positional (ordinal) input and output slopes.
     #[serde(default)]
     pub structured_decay: f64,
     /// Share of the training rows used for early stopping (then all rows are refitted).
@@ -67,8 +68,8 @@ impl Default for NadeConfig {
             patience: 40,
             batch: 64,
             lr: 2e-3,
-            weight_decay: 0.1,
-            structured_decay: 0.1,
+            weight_decay: 0.08,
+            structured_decay: 0.08,
             val_fraction: 0.2,
             seed: 20261127,
             dropout: 0.0,
@@ -243,7 +244,8 @@ fn run_epochs(
             one_hot += sq(&vars.v[j]);
             structured = structured + sq(&vars.q[j]) + sq(&vars.r[j]);
         }
-        one_hot * (0.5 * cfg.weight_decay) + structured * (0.5 * cfg.structured_decay)
+        let per_row = 1000.0 / rows.len() as f64;
+        one_hot * (0.5 * cfg.weight_decay * per_row) + structured * (0.5 * cfg.structured_decay * per_row)
     };
     let (x, t) = one_hot(rows, sizes);
     let valt = val.map(|v| one_hot(v, sizes));

@@ -181,12 +181,14 @@ impl Layout {
         for (j, t) in model.meta.columns.iter().enumerate() {
             let rec = record_for_source(&t.name);
             let name = rec.map_or(t.name.clone(), |r| r.name.to_string());
+            // Text levels are written as they are; numeric codes get the record's labels
+            // (NHEFS sex 0/1 → M/F) when the table has some.
             let (levels, codes) = match (rec, t.text_levels()) {
-                (Some(r), _) if !r.labels.is_empty() => (
+                (_, Some(lv)) => (Some(lv), vec![]),
+                (Some(r), None) if !r.labels.is_empty() => (
                     Some(r.labels.iter().map(|(_, s)| s.to_string()).collect()),
                     r.labels.iter().map(|(v, _)| *v).collect(),
                 ),
-                (_, Some(lv)) => (Some(lv), vec![]),
                 _ => (None, vec![]),
             };
             l.names.push(name);
@@ -196,18 +198,26 @@ impl Layout {
             l.label_codes.push(codes);
             l.sources.push(Source::Model(j));
         }
-        for key in ["sex", "age", "race", "height", "weight", "sbp", "dbp", "smokeyrs"] {
+        for key in ["sex", "age", "race", "height", "weight", "sbp", "dbp", "smokeyrs", "creatinine"] {
             if let Some(p) = l.names.iter().position(|n| n == key) {
                 l.idx.insert(key, p);
             }
         }
         let body = l.idx.contains_key("height") && l.idx.contains_key("weight");
-        let has_creat = model.creatinine.is_some() && l.idx.contains_key("sex") && l.idx.contains_key("age");
+        let sex_age = l.idx.contains_key("sex") && l.idx.contains_key("age");
+        let has_creat = model.creatinine.is_some() && sex_age;
+        // eGFR/CrCl also work when creatinine is itself a training column.
+        let creat_known = has_creat || (sex_age && l.idx.contains_key("creatinine"));
         for d in DERIVED {
+            if l.names.iter().any(|n| n == d.name) {
+                // The training data has a column of that name: it is modelled, not derived.
+                continue;
+            }
             let ok = match d.name {
                 "bmi" | "bsa" => body,
-                "creatinine" | "egfr" => has_creat,
-                "crcl" => has_creat && body,
+                "creatinine" => has_creat,
+                "egfr" => creat_known,
+                "crcl" => creat_known && body,
                 _ => true,
             };
             if ok {
@@ -330,7 +340,8 @@ fn gen_chunk(
         let female = sex_level.is_some_and(|l| female_level.get(l).copied().unwrap_or(false));
         let age = i_age.map_or(f64::NAN, |i| row[i]);
         let (ht, wt) = (i_ht.map_or(f64::NAN, |i| row[i]), i_wt.map_or(f64::NAN, |i| row[i]));
-        let mut creat = f64::NAN;
+        // A modelled creatinine column is already decoded; a derived one is filled below.
+        let mut creat = g("creatinine").map_or(f64::NAN, |i| row[i]);
         for (c, src) in layout.sources.iter().enumerate() {
             let Source::Derived(name) = src else { continue };
             row[c] = match *name {
@@ -383,11 +394,13 @@ fn gen_chunk(
             bad = Some("smokeyrs <= age");
         }
         if bad.is_none() {
+            let inputs_missing = [age, ht, wt, creat].iter().any(|x| x.is_nan()) || sex_level.is_none();
             for (c, src) in layout.sources.iter().enumerate() {
                 let missing_ok = match src {
                     Source::Model(j) => cols[*j].has_missing,
                     Source::Id => true,
-                    Source::Derived(_) => false,
+                    // Missing only when an input is (possible for non-NHEFS training files).
+                    Source::Derived(_) => inputs_missing,
                 };
                 if row[c].is_nan() && !missing_ok || row[c].is_infinite() {
                     bad = Some("no NaN where a value is required");
@@ -484,7 +497,7 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
                 drawn: report.drawn,
                 rate: 100.0 * report.acceptance_rate,
                 wanted: opts.n,
-                needed: opts.n as f64 / rate.max(1e-300),
+                needed: if rate > 0.0 { opts.n as f64 / rate } else { f64::INFINITY },
                 budget: opts.max_draws,
                 hint,
             });
