@@ -1,6 +1,7 @@
 //! The vtrial trial engine.
 //!
 //! - [`scenario`]: scenario files (TOML), sweeps, resolution and checks;
+//! - [`nonlinear`]: Michaelis–Menten PK through the ODE solver;
 //! - [`regimen`]: the regimen language (`"load 200 mg then 100 mg q12h"`);
 //! - [`cohort`]: where patients come from ([`cohort::CohortSource`]);
 //! - [`design`]: randomisation;
@@ -16,6 +17,7 @@ pub mod analysis;
 pub mod cohort;
 pub mod design;
 pub mod driver;
+pub mod nonlinear;
 pub mod regimen;
 pub mod rows;
 pub mod scenario;

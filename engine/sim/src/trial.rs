@@ -33,15 +33,16 @@ use rand_distr::{Distribution, StandardNormal};
 use vtrial_expr::Value;
 use vtrial_pk::linear::{LinearParams, LinearPk};
 use vtrial_pk::population::{purpose, rng_stream};
-use vtrial_pk::{Dose, DoseInput, Record, RecordKind, Simulator, SteadyState};
+use vtrial_pk::{Dose, DoseInput, PkError, PkSystem, Record, RecordKind, Simulator, SteadyState};
 use vtrial_response::course::onset;
 use vtrial_response::emax::Emax;
 use vtrial_response::turnover::Turnover;
 
 use crate::analysis::{self, Sides};
+use crate::nonlinear::{MichaelisMenten, MmParams};
 use crate::regimen::{Regimen, ScheduledDose};
 use crate::rows::*;
-use crate::scenario::{Detail, DrugEffect, EndpointKind, Exposure, Param, Scenario, TteEffect};
+use crate::scenario::{Detail, DrugEffect, EndpointKind, Exposure, Param, PkKind, PkModel, Scenario, TteEffect};
 
 /// Purposes of the engine's own random streams (beyond `vtrial_pk::population::purpose`).
 /// Their values enter the key derivation: never renumber them.
@@ -81,7 +82,7 @@ struct ArmIdx(usize);
 /// Individual parameters.
 #[derive(Component, Debug, Default)]
 struct Individual {
-    pk: Option<LinearParams>,
+    pk: Option<PkParams>,
     baseline: f64,
     emax: f64,
     ec50: f64,
@@ -92,6 +93,72 @@ struct Individual {
     tte_ec50: f64,
     /// Standard-normal residuals of the response, one per visit.
     residuals: Vec<f64>,
+}
+
+/// Individual PK parameters: `linear` for closed-form models, `mm` for Michaelis–Menten.
+#[derive(Debug, Clone, Copy, Default)]
+struct PkParams {
+    linear: LinearParams,
+    mm: MmParams,
+}
+
+/// A patient's PK system: closed form or ODE.
+enum AnyPk {
+    Linear(LinearPk),
+    Mm(MichaelisMenten),
+}
+
+impl AnyPk {
+    fn new(model: &PkModel, p: &PkParams) -> Result<AnyPk, PkError> {
+        Ok(match model.kind {
+            PkKind::Linear(s) => AnyPk::Linear(LinearPk::with_auc(s, p.linear)?),
+            PkKind::MichaelisMenten { oral } => AnyPk::Mm(MichaelisMenten::new(oral, p.mm)?),
+        })
+    }
+
+    fn volume(model: &PkModel, p: &PkParams) -> f64 {
+        match model.kind {
+            PkKind::Linear(_) => p.linear.v,
+            PkKind::MichaelisMenten { .. } => p.mm.v,
+        }
+    }
+}
+
+impl PkSystem for AnyPk {
+    fn n_cmt(&self) -> usize {
+        match self {
+            AnyPk::Linear(m) => m.n_cmt(),
+            AnyPk::Mm(m) => m.n_cmt(),
+        }
+    }
+
+    fn n_state(&self) -> usize {
+        match self {
+            AnyPk::Linear(m) => m.n_state(),
+            AnyPk::Mm(m) => m.n_state(),
+        }
+    }
+
+    fn advance<V: FnMut(usize, &[f64])>(&mut self, state: &mut [f64], t0: f64, stops: &[f64], rates: &[f64], visit: V) -> Result<(), PkError> {
+        match self {
+            AnyPk::Linear(m) => m.advance(state, t0, stops, rates, visit),
+            AnyPk::Mm(m) => m.advance(state, t0, stops, rates, visit),
+        }
+    }
+
+    fn solve_periodic(&mut self, period: f64, c: &[f64], x: &mut [f64]) -> Option<Result<(), PkError>> {
+        match self {
+            AnyPk::Linear(m) => m.solve_periodic(period, c, x),
+            AnyPk::Mm(m) => m.solve_periodic(period, c, x),
+        }
+    }
+
+    fn solve_constant_input(&mut self, rates: &[f64], x: &mut [f64]) -> Option<Result<(), PkError>> {
+        match self {
+            AnyPk::Linear(m) => m.solve_constant_input(rates, x),
+            AnyPk::Mm(m) => m.solve_constant_input(rates, x),
+        }
+    }
 }
 
 /// Doses taken.
@@ -190,10 +257,18 @@ fn individual(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &mut Individ
                 if let Some(o) = &pk.omega {
                     o.sample(&mut ctx.rng(*id, purpose::IIV), &mut eta);
                 }
-                let mut params = LinearParams::default();
+                let mut params = PkParams::default();
                 for (name, p) in &pk.params {
                     let v = p.value(lookup, &eta).map_err(|e| format!("PK parameter {name}: {e}"))?;
-                    params.set(name, v);
+                    match (pk.kind, *name) {
+                        (PkKind::MichaelisMenten { .. }, "vmax") => params.mm.vmax = v,
+                        (PkKind::MichaelisMenten { .. }, "km") => params.mm.km = v,
+                        (PkKind::MichaelisMenten { .. }, "v") => params.mm.v = v,
+                        (PkKind::MichaelisMenten { .. }, "ka") => params.mm.ka = v,
+                        _ => {
+                            params.linear.set(name, v);
+                        }
+                    }
                 }
                 out.pk = Some(params);
             }
@@ -321,7 +396,9 @@ pub fn refined_max(x: &[f64], y: &[f64]) -> f64 {
 fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Individual, &Dosing, &mut Pk, &mut Course)>) {
     let s = &*ctx.scenario;
     let Some(pk_model) = &s.pk else { return };
-    let need_ss_shape = matches!(s.response.as_ref().map(|r| &r.drug), Some(DrugEffect::Emax { exposure: Exposure::CmaxSs | Exposure::CtroughSs, .. }))
+    let nonlinear = matches!(pk_model.kind, PkKind::MichaelisMenten { .. });
+    let need_ss_shape = nonlinear
+        || matches!(s.response.as_ref().map(|r| &r.drug), Some(DrugEffect::Emax { exposure: Exposure::CmaxSs | Exposure::CtroughSs, .. }))
         || s.safety.is_some()
         || matches!(s.events.as_ref().map(|e| &e.effect), Some(TteEffect::Exposure { exposure: Exposure::CmaxSs | Exposure::CtroughSs, .. }));
     let grid_step = match s.response.as_ref().map(|r| &r.drug) {
@@ -349,9 +426,9 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
             continue;
         };
         let result = (|| -> Result<(), String> {
-            let mut model = [LinearPk::new(pk_model.structure, params).map_err(|e| e.to_string())?];
-            let central = pk_model.structure.central();
-            let v = params.v;
+            let mut model = [AnyPk::new(pk_model, &params).map_err(|e| e.to_string())?];
+            let central = pk_model.kind.central();
+            let v = AnyPk::volume(pk_model, &params);
             slots.clear();
             slots.extend(s.pk_samples_h.iter().enumerate().map(|(k, &t)| (t, 0u8, k)));
             let n_grid = if grid_step > 0.0 { (last_visit / grid_step).ceil() as usize + 2 } else { 0 };
@@ -403,8 +480,9 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
             let weight_amount = dosing.doses.last().map_or(m.amount_mg, |d| d.amount_mg);
             let amount = if m.per_kg { weight_amount } else { m.amount_mg };
             let taken = if dosing.planned > 0 { dosing.doses.len() as f64 / dosing.planned as f64 } else { 1.0 };
-            pk.auc_ss = pk_model.f * amount / params.cl * taken;
-            pk.cavg_ss = if m.interval_h > 0.0 { pk.auc_ss / m.interval_h } else { f64::NAN };
+            if !nonlinear {
+                pk.auc_ss = pk_model.f * amount / params.linear.cl * taken;
+            }
             if need_ss_shape {
                 let tau = if m.interval_h > 0.0 { m.interval_h } else { 240.0 };
                 let mut dose = Dose::bolus(0, amount);
@@ -420,15 +498,30 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
                 records.push(Record { time: 0.0, kind: RecordKind::Dose(dose), params: 0 });
                 records.extend(ss_times(tau).map(|time| Record { time, kind: RecordKind::Observation, params: 0 }));
                 let mut profile = [0.0; SS_GRID + 1];
+                let mut auc = [0.0; 2];
                 let mut times = [0.0; SS_GRID + 1];
                 for (t, x) in times.iter_mut().skip(1).zip(ss_times(tau)) {
                     *t = x;
                 }
-                let mut model = [LinearPk::new(pk_model.structure, params).map_err(|e| e.to_string())?];
-                sim.run(&mut model, &records, |i, state| profile[i] = state[central] / v).map_err(|e| e.to_string())?;
+                let mut model = [AnyPk::new(pk_model, &params).map_err(|e| e.to_string())?];
+                let auc_index = model[0].n_cmt();
+                sim.run(&mut model, &records, |i, state| {
+                    profile[i] = state[central] / v;
+                    if i == 0 || i == SS_GRID {
+                        auc[usize::from(i > 0)] = state[auc_index];
+                    }
+                })
+                .map_err(|e| e.to_string())?;
                 pk.cmax_ss = refined_max(&times, &profile);
                 pk.ctrough_ss = profile[SS_GRID];
+                if nonlinear {
+                    // AUC over one interval at steady state, from the integrator (linear
+                    // models: CL·AUC = F·dose exactly, so the closed form is used).
+                    let interval_auc = if m.interval_h > 0.0 { auc[1] - auc[0] } else { f64::NAN };
+                    pk.auc_ss = interval_auc * taken;
+                }
             }
+            pk.cavg_ss = if m.interval_h > 0.0 { pk.auc_ss / m.interval_h } else { f64::NAN };
             Ok(())
         })();
         if let Err(e) = result {

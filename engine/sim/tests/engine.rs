@@ -196,3 +196,21 @@ fn turnover_and_responder_endpoints() {
     assert!(t.arms[3].endpoint_mean.unwrap() > t.arms[0].endpoint_mean.unwrap() + 0.3, "{:?}", t.arms);
     assert!(summary[3].power > 0.5, "{summary:?}");
 }
+
+#[test]
+fn michaelis_menten_pk_through_the_ode_solver_is_more_than_dose_proportional() {
+    let text = base()
+        .replace("model = \"one_cmt_oral\"\ncl = { value = 5.0, unit = \"L/h\", omega = 0.09, covariates = { weight = \"power(0.75, ref=70)\", egfr = \"power(0.4, ref=90)\" } }",
+                 "model = \"one_cmt_oral_mm\"\nvmax = { value = 480, unit = \"mg/d\", omega = 0.04 }\nkm = { value = 1.0, unit = \"mg/L\" }")
+        .replace("exposure = \"auc_ss\"", "exposure = \"cavg_ss\"")
+        .replace("ec50 = { value = 10.0, unit = \"mg*h/L\", omega = 0.25 }", "ec50 = { value = 0.5, unit = \"mg/L\", omega = 0.25 }");
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(2), detail: Some(Detail::Observation), ..Default::default() }).unwrap_or_else(|e| panic!("{e}"));
+    let (rows, summary) = run(&file, 0, 64);
+    assert!(summary.iter().all(|s| s.failed_patients == 0), "{summary:?}");
+    let arms = &rows[0].arms;
+    let (low, high) = (arms[1].exposure_mean.unwrap(), arms[3].exposure_mean.unwrap());
+    assert!(high > 4.0 * low, "Cavg at 100 mg {high} vs 25 mg {low}");
+    // The model is stated wrongly on purpose: `cl` is not a parameter of a Michaelis–Menten model.
+    let bad = text.replace("km = { value = 1.0, unit = \"mg/L\" }", "km = { value = 1.0, unit = \"mg/L\" }\ncl = { value = 1.0, unit = \"L/h\" }");
+    assert!(parse_err(&bad).contains("has no parameter cl"));
+}

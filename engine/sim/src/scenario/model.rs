@@ -104,13 +104,35 @@ pub struct CohortSpec {
     pub criteria: Option<String>,
 }
 
-/// A linear PK model with population variability.
+/// The structural PK model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PkKind {
+    /// A linear compartment model in closed form.
+    Linear(Structure),
+    /// One compartment with Michaelis–Menten elimination (ODE), IV or oral.
+    MichaelisMenten {
+        /// First-order absorption from a depot.
+        oral: bool,
+    },
+}
+
+impl PkKind {
+    /// Zero-based index of the central compartment.
+    pub fn central(self) -> usize {
+        match self {
+            PkKind::Linear(s) => s.central(),
+            PkKind::MichaelisMenten { oral } => usize::from(oral),
+        }
+    }
+}
+
+/// A PK model with population variability.
 #[derive(Debug, Clone)]
 pub struct PkModel {
     /// Structural model.
-    pub structure: Structure,
-    /// Individual parameters, by LinearParams name (`cl`, `v`, `q`, `v2`, `q3`, `v3`, `ka`),
-    /// in engine units (L/h, L, 1/h).
+    pub kind: PkKind,
+    /// Individual parameters by name (`cl`, `v`, `q`, `v2`, `q3`, `v3`, `ka`; `vmax`, `km`),
+    /// in engine units (L/h, L, 1/h, mg/h, mg/L).
     pub params: Vec<(&'static str, IndividualParameter)>,
     /// Ω of the ETAs (diagonal), `None` without IIV.
     pub omega: Option<Omega>,

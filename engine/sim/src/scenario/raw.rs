@@ -81,8 +81,8 @@ pub struct RawDrug {
 pub struct RawPk {
     /// `one_cmt`, `one_cmt_oral`, `two_cmt`, `two_cmt_oral`, `three_cmt`, `three_cmt_oral`.
     pub model: String,
-    /// Clearance.
-    pub cl: RawParam,
+    /// Clearance (linear models).
+    pub cl: Option<RawParam>,
     /// Central volume.
     pub v: RawParam,
     /// Intercompartmental clearance.
@@ -95,6 +95,10 @@ pub struct RawPk {
     pub v3: Option<RawParam>,
     /// Absorption rate constant.
     pub ka: Option<RawParam>,
+    /// Maximal elimination rate (Michaelis–Menten models).
+    pub vmax: Option<RawParam>,
+    /// Concentration of half-maximal elimination (Michaelis–Menten models).
+    pub km: Option<RawParam>,
     /// Bioavailable fraction (no unit; oral models).
     pub f: Option<f64>,
     /// Residual error of concentrations.

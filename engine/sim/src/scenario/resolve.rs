@@ -43,6 +43,7 @@ fn unit_factor(kind: &str, unit: &str) -> Option<f64> {
         "rate" => &[("1/h", 1.0), ("1/d", 1.0 / 24.0), ("1/min", 60.0), ("1/w", 1.0 / 168.0)],
         "auc" => &[("mg*h/L", 1.0), ("ug*h/mL", 1.0), ("ng*h/mL", 0.001), ("mg*d/L", 24.0)],
         "concentration" => &[("mg/L", 1.0), ("ug/mL", 1.0), ("ng/mL", 0.001), ("ug/L", 0.001)],
+        "amount_rate" => &[("mg/h", 1.0), ("mg/d", 1.0 / 24.0), ("mg/min", 60.0), ("g/d", 1000.0 / 24.0)],
         _ => &[],
     };
     table.iter().find(|(n, _)| n.eq_ignore_ascii_case(&u)).map(|(_, f)| *f)
@@ -55,6 +56,7 @@ fn unit_list(kind: &str) -> &'static str {
         "rate" => "1/h, 1/d, 1/min, 1/w",
         "auc" => "mg*h/L, ug*h/mL, ng*h/mL, mg*d/L",
         "concentration" => "mg/L, ug/mL, ng/mL, ug/L",
+        "amount_rate" => "mg/h, mg/d, mg/min, g/d",
         _ => "",
     }
 }
@@ -483,21 +485,48 @@ fn parse_regimen(key: &str, text: &str) -> R<Regimen> {
 }
 
 fn pk_model(p: &RawPk, available: &[String], used: &mut BTreeSet<String>) -> R<PkModel> {
-    let Some(structure) = Structure::from_name(&p.model) else {
-        return bad("drug.pk.model", format!("unknown model {:?}; use one of {}", p.model, Structure::ALL.map(|s| s.name()).join(", ")));
+    let mm = match p.model.to_ascii_lowercase().as_str() {
+        "one_cmt_mm" => Some(false),
+        "one_cmt_oral_mm" => Some(true),
+        _ => None,
     };
-    let needed: Vec<String> = structure.parameter_names().iter().map(|n| n.to_ascii_lowercase()).collect();
-    let given: [(&'static str, &Option<RawParam>, &str); 5] =
-        [("q", &p.q, "clearance"), ("v2", &p.v2, "volume"), ("q3", &p.q3, "clearance"), ("v3", &p.v3, "volume"), ("ka", &p.ka, "rate")];
-    let mut params = vec![
-        ("cl", param("drug.pk.cl", &p.cl, "clearance", available, used)?),
-        ("v", param("drug.pk.v", &p.v, "volume", available, used)?),
+    let kind = match (mm, Structure::from_name(&p.model)) {
+        (Some(oral), _) => PkKind::MichaelisMenten { oral },
+        (None, Some(s)) => PkKind::Linear(s),
+        (None, None) => {
+            return bad(
+                "drug.pk.model",
+                format!("unknown model {:?}; use one of {}, one_cmt_mm, one_cmt_oral_mm", p.model, Structure::ALL.map(|s| s.name()).join(", ")),
+            );
+        }
+    };
+    let needed: Vec<String> = match kind {
+        PkKind::Linear(s) => s.parameter_names().iter().map(|n| n.to_ascii_lowercase()).collect(),
+        PkKind::MichaelisMenten { oral } => {
+            let mut v = vec!["vmax".to_string(), "km".into(), "v".into()];
+            if oral {
+                v.push("ka".into());
+            }
+            v
+        }
+    };
+    let model_name = p.model.as_str();
+    let given: [(&'static str, &Option<RawParam>, &str); 8] = [
+        ("cl", &p.cl, "clearance"),
+        ("q", &p.q, "clearance"),
+        ("v2", &p.v2, "volume"),
+        ("q3", &p.q3, "clearance"),
+        ("v3", &p.v3, "volume"),
+        ("ka", &p.ka, "rate"),
+        ("vmax", &p.vmax, "amount_rate"),
+        ("km", &p.km, "concentration"),
     ];
-    for (name, raw, kind) in given {
+    let mut params = vec![("v", param("drug.pk.v", &p.v, "volume", available, used)?)];
+    for (name, raw, unit_kind) in given {
         match (raw, needed.iter().any(|n| n == name)) {
-            (Some(r), true) => params.push((name, param(&format!("drug.pk.{name}"), r, kind, available, used)?)),
-            (None, true) => return bad(format!("drug.pk.{name}"), format!("model {} needs {name}", structure.name())),
-            (Some(_), false) => return bad(format!("drug.pk.{name}"), format!("model {} has no parameter {name}: remove it", structure.name())),
+            (Some(r), true) => params.push((name, param(&format!("drug.pk.{name}"), r, unit_kind, available, used)?)),
+            (None, true) => return bad(format!("drug.pk.{name}"), format!("model {model_name} needs {name}")),
+            (Some(_), false) => return bad(format!("drug.pk.{name}"), format!("model {model_name} has no parameter {name}: remove it")),
             (None, false) => {}
         }
     }
@@ -536,7 +565,7 @@ fn pk_model(p: &RawPk, available: &[String], used: &mut BTreeSet<String>) -> R<P
         },
     };
     residual.validate().map_err(|e| KeyError { key: "drug.pk.error".into(), message: e.to_string() })?;
-    Ok(PkModel { structure, params: out, omega, f, residual })
+    Ok(PkModel { kind, params: out, omega, f, residual })
 }
 
 fn response_model(r: &RawResponse, has_pk: bool, available: &[String], used: &mut BTreeSet<String>) -> R<ResponseModel> {
