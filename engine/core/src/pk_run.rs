@@ -232,7 +232,7 @@ fn record_kind(model: &PkModelFile, row: &Row, slots: &Slots) -> Result<RecordKi
                 _ => SteadyState::No,
             },
         };
-        dose.validate(0).map_err(|e| e.to_string().trim_start_matches("record 0: ").to_string())?;
+        dose.check()?;
         Ok(dose)
     };
     Ok(match row.evid {

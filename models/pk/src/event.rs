@@ -134,7 +134,12 @@ impl Dose {
 
     /// Checks what the simulator relies on; `record` is used in the message.
     pub fn validate(&self, record: usize) -> Result<(), crate::PkError> {
-        let bad = |reason: String| Err(crate::PkError::InvalidDose { record, reason });
+        self.check().map_err(|reason| crate::PkError::InvalidDose { record, reason })
+    }
+
+    /// Checks what the simulator relies on: `Err` says what is wrong and what would be valid.
+    pub fn check(&self) -> Result<(), String> {
+        let bad = |reason: String| Err(reason);
         if !(self.amount >= 0.0 && self.amount.is_finite()) {
             return bad(format!("AMT = {} must be a finite number >= 0", self.amount));
         }

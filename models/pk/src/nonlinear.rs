@@ -261,16 +261,12 @@ pub struct OdePk<M: PkOde> {
 }
 
 impl<M: PkOde> OdePk<M> {
-    /// Solves `model` with the solver's `options`.
-    ///
-    /// The solver starts each interval between events from the step size it ended the last
-    /// one with (a warm start), instead of searching for an initial step after every dose.
-    /// Results stay deterministic: an `OdePk` belongs to one subject, so they depend only
-    /// on that subject's own events.
+    /// Solves `model` with the solver's `options`. Each interval between events starts
+    /// afresh (no warm start: an interval can be a rounding-sized sliver, e.g. between an
+    /// infusion's computed end and a record at the same nominal time, whose step size must
+    /// not carry over).
     pub fn new(model: M, options: SolverOptions) -> Self {
-        let mut solver = Solver::new(options);
-        solver.set_warm_start(true);
-        OdePk { model, solver, auc: false }
+        OdePk { model, solver: Solver::new(options), auc: false }
     }
 
     /// Adds one state component: the integral of the central amount (as [`LinearPk::with_auc`]).

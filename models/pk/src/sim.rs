@@ -124,7 +124,7 @@ impl Simulator {
                 self.queue.pop();
                 self.advance_to(&mut systems[sys], t, next.time)?;
                 t = t.max(next.time);
-                self.apply_pending(next, i)?;
+                self.apply_pending(next);
             }
             if matches!(rec.kind, RecordKind::Observation | RecordKind::Other) {
                 // A run of observations with nothing in between: one call, dense output.
@@ -187,7 +187,7 @@ impl Simulator {
 
     fn advance_to<S: PkSystem>(&mut self, sys: &mut S, t: f64, to: f64) -> Result<(), PkError> {
         if to > t {
-            sys.advance(&mut self.state, t, &[to], &self.rates, |_, _| {}).map_err(|e| at_record(e, usize::MAX))?;
+            sys.advance(&mut self.state, t, &[to], &self.rates, |_, _| {})?;
         }
         Ok(())
     }
@@ -197,7 +197,7 @@ impl Simulator {
         self.queue.push(Pending { time, seq: self.seq, event });
     }
 
-    fn apply_pending(&mut self, p: Pending, record: usize) -> Result<(), PkError> {
+    fn apply_pending(&mut self, p: Pending) {
         match p.event {
             PendingEvent::Dose { dose, start, k } => {
                 self.give(&dose, p.time);
@@ -208,8 +208,6 @@ impl Simulator {
             }
             PendingEvent::InfusionEnd { cmt, rate } => self.stop_infusion(cmt, rate),
         }
-        let _ = record;
-        Ok(())
     }
 
     fn start_infusion(&mut self, cmt: usize, rate: f64) {
@@ -380,7 +378,7 @@ fn converged(a: &[f64], b: &[f64], rtol: f64) -> bool {
 /// Attaches the record index to errors raised without one.
 fn at_record(e: PkError, record: usize) -> PkError {
     match e {
-        PkError::NoSteadyState { reason, .. } if record != usize::MAX => PkError::NoSteadyState { record, reason },
+        PkError::NoSteadyState { reason, .. } => PkError::NoSteadyState { record, reason },
         other => other,
     }
 }
