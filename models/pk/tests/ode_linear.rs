@@ -406,3 +406,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn auto_uses_the_high_order_method_at_tight_tolerances() {
+    // Hourly observations of the two-compartment oral model over a day: at rtol 1e-8 Auto
+    // (DOP853) is as accurate as Dormand–Prince 5(4) against the exact solution with far
+    // fewer steps and right-hand-side calls (the latter counting DOP853's three dense-output
+    // calls per step, at most).
+    let sys = two_cmt_oral();
+    let y0 = [100.0, 20.0, 5.0];
+    let stops: Vec<f64> = (1..=24).map(f64::from).collect();
+    let (err_auto, auto) = max_rel_error(&sys, &y0, &stops, Method::Auto);
+    let (err_dp5, dp5) = max_rel_error(&sys, &y0, &stops, Method::NonStiff);
+    assert!(
+        err_auto <= 1e-7 && err_dp5 <= 1e-7,
+        "{err_auto:e} {err_dp5:e}"
+    );
+    assert!(auto.steps * 3 < dp5.steps, "{auto:?} vs {dp5:?}");
+    assert!(
+        auto.rhs_evals + 3 * auto.steps < dp5.rhs_evals,
+        "{auto:?} vs {dp5:?}"
+    );
+    assert_eq!(auto.stiff_steps, 0);
+}

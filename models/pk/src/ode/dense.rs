@@ -8,12 +8,15 @@
 //!
 //! so they share this storage and evaluation; each method fills `p₀, p₁, p₂` from its stages.
 
-/// Interpolation data of the last accepted step, `[y₀ | Δ | p₀ | p₁ | p₂]`.
+/// Interpolation data of the last accepted step: `[y₀ | Δ | p₀ | p₁ | p₂]` for the quartics,
+/// or `[y₀ | F₀ | … | F₆]` for DOP853's 7th-order interpolant (see [`Dense::begin_dop853`]).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Dense {
     n: usize,
     t0: f64,
     h: f64,
+    /// Whether `data` holds DOP853's interpolant.
+    dop853: bool,
     data: Vec<f64>,
 }
 
@@ -30,15 +33,26 @@ impl Dense {
     /// Sizes the storage for systems of dimension `n`.
     pub(crate) fn resize(&mut self, n: usize) {
         self.n = n;
-        self.data.resize(5 * n, 0.0);
+        self.data.resize(8 * n, 0.0);
+    }
+
+    /// Starts a DOP853 step from `t0` of size `h`; the caller fills `[y₀ | F₀ | … | F₆]`
+    /// (returned as one slice of `8n`), evaluated as in Hairer's `contd8`:
+    /// `y₀ + θ(F₀ + θ'(F₁ + θ(F₂ + θ'(F₃ + θ(F₄ + θ'(F₅ + θF₆))))))`, `θ' = 1 − θ`.
+    pub(crate) fn begin_dop853(&mut self, t0: f64, h: f64) -> &mut [f64] {
+        self.t0 = t0;
+        self.h = h;
+        self.dop853 = true;
+        &mut self.data[..8 * self.n]
     }
 
     /// Starts a step from `t0` of size `h`; the caller then fills the coefficients.
     pub(crate) fn begin(&mut self, t0: f64, h: f64) -> Coefficients<'_> {
         self.t0 = t0;
         self.h = h;
+        self.dop853 = false;
         let n = self.n;
-        let (y0, rest) = self.data.split_at_mut(n);
+        let (y0, rest) = self.data[..5 * n].split_at_mut(n);
         let (delta, rest) = rest.split_at_mut(n);
         let (p0, rest) = rest.split_at_mut(n);
         let (p1, p2) = rest.split_at_mut(n);
@@ -55,8 +69,18 @@ impl Dense {
     pub(crate) fn eval(&self, t: f64, out: &mut [f64]) {
         let n = self.n;
         let theta = (t - self.t0) / self.h;
+        if self.dop853 {
+            let s1 = 1.0 - theta;
+            let d = &self.data[..8 * n];
+            for i in 0..n {
+                let f = |k: usize| d[(k + 1) * n + i];
+                let par = f(3) + theta * (f(4) + s1 * (f(5) + theta * f(6)));
+                out[i] = d[i] + theta * (f(0) + s1 * (f(1) + theta * (f(2) + s1 * par)));
+            }
+            return;
+        }
         let w = theta * (1.0 - theta);
-        let (y0, rest) = self.data.split_at(n);
+        let (y0, rest) = self.data[..5 * n].split_at(n);
         let (delta, rest) = rest.split_at(n);
         let (p0, rest) = rest.split_at(n);
         let (p1, p2) = rest.split_at(n);

@@ -2,8 +2,9 @@
 
 use super::control::{self, PiController, PredictiveController, Tol};
 use super::dense::Dense;
+use super::dop853::{self, Dop853};
 use super::error::OdeError;
-use super::explicit::{Dopri5, STIFFNESS_THRESHOLD};
+use super::explicit::{self, Dopri5};
 use super::rosenbrock::{Rodas, StepFailure};
 use super::{Method, OdeSystem, SolveStats, SolverOptions, validate};
 
@@ -17,6 +18,10 @@ const NONSTIFF_RESET: u32 = 6;
 const EASY_THRESHOLD: f64 = 1.0;
 /// Consecutive easy stiff steps after which [`Method::Auto`] switches back to explicit.
 const EASY_SWITCH: u32 = 20;
+/// Under [`Method::Auto`], relative tolerances at or below this use DOP853 as the explicit
+/// method instead of Dormand–Prince 5(4): at tight tolerances the 8th-order method takes far
+/// fewer right-hand-side calls (Hairer, Nørsett & Wanner I, §II.10).
+const HIGH_ORDER_RTOL: f64 = 1e-7;
 /// Consecutive singular iteration matrices (each halving `h`) before giving up.
 const MAX_SINGULAR: u32 = 5;
 
@@ -45,6 +50,7 @@ struct Work {
     f1: Vec<f64>,
     out: Vec<f64>,
     dopri: Dopri5,
+    dop853: Dop853,
     rodas: Rodas,
     dense: Dense,
 }
@@ -65,6 +71,7 @@ impl Work {
             v.resize(n, 0.0);
         }
         self.dopri.resize(n);
+        self.dop853.resize(n);
         self.rodas.resize(n);
         self.dense.resize(n);
     }
@@ -152,6 +159,17 @@ impl Solver {
             atol: opts.atol,
         };
         let auto = opts.method == Method::Auto;
+        let high = auto && opts.rtol <= HIGH_ORDER_RTOL;
+        let (explicit_order, stiffness_threshold) = if high {
+            (8, dop853::STIFFNESS_THRESHOLD)
+        } else {
+            (5, explicit::STIFFNESS_THRESHOLD)
+        };
+        let new_pi = if high {
+            PiController::dop853
+        } else {
+            PiController::new
+        };
         let warm = if self.warm_start { self.last } else { None };
         let w = &mut self.work;
         w.resize(n);
@@ -180,7 +198,7 @@ impl Solver {
                     &w.y,
                     &w.f0,
                     tol,
-                    5,
+                    explicit_order,
                     h_max,
                     &mut w.y_new,
                     &mut w.f1,
@@ -192,7 +210,7 @@ impl Solver {
         let mut t = t0;
         let mut f0_valid = true;
         let mut jac_valid = false;
-        let mut pi = PiController::new();
+        let mut pi = new_pi();
         let mut predictive = PredictiveController::new();
         let mut rejected_last = false;
         let mut non_finite: Option<usize> = None;
@@ -258,6 +276,21 @@ impl Solver {
                         continue;
                     }
                 }
+            } else if high {
+                stats.rhs_evals += 12;
+                let attempt = w.dop853.step(
+                    sys,
+                    t,
+                    t_new,
+                    &w.y,
+                    &w.f0,
+                    &mut w.y_new,
+                    &mut w.f1,
+                    tol,
+                    true,
+                );
+                stiffness = attempt.stiffness;
+                attempt.err
             } else {
                 stats.rhs_evals += 6;
                 let attempt = w.dopri.step(
@@ -309,6 +342,9 @@ impl Solver {
                 if stops[next] < t_new {
                     if stiff {
                         w.rodas.dense_output(&mut w.dense, t, t_new, &w.y, &w.y_new);
+                    } else if high {
+                        w.dop853
+                            .dense_output(sys, &mut w.dense, t, t_new, &w.y, &w.y_new);
                     } else {
                         w.dopri
                             .dense_output(&mut w.dense, t, t_new, &w.y, &w.f0, &w.y_new, &w.f1);
@@ -347,11 +383,11 @@ impl Solver {
                     if easy_count >= EASY_SWITCH {
                         stiff = false;
                         easy_count = 0;
-                        pi = PiController::new();
+                        pi = new_pi();
                     }
                 }
             } else if auto {
-                if stiffness > STIFFNESS_THRESHOLD {
+                if stiffness > stiffness_threshold {
                     clear_count = 0;
                     stiff_count += 1;
                     if stiff_count >= STIFF_SWITCH {
