@@ -102,18 +102,10 @@ const SAFE: f64 = 0.9;
 /// The PI step-size controller of Hairer's `dopri5.f` (β = 0.04), for Dormand–Prince 5(4):
 /// `h_new = h · SAFE / (err^(0.2 − 0.75β) · err_old^(−β))`, bounded to `[h/5, 10h]`.
 /// Powers are taken as one `ln` and one `exp` per step (a `powf` costs about as much as both).
-///
-/// [`PiController::dop853`] gives instead the controller of Hairer's `dop853.f` for its error
-/// estimate of order 8 (β = 0, exponent 1/8, `h_new` within `[h/3, 6h]`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PiController {
     /// `ln(max(err_old, 1e-4))`.
     ln_err_old: f64,
-    expo: f64,
-    beta: f64,
-    /// Bounds on `h_new / h`.
-    min_factor: f64,
-    max_factor: f64,
 }
 
 impl PiController {
@@ -128,43 +120,43 @@ impl PiController {
     pub(crate) fn new() -> Self {
         Self {
             ln_err_old: Self::LN_ERR_FLOOR,
-            expo: Self::EXPO,
-            beta: Self::BETA,
-            min_factor: Self::MIN_FACTOR,
-            max_factor: Self::MAX_FACTOR,
-        }
-    }
-
-    /// The step-size controller of `dop853.f`.
-    pub(crate) fn dop853() -> Self {
-        Self {
-            ln_err_old: Self::LN_ERR_FLOOR,
-            expo: 1.0 / 8.0,
-            beta: 0.0,
-            min_factor: 0.333,
-            max_factor: 6.0,
         }
     }
 
     /// Next step size after accepting a step of size `h` with error norm `err <= 1`.
     pub(crate) fn accept(&mut self, err: f64, h: f64) -> f64 {
-        if self.beta == 0.0 && self.expo == 0.125 {
-            // `dop853.f`'s controller: err^(1/8) by three square roots (no ln, exp).
-            let fac = (err.sqrt().sqrt().sqrt() / SAFE)
-                .clamp(1.0 / self.max_factor, 1.0 / self.min_factor);
-            return h / fac;
-        }
         let ln_err = err.ln();
-        let fac = (self.expo * ln_err - self.beta * self.ln_err_old).exp() / SAFE;
-        let fac = fac.clamp(1.0 / self.max_factor, 1.0 / self.min_factor);
+        let fac = (Self::EXPO * ln_err - Self::BETA * self.ln_err_old).exp() / SAFE;
+        let fac = fac.clamp(1.0 / Self::MAX_FACTOR, 1.0 / Self::MIN_FACTOR);
         self.ln_err_old = ln_err.max(Self::LN_ERR_FLOOR);
         h / fac
     }
 
     /// Next trial step size after rejecting a step of size `h` with error norm `err > 1`.
     pub(crate) fn reject(&self, err: f64, h: f64) -> f64 {
-        let fac11 = (self.expo * err.ln()).exp();
-        h / (fac11 / SAFE).min(1.0 / self.min_factor)
+        let fac11 = (Self::EXPO * err.ln()).exp();
+        h / (fac11 / SAFE).min(1.0 / Self::MIN_FACTOR)
+    }
+}
+
+/// The step-size controller of Hairer's `dop853.f` for its error estimate of order 8 (β = 0):
+/// `h_new = h · SAFE / err^(1/8)`, bounded to `[h/3, 6h]`; `err^(1/8)` by three square roots.
+pub(crate) struct Dop853Controller;
+
+impl Dop853Controller {
+    /// Bounds on `h_new / h` (`fac1`, `fac2` of `dop853.f`).
+    const MIN_FACTOR: f64 = 0.333;
+    const MAX_FACTOR: f64 = 6.0;
+
+    /// Next step size after accepting a step of size `h` with error norm `err <= 1`.
+    pub(crate) fn accept(err: f64, h: f64) -> f64 {
+        let fac = err.sqrt().sqrt().sqrt() / SAFE;
+        h / fac.clamp(1.0 / Self::MAX_FACTOR, 1.0 / Self::MIN_FACTOR)
+    }
+
+    /// Next trial step size after rejecting a step of size `h` with error norm `err > 1`.
+    pub(crate) fn reject(err: f64, h: f64) -> f64 {
+        h / (err.sqrt().sqrt().sqrt() / SAFE).min(1.0 / Self::MIN_FACTOR)
     }
 }
 
@@ -246,6 +238,10 @@ mod tests {
         assert!(pr.accept(1e-30, 1.0) <= 6.0 + 1e-12);
         assert!(pr.accept(0.0, 1.0) <= 6.0 + 1e-12);
         assert!(pi.accept(0.0, 1.0) <= 10.0 + 1e-12);
+        assert!(Dop853Controller::accept(1e-6, 1.0) > 1.0);
+        assert!(Dop853Controller::accept(0.0, 1.0) <= 6.0 + 1e-12);
+        assert!(Dop853Controller::reject(10.0, 1.0) < 1.0);
+        assert!(Dop853Controller::reject(1e30, 1.0) >= 0.333 - 1e-12);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The reusable [`Solver`]: step loop, stops served from dense output, method switching.
 
-use super::control::{self, PiController, PredictiveController, Tol};
+use super::control::{self, Dop853Controller, PiController, PredictiveController, Tol};
 use super::dense::Dense;
 use super::dop853::{self, Dop853};
 use super::error::OdeError;
@@ -165,11 +165,6 @@ impl Solver {
         } else {
             (5, explicit::STIFFNESS_THRESHOLD)
         };
-        let new_pi = if high {
-            PiController::dop853
-        } else {
-            PiController::new
-        };
         let warm = if self.warm_start { self.last } else { None };
         let w = &mut self.work;
         w.resize(n);
@@ -210,7 +205,7 @@ impl Solver {
         let mut t = t0;
         let mut f0_valid = true;
         let mut jac_valid = false;
-        let mut pi = new_pi();
+        let mut pi = PiController::new();
         let mut predictive = PredictiveController::new();
         let mut rejected_last = false;
         let mut non_finite: Option<usize> = None;
@@ -328,6 +323,8 @@ impl Solver {
                 stats.rejected += 1;
                 h = if stiff {
                     predictive.reject(err, h_step)
+                } else if high {
+                    Dop853Controller::reject(err, h_step)
                 } else {
                     pi.reject(err, h_step)
                 };
@@ -363,6 +360,8 @@ impl Solver {
 
             let mut h_next = if stiff {
                 predictive.accept(err, h_step)
+            } else if high {
+                Dop853Controller::accept(err, h_step)
             } else {
                 pi.accept(err, h_step)
             };
@@ -383,7 +382,7 @@ impl Solver {
                     if easy_count >= EASY_SWITCH {
                         stiff = false;
                         easy_count = 0;
-                        pi = new_pi();
+                        pi = PiController::new();
                     }
                 }
             } else if auto {
