@@ -49,14 +49,39 @@ impl PkOde for LinearOde {
     fn central(&self) -> usize {
         self.central
     }
+    #[inline]
     fn rhs(&self, a: &[f64], da: &mut [f64]) {
-        for (i, d) in da.iter_mut().enumerate().take(self.n) {
-            *d = self.k[i * self.n..(i + 1) * self.n].iter().zip(a).map(|(k, x)| k * x).sum();
+        // Sized products for the model sizes there are (1–5 states), so they unroll.
+        match self.n {
+            1 => matvec::<1>(&self.k, a, da),
+            2 => matvec::<2>(&self.k, a, da),
+            3 => matvec::<3>(&self.k, a, da),
+            4 => matvec::<4>(&self.k, a, da),
+            5 => matvec::<5>(&self.k, a, da),
+            n => {
+                for (d, row) in da[..n].iter_mut().zip(self.k.chunks_exact(n)) {
+                    *d = row.iter().zip(&a[..n]).map(|(k, x)| k * x).sum();
+                }
+            }
         }
     }
     fn jacobian(&self, _a: &[f64], jac: &mut [f64]) -> bool {
         jac.copy_from_slice(&self.k);
         true
+    }
+}
+
+/// `da = K·a` for an `N × N` row-major `k`.
+#[inline]
+fn matvec<const N: usize>(k: &[f64], a: &[f64], da: &mut [f64]) {
+    let a: &[f64; N] = a[..N].try_into().expect("N states");
+    for (i, d) in da[..N].iter_mut().enumerate() {
+        let row: &[f64; N] = k[i * N..(i + 1) * N].try_into().expect("N × N matrix");
+        let mut sum = 0.0;
+        for j in 0..N {
+            sum += row[j] * a[j];
+        }
+        *d = sum;
     }
 }
 
@@ -212,6 +237,8 @@ impl PkOde for Transit {
 struct WithInputs<'a, M: PkOde> {
     model: &'a M,
     rates: &'a [f64],
+    /// Whether any rate is non-zero (most intervals have no infusion running).
+    has_input: bool,
     auc: bool,
 }
 
@@ -219,11 +246,14 @@ impl<M: PkOde> OdeSystem for WithInputs<'_, M> {
     fn dim(&self) -> usize {
         self.model.n_cmt() + usize::from(self.auc)
     }
+    #[inline]
     fn rhs(&self, _t: f64, y: &[f64], dydt: &mut [f64]) {
         let n = self.model.n_cmt();
         self.model.rhs(&y[..n], &mut dydt[..n]);
-        for (d, r) in dydt.iter_mut().zip(self.rates) {
-            *d += r;
+        if self.has_input {
+            for (d, r) in dydt.iter_mut().zip(self.rates) {
+                *d += r;
+            }
         }
         if self.auc {
             dydt[n] = y[self.model.central()];
@@ -291,7 +321,7 @@ impl<M: PkOde> PkSystem for OdePk<M> {
     }
 
     fn advance<V: FnMut(usize, &[f64])>(&mut self, state: &mut [f64], t0: f64, stops: &[f64], rates: &[f64], visit: V) -> Result<(), PkError> {
-        let system = WithInputs { model: &self.model, rates, auc: self.auc };
+        let system = WithInputs { model: &self.model, rates, has_input: rates.iter().any(|&r| r != 0.0), auc: self.auc };
         self.solver
             .integrate(&system, t0, state, stops, visit)
             .map(|_| ())
@@ -342,7 +372,7 @@ mod tests {
         let mut inner = vec![0.0; n * n];
         let y = [5.0, 20.0, 7.0, 0.0];
         assert!(mm.jacobian(&y[..n], &mut inner));
-        let sys = WithInputs { model: &mm, rates: &[0.0; 4], auc: true };
+        let sys = WithInputs { model: &mm, rates: &[0.0; 4], has_input: false, auc: true };
         let mut jac = vec![f64::NAN; m * m];
         assert!(sys.jacobian(0.0, &y, &mut jac));
         for i in 0..m {
