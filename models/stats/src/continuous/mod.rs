@@ -1,0 +1,14 @@
+//! Continuous endpoints: Welch's t-test and ANCOVA.
+
+mod ancova;
+mod welch;
+
+pub use ancova::{AncovaFit, ancova};
+pub use welch::welch_t;
+
+pub(crate) fn mean_var(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let m = x.iter().sum::<f64>() / n;
+    let v = x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0);
+    (m, v)
+}
