@@ -1,10 +1,10 @@
-//! Continuous endpoints: Welch's t-test and ANCOVA.
+//! Continuous endpoints: Welch's and Student's t-tests, ANCOVA.
 
 mod ancova;
 mod welch;
 
 pub use ancova::{AncovaFit, ancova};
-pub use welch::welch_t;
+pub use welch::{student_t, welch_t};
 
 pub(crate) fn mean_var(x: &[f64]) -> (f64, f64) {
     let n = x.len() as f64;

@@ -6,8 +6,8 @@
 //! probability to a two-dimensional integral (Dunnett 1955; Genz & Bretz 2009, §2.2.1):
 //! `P(max|Tᵢ| ≤ c) = ∫₀^∞ f_S(s) ∫ φ(z) Πᵢ [Φ((cs − λᵢz)/√(1−λᵢ²)) − Φ((−cs − λᵢz)/√(1−λᵢ²))] dz ds`
 //! with `S = √(χ²_ν/ν)`; one-sided versions keep only the first Φ. Both integrals are done
-//! by composite 20-point Gauss–Legendre rules (z ∈ [−9, 9] in 16 panels, s ∈ [0, 1 + 10/√ν]
-//! in 16 panels). Against a `scipy.integrate` evaluation of the same integral at
+//! by composite 20-point Gauss–Legendre rules (z ∈ [−9, 9] in 6 panels, s ∈ [0, 1 + 10/√ν]
+//! in 8 panels; about 20 ms for three arms). Against a `scipy.integrate` evaluation of the same integral at
 //! tolerance 1e-12, the absolute error of the adjusted p-values is below 1e-9
 //! (tests/reference); scipy's own `dunnett` (randomised quasi-Monte-Carlo) agrees to its
 //! ~1e-5 accuracy. The rule assumes `λᵢ² ≤ 0.95` (arms not vastly larger than control).
@@ -67,7 +67,7 @@ fn composite(a: f64, b: f64, panels: usize) -> Vec<(f64, f64)> {
 /// `P(max_i |T_i| ≤ c)` (`two_sided`) or `P(max_i T_i ≤ c)` for the multivariate t with
 /// correlations `λᵢλⱼ` on `df` degrees of freedom.
 pub fn mvt_max_cdf(c: f64, lambda: &[f64], df: f64, two_sided: bool) -> f64 {
-    let zs = composite(-9.0, 9.0, 16);
+    let zs = composite(-9.0, 9.0, 6);
     let inner = |cs: f64| -> f64 {
         zs.iter()
             .map(|&(z, w)| {
@@ -88,7 +88,7 @@ pub fn mvt_max_cdf(c: f64, lambda: &[f64], df: f64, two_sided: bool) -> f64 {
     }
     let smax = 1.0 + 10.0 / df.sqrt();
     let ln_norm = 0.5 * df * df.ln() - (0.5 * df - 1.0) * 2f64.ln() - ln_gamma(0.5 * df);
-    let total: f64 = composite(0.0, smax, 16)
+    let total: f64 = composite(0.0, smax, 8)
         .into_iter()
         .map(|(s, w)| {
             let dens = (ln_norm + (df - 1.0) * s.ln() - 0.5 * df * s * s).exp();
