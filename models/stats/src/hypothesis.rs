@@ -51,7 +51,12 @@ pub struct Hypothesis {
 impl Hypothesis {
     /// Superiority (margin 0), higher is better.
     pub fn superiority(alpha: f64, sided: Sided) -> Self {
-        Self { alpha, sided, margin: 0.0, direction: Direction::HigherIsBetter }
+        Self {
+            alpha,
+            sided,
+            margin: 0.0,
+            direction: Direction::HigherIsBetter,
+        }
     }
 
     /// Non-inferiority with `margin` ≥ 0: one-sided in the direction of benefit.
@@ -60,7 +65,12 @@ impl Hypothesis {
             Direction::HigherIsBetter => Sided::OneUpper,
             Direction::LowerIsBetter => Sided::OneLower,
         };
-        Self { alpha, sided, margin, direction }
+        Self {
+            alpha,
+            sided,
+            margin,
+            direction,
+        }
     }
 
     /// The null value δ0.
@@ -74,10 +84,16 @@ impl Hypothesis {
     /// Checks alpha ∈ (0, 1) and margin ≥ 0 (finite).
     pub fn validate(&self) -> Result<(), StatsError> {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return Err(StatsError::InvalidArgument(format!("alpha = {} not in (0, 1)", self.alpha)));
+            return Err(StatsError::InvalidArgument(format!(
+                "alpha = {} not in (0, 1)",
+                self.alpha
+            )));
         }
         if !(self.margin >= 0.0 && self.margin.is_finite()) {
-            return Err(StatsError::InvalidArgument(format!("margin = {} not finite and >= 0", self.margin)));
+            return Err(StatsError::InvalidArgument(format!(
+                "margin = {} not finite and >= 0",
+                self.margin
+            )));
         }
         Ok(())
     }
@@ -153,7 +169,13 @@ pub(crate) fn z_result(method: &'static str, estimate: f64, se: f64, h: &Hypothe
 }
 
 /// t-type result: `T = (θ̂ − δ0)/SE` on `df` degrees of freedom.
-pub(crate) fn t_result(method: &'static str, estimate: f64, se: f64, df: f64, h: &Hypothesis) -> TestResult {
+pub(crate) fn t_result(
+    method: &'static str,
+    estimate: f64,
+    se: f64,
+    df: f64,
+    h: &Hypothesis,
+) -> TestResult {
     let stat = (estimate - h.null_value()) / se;
     let p = h.p_from(stat, |x| t::sf(x, df));
     let q = t::quantile(h.ci_prob(), df);

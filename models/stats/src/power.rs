@@ -26,7 +26,13 @@ pub fn t_test_power(delta: f64, sd: f64, n1: usize, n0: usize, alpha: f64, sided
 }
 
 fn z_alpha(alpha: f64, sided: Sided) -> f64 {
-    normal::quantile(1.0 - if sided == Sided::Two { alpha / 2.0 } else { alpha })
+    normal::quantile(
+        1.0 - if sided == Sided::Two {
+            alpha / 2.0
+        } else {
+            alpha
+        },
+    )
 }
 
 /// Schoenfeld's number of events for hazard ratio `hr`, allocation fraction `pi`.

@@ -30,13 +30,22 @@ fn check_rate(name: &str, rejections: usize, r: usize, target: f64, conservative
     let tol = 4.0 * mc_se(target, r);
     eprintln!("{name}: {rate:.4} vs {target:.4} (4 MC SE = {tol:.4})");
     if conservative {
-        assert!(rate <= target + tol, "{name}: rate {rate} above {target} + {tol}");
+        assert!(
+            rate <= target + tol,
+            "{name}: rate {rate} above {target} + {tol}"
+        );
     } else {
-        assert!((rate - target).abs() <= tol, "{name}: rate {rate} vs {target} ± {tol}");
+        assert!(
+            (rate - target).abs() <= tol,
+            "{name}: rate {rate} vs {target} ± {tol}"
+        );
     }
 }
 
-fn rejections(mut f: impl FnMut(&mut ChaCha8Rng) -> Result<TestResult, StatsError>, seed: u64) -> usize {
+fn rejections(
+    mut f: impl FnMut(&mut ChaCha8Rng) -> Result<TestResult, StatsError>,
+    seed: u64,
+) -> usize {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..R).filter(|_| f(&mut rng).unwrap().decision).count()
 }
@@ -49,11 +58,29 @@ fn normals(rng: &mut ChaCha8Rng, n: usize, mean: f64, sd: f64) -> Vec<f64> {
 #[test]
 fn continuous_tests_hold_alpha() {
     let two = Hypothesis::superiority(ALPHA, Sided::Two);
-    let r = rejections(|rng| welch_t(&normals(rng, 15, 0.0, 1.0), &normals(rng, 25, 0.0, 2.0), &two), 1);
+    let r = rejections(
+        |rng| {
+            welch_t(
+                &normals(rng, 15, 0.0, 1.0),
+                &normals(rng, 25, 0.0, 2.0),
+                &two,
+            )
+        },
+        1,
+    );
     check_rate("welch (unequal variances)", r, R, ALPHA, false);
     // Non-inferiority at the margin boundary: θ = −margin.
     let ni = Hypothesis::non_inferiority(0.025, 0.5, vtrial_stats::Direction::HigherIsBetter);
-    let r = rejections(|rng| welch_t(&normals(rng, 30, -0.5, 1.0), &normals(rng, 30, 0.0, 1.0), &ni), 2);
+    let r = rejections(
+        |rng| {
+            welch_t(
+                &normals(rng, 30, -0.5, 1.0),
+                &normals(rng, 30, 0.0, 1.0),
+                &ni,
+            )
+        },
+        2,
+    );
     check_rate("welch non-inferiority at the margin", r, R, 0.025, false);
     let trt: Vec<bool> = (0..40).map(|i| i % 2 == 0).collect();
     let strat: Vec<u32> = (0..40).map(|i| (i / 2) % 3).collect();
@@ -61,7 +88,9 @@ fn continuous_tests_hold_alpha() {
         |rng| {
             let base = normals(rng, 40, 50.0, 8.0);
             let e = normals(rng, 40, 0.0, 3.0);
-            let y: Vec<f64> = (0..40).map(|i| 0.4 * (base[i] - 50.0) + f64::from(strat[i]) + e[i]).collect();
+            let y: Vec<f64> = (0..40)
+                .map(|i| 0.4 * (base[i] - 50.0) + f64::from(strat[i]) + e[i])
+                .collect();
             ancova(&y, &trt, &base, &[&strat], &two).map(|x| x.0)
         },
         3,
@@ -72,23 +101,52 @@ fn continuous_tests_hold_alpha() {
 #[test]
 fn binary_tests_hold_alpha() {
     let two = Hypothesis::superiority(ALPHA, Sided::Two);
-    let draw = |rng: &mut ChaCha8Rng, n: u64, p: f64| (0..n).filter(|_| rng.random::<f64>() < p).count() as u64;
+    let draw = |rng: &mut ChaCha8Rng, n: u64, p: f64| {
+        (0..n).filter(|_| rng.random::<f64>() < p).count() as u64
+    };
     let (n, p) = (150u64, 0.3);
-    let r = rejections(|rng| chi_square(draw(rng, n, p), n, draw(rng, n, p), n, false, &two), 4);
+    let r = rejections(
+        |rng| chi_square(draw(rng, n, p), n, draw(rng, n, p), n, false, &two),
+        4,
+    );
     check_rate("chi-square", r, R, ALPHA, false);
-    let r = rejections(|rng| chi_square(draw(rng, n, p), n, draw(rng, n, p), n, true, &two), 5);
+    let r = rejections(
+        |rng| chi_square(draw(rng, n, p), n, draw(rng, n, p), n, true, &two),
+        5,
+    );
     check_rate("chi-square Yates (conservative)", r, R, ALPHA, true);
-    let r = rejections(|rng| fisher_exact(draw(rng, 40, p), 40, draw(rng, 40, p), 40, &two), 6);
+    let r = rejections(
+        |rng| fisher_exact(draw(rng, 40, p), 40, draw(rng, 40, p), 40, &two),
+        6,
+    );
     check_rate("fisher exact (conservative)", r, R, ALPHA, true);
-    let r = rejections(|rng| diff_proportions(draw(rng, n, p), n, draw(rng, n, p), n, PropCi::Wald, &two), 7);
+    let r = rejections(
+        |rng| diff_proportions(draw(rng, n, p), n, draw(rng, n, p), n, PropCi::Wald, &two),
+        7,
+    );
     check_rate("difference in proportions, Wald", r, R, ALPHA, false);
-    let r = rejections(|rng| diff_proportions(draw(rng, n, p), n, draw(rng, n, p), n, PropCi::Newcombe, &two), 8);
+    let r = rejections(
+        |rng| {
+            diff_proportions(
+                draw(rng, n, p),
+                n,
+                draw(rng, n, p),
+                n,
+                PropCi::Newcombe,
+                &two,
+            )
+        },
+        8,
+    );
     check_rate("difference in proportions, Newcombe", r, R, ALPHA, false);
     let trt: Vec<bool> = (0..200).map(|i| i % 2 == 0).collect();
     let r = rejections(
         |rng| {
             let x = normals(rng, 200, 0.0, 1.0);
-            let y: Vec<bool> = x.iter().map(|&xi| rng.random::<f64>() < 1.0 / (1.0 + (0.5 - 0.8 * xi).exp())).collect();
+            let y: Vec<bool> = x
+                .iter()
+                .map(|&xi| rng.random::<f64>() < 1.0 / (1.0 + (0.5 - 0.8 * xi).exp()))
+                .collect();
             logistic(&y, &trt, &[&x], &two).map(|x| x.0)
         },
         9,
@@ -96,7 +154,13 @@ fn binary_tests_hold_alpha() {
     check_rate("logistic with covariate", r, R, ALPHA, false);
 }
 
-fn survival_data(rng: &mut ChaCha8Rng, n: usize, hr: f64, censor: bool, strat_hr: f64) -> (Vec<f64>, Vec<bool>, Vec<bool>, Vec<u32>) {
+fn survival_data(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    hr: f64,
+    censor: bool,
+    strat_hr: f64,
+) -> (Vec<f64>, Vec<bool>, Vec<bool>, Vec<u32>) {
     let trt: Vec<bool> = (0..n).map(|i| i % 2 == 0).collect();
     let strat: Vec<u32> = (0..n).map(|i| ((i / 2) % 2) as u32).collect();
     let c = Exp::new(0.5).unwrap();
@@ -117,11 +181,29 @@ fn survival_data(rng: &mut ChaCha8Rng, n: usize, hr: f64, censor: bool, strat_hr
 #[test]
 fn survival_tests_hold_alpha() {
     let two = Hypothesis::superiority(ALPHA, Sided::Two);
-    let r = rejections(|rng| { let (t, e, g, _) = survival_data(rng, 120, 1.0, true, 2.0); logrank(&t, &e, &g, None, &two).map(|x| x.0) }, 10);
+    let r = rejections(
+        |rng| {
+            let (t, e, g, _) = survival_data(rng, 120, 1.0, true, 2.0);
+            logrank(&t, &e, &g, None, &two).map(|x| x.0)
+        },
+        10,
+    );
     check_rate("log-rank", r, R, ALPHA, false);
-    let r = rejections(|rng| { let (t, e, g, s) = survival_data(rng, 120, 1.0, true, 2.0); logrank(&t, &e, &g, Some(&s), &two).map(|x| x.0) }, 11);
+    let r = rejections(
+        |rng| {
+            let (t, e, g, s) = survival_data(rng, 120, 1.0, true, 2.0);
+            logrank(&t, &e, &g, Some(&s), &two).map(|x| x.0)
+        },
+        11,
+    );
     check_rate("stratified log-rank", r, R, ALPHA, false);
-    let r = rejections(|rng| { let (t, e, g, s) = survival_data(rng, 120, 1.0, true, 2.0); cox_efron(&t, &e, &g, &[], Some(&s), &two).map(|x| x.0) }, 12);
+    let r = rejections(
+        |rng| {
+            let (t, e, g, s) = survival_data(rng, 120, 1.0, true, 2.0);
+            cox_efron(&t, &e, &g, &[], Some(&s), &two).map(|x| x.0)
+        },
+        12,
+    );
     check_rate("cox efron (stratified)", r, R, ALPHA, false);
 }
 
@@ -136,7 +218,11 @@ fn multiplicity_controls_familywise_error() {
     let (mut lo, mut hi) = (1.0, 5.0);
     for _ in 0..40 {
         let mid = 0.5 * (lo + hi);
-        if mvt_max_cdf(mid, &lambda, df, true) < 1.0 - ALPHA { lo = mid } else { hi = mid }
+        if mvt_max_cdf(mid, &lambda, df, true) < 1.0 - ALPHA {
+            lo = mid
+        } else {
+            hi = mid
+        }
     }
     let c = 0.5 * (lo + hi);
     let mut rng = ChaCha8Rng::seed_from_u64(13);
@@ -147,15 +233,23 @@ fn multiplicity_controls_familywise_error() {
         // Pooled-variance t statistics as Dunnett's (the function's p-values are tested
         // against scipy; here the integral's critical value is checked).
         let mut ss = 0.0;
-        let means: Vec<f64> = std::iter::once(&ctl).chain(arms.iter()).map(|g| {
-            let m = g.iter().sum::<f64>() / n as f64;
-            ss += g.iter().map(|v| (v - m).powi(2)).sum::<f64>();
-            m
-        }).collect();
+        let means: Vec<f64> = std::iter::once(&ctl)
+            .chain(arms.iter())
+            .map(|g| {
+                let m = g.iter().sum::<f64>() / n as f64;
+                ss += g.iter().map(|v| (v - m).powi(2)).sum::<f64>();
+                m
+            })
+            .collect();
         let se = (ss / df * 2.0 / n as f64).sqrt();
-        let tmax = (1..=k).map(|i| ((means[i] - means[0]) / se).abs()).fold(0.0, f64::max);
+        let tmax = (1..=k)
+            .map(|i| ((means[i] - means[0]) / se).abs())
+            .fold(0.0, f64::max);
         fw_dunnett += usize::from(tmax > c);
-        let p: Vec<f64> = arms.iter().map(|a| welch_t(a, &ctl, &two).unwrap().p_value).collect();
+        let p: Vec<f64> = arms
+            .iter()
+            .map(|a| welch_t(a, &ctl, &two).unwrap().p_value)
+            .collect();
         let any = |m| usize::from(adjust(&p, m).iter().any(|&q| q < ALPHA));
         fw_bonf += any(Adjustment::Bonferroni);
         fw_holm += any(Adjustment::Holm);
@@ -176,7 +270,10 @@ fn t_test_power_matches_noncentral_t() {
     for (sided, seed) in [(Sided::Two, 14), (Sided::OneUpper, 15)] {
         let h = Hypothesis::superiority(ALPHA, sided);
         let want = t_test_power(delta, 1.0, n, n, ALPHA, sided);
-        let r = rejections(|rng| student_t(&normals(rng, n, delta, 1.0), &normals(rng, n, 0.0, 1.0), &h), seed);
+        let r = rejections(
+            |rng| student_t(&normals(rng, n, delta, 1.0), &normals(rng, n, 0.0, 1.0), &h),
+            seed,
+        );
         check_rate("student t power", r, R, want, false);
     }
 }
@@ -189,6 +286,12 @@ fn logrank_power_matches_schoenfeld() {
     let (n, hr) = (300usize, 0.75);
     let h = Hypothesis::superiority(ALPHA, Sided::Two);
     let want = schoenfeld_power(hr, n as f64, ALPHA, 0.5, Sided::Two);
-    let r = rejections(|rng| { let (t, e, g, _) = survival_data(rng, n, hr, false, 1.0); logrank(&t, &e, &g, None, &h).map(|x| x.0) }, 16);
+    let r = rejections(
+        |rng| {
+            let (t, e, g, _) = survival_data(rng, n, hr, false, 1.0);
+            logrank(&t, &e, &g, None, &h).map(|x| x.0)
+        },
+        16,
+    );
     check_rate("log-rank power", r, R, want, false);
 }

@@ -10,7 +10,10 @@ use vtrial_stats::survival::{cox_efron, kaplan_meier, logrank};
 use vtrial_stats::{Hypothesis, Sided};
 
 fn reference() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/reference.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/reference.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -23,20 +26,37 @@ fn fv(v: &Value) -> Vec<f64> {
 }
 
 fn bv(v: &Value) -> Vec<bool> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() != 0.0).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() != 0.0)
+        .collect()
 }
 
 fn uv(v: &Value) -> Vec<u32> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as u32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as u32)
+        .collect()
 }
 
 #[track_caller]
 fn close(a: f64, b: f64, tol: f64, what: &str) {
-    assert!((a - b).abs() <= tol, "{what}: got {a}, expected {b}, diff {:e}", (a - b).abs());
+    assert!(
+        (a - b).abs() <= tol,
+        "{what}: got {a}, expected {b}, diff {:e}",
+        (a - b).abs()
+    );
 }
 
 const TOL: f64 = 1e-6;
-const TWO: Hypothesis = Hypothesis { alpha: 0.05, sided: Sided::Two, margin: 0.0, direction: vtrial_stats::Direction::HigherIsBetter };
+const TWO: Hypothesis = Hypothesis {
+    alpha: 0.05,
+    sided: Sided::Two,
+    margin: 0.0,
+    direction: vtrial_stats::Direction::HigherIsBetter,
+};
 
 #[test]
 fn distributions_match_scipy() {
@@ -73,7 +93,12 @@ fn welch_matches_scipy() {
 #[test]
 fn ancova_matches_statsmodels() {
     let a = &reference()["ancova"];
-    let (y, trt, base, strat) = (fv(&a["y"]), bv(&a["treated"]), fv(&a["baseline"]), uv(&a["stratum"]));
+    let (y, trt, base, strat) = (
+        fv(&a["y"]),
+        bv(&a["treated"]),
+        fv(&a["baseline"]),
+        uv(&a["stratum"]),
+    );
     for (key, factors) in [("plain", vec![]), ("stratified", vec![&strat[..]])] {
         let e = &a[key];
         let (r, fit) = ancova(&y, &trt, &base, &factors, &TWO).unwrap();
@@ -104,9 +129,24 @@ fn two_by_two_tables_match_scipy_and_statsmodels() {
         let n = chi_square(x1, n1, x0, n0, false, &TWO).unwrap();
         close(n.statistic, f(&c["chi2"]), TOL, "chi2");
         close(n.p_value, f(&c["p_chi2"]), TOL, "p chi2");
-        close(fisher_exact(x1, n1, x0, n0, &TWO).unwrap().p_value, f(&c["fisher_two"]), TOL, "fisher two");
-        close(fisher_exact(x1, n1, x0, n0, &up).unwrap().p_value, f(&c["fisher_greater"]), TOL, "fisher greater");
-        close(fisher_exact(x1, n1, x0, n0, &lo).unwrap().p_value, f(&c["fisher_less"]), TOL, "fisher less");
+        close(
+            fisher_exact(x1, n1, x0, n0, &TWO).unwrap().p_value,
+            f(&c["fisher_two"]),
+            TOL,
+            "fisher two",
+        );
+        close(
+            fisher_exact(x1, n1, x0, n0, &up).unwrap().p_value,
+            f(&c["fisher_greater"]),
+            TOL,
+            "fisher greater",
+        );
+        close(
+            fisher_exact(x1, n1, x0, n0, &lo).unwrap().p_value,
+            f(&c["fisher_less"]),
+            TOL,
+            "fisher less",
+        );
         let w = diff_proportions(x1, n1, x0, n0, PropCi::Wald, &TWO).unwrap();
         let wc = fv(&c["wald_ci"]);
         close(w.ci.0, wc[0], TOL, "wald lo");
@@ -144,7 +184,13 @@ struct Surv {
 }
 
 fn surv(s: &Value) -> Surv {
-    Surv { time: fv(&s["time"]), event: bv(&s["event"]), trt: bv(&s["treated"]), strat: uv(&s["stratum"]), x: fv(&s["x"]) }
+    Surv {
+        time: fv(&s["time"]),
+        event: bv(&s["event"]),
+        trt: bv(&s["treated"]),
+        strat: uv(&s["stratum"]),
+        x: fv(&s["x"]),
+    }
 }
 
 #[test]
@@ -172,8 +218,18 @@ fn logrank_matches_statsmodels() {
     close(parts.chi2(), f(&s["logrank"]["chi2"]), TOL, "chi2");
     close(res.p_value, f(&s["logrank"]["p"]), TOL, "p");
     let (res, parts) = logrank(&d.time, &d.event, &d.trt, Some(&d.strat), &TWO).unwrap();
-    close(parts.chi2(), f(&s["logrank_stratified"]["chi2"]), TOL, "stratified chi2");
-    close(res.p_value, f(&s["logrank_stratified"]["p"]), TOL, "stratified p");
+    close(
+        parts.chi2(),
+        f(&s["logrank_stratified"]["chi2"]),
+        TOL,
+        "stratified chi2",
+    );
+    close(
+        res.p_value,
+        f(&s["logrank_stratified"]["p"]),
+        TOL,
+        "stratified p",
+    );
 }
 
 #[test]
@@ -191,7 +247,12 @@ fn cox_efron_matches_lifelines_and_statsmodels() {
     for k in 0..2 {
         close(fit.coef[k], f(&e["coef"][k]), TOL, "coef lifelines");
         close(fit.se[k], f(&e["se"][k]), TOL, "se lifelines");
-        close(fit.coef[k], f(&e["statsmodels_coef"][k]), TOL, "coef statsmodels");
+        close(
+            fit.coef[k],
+            f(&e["statsmodels_coef"][k]),
+            TOL,
+            "coef statsmodels",
+        );
         close(fit.se[k], f(&e["statsmodels_se"][k]), TOL, "se statsmodels");
     }
     close(fit.loglik, f(&e["loglik"]), TOL, "loglik");
@@ -209,12 +270,19 @@ fn adjustments_match_statsmodels() {
     let r = reference();
     let m = &r["multiplicity"];
     let p = fv(&m["p"]);
-    for (key, method) in [("bonferroni", Adjustment::Bonferroni), ("holm", Adjustment::Holm), ("hochberg", Adjustment::Hochberg)] {
+    for (key, method) in [
+        ("bonferroni", Adjustment::Bonferroni),
+        ("holm", Adjustment::Holm),
+        ("hochberg", Adjustment::Hochberg),
+    ] {
         for (g, w) in adjust(&p, method).iter().zip(fv(&m[key])) {
             close(*g, w, 1e-12, key);
         }
     }
-    assert_eq!(adjust(&p, Adjustment::FixedSequence), vec![0.012, 0.04, 0.04, 0.2, 0.2]);
+    assert_eq!(
+        adjust(&p, Adjustment::FixedSequence),
+        vec![0.012, 0.04, 0.04, 0.2, 0.2]
+    );
 }
 
 #[test]
@@ -225,14 +293,34 @@ fn dunnett_matches_scipy() {
     let arms: Vec<Vec<f64>> = dn["arms"].as_array().unwrap().iter().map(fv).collect();
     let arm_refs: Vec<&[f64]> = arms.iter().map(Vec::as_slice).collect();
     let two = dunnett(&ctl, &arm_refs, &TWO).unwrap();
-    let up = dunnett(&ctl, &arm_refs, &Hypothesis::superiority(0.05, Sided::OneUpper)).unwrap();
+    let up = dunnett(
+        &ctl,
+        &arm_refs,
+        &Hypothesis::superiority(0.05, Sided::OneUpper),
+    )
+    .unwrap();
     for i in 0..arms.len() {
         close(two[i].statistic, f(&dn["statistic"][i]), 1e-10, "statistic");
         // The same integral by scipy.integrate.dblquad: tight.
         close(two[i].p_value, f(&dn["p_integral"][i]), TOL, "p (integral)");
-        close(up[i].p_value, f(&dn["p_integral_greater"][i]), TOL, "p greater (integral)");
+        close(
+            up[i].p_value,
+            f(&dn["p_integral_greater"][i]),
+            TOL,
+            "p greater (integral)",
+        );
         // scipy.stats.dunnett itself integrates by randomised QMC (~1e-5 absolute).
-        close(two[i].p_value, f(&dn["p_scipy"][i]), 1e-4, "p (scipy.stats.dunnett)");
-        close(up[i].p_value, f(&dn["p_scipy_greater"][i]), 1e-4, "p greater (scipy.stats.dunnett)");
+        close(
+            two[i].p_value,
+            f(&dn["p_scipy"][i]),
+            1e-4,
+            "p (scipy.stats.dunnett)",
+        );
+        close(
+            up[i].p_value,
+            f(&dn["p_scipy_greater"][i]),
+            1e-4,
+            "p greater (scipy.stats.dunnett)",
+        );
     }
 }

@@ -11,7 +11,14 @@ use crate::{Hypothesis, Sided, StatsError, TestResult};
 
 /// Chi-square test of `x1/n1` (treated) against `x0/n0`; method `"chisq"` or
 /// `"chisq_yates"`.
-pub fn chi_square(x1: u64, n1: u64, x0: u64, n0: u64, yates: bool, h: &Hypothesis) -> Result<TestResult, StatsError> {
+pub fn chi_square(
+    x1: u64,
+    n1: u64,
+    x0: u64,
+    n0: u64,
+    yates: bool,
+    h: &Hypothesis,
+) -> Result<TestResult, StatsError> {
     let method = if yates { "chisq_yates" } else { "chisq" };
     h.require_zero_margin(method)?;
     let (p1, p0, se) = props(x1, n1, x0, n0)?;
@@ -19,7 +26,9 @@ pub fn chi_square(x1: u64, n1: u64, x0: u64, n0: u64, yates: bool, h: &Hypothesi
     let n = (n1 + n0) as f64;
     let col = [(x1 + x0) as f64, (n1 + n0 - x1 - x0) as f64];
     if col[0] == 0.0 || col[1] == 0.0 {
-        return Err(StatsError::Degenerate("no events or no non-events in either arm"));
+        return Err(StatsError::Degenerate(
+            "no events or no non-events in either arm",
+        ));
     }
     let row = [n1 as f64, n0 as f64];
     let mut stat = 0.0;

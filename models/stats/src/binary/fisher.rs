@@ -17,17 +17,28 @@ fn ln_choose(n: u64, k: u64) -> f64 {
 }
 
 /// Fisher's exact test of `x1/n1` (treated) against `x0/n0`; method `"fisher_exact"`.
-pub fn fisher_exact(x1: u64, n1: u64, x0: u64, n0: u64, h: &Hypothesis) -> Result<TestResult, StatsError> {
+pub fn fisher_exact(
+    x1: u64,
+    n1: u64,
+    x0: u64,
+    n0: u64,
+    h: &Hypothesis,
+) -> Result<TestResult, StatsError> {
     h.require_zero_margin("fisher_exact")?;
     let (p1, p0, se) = props(x1, n1, x0, n0)?;
     let m = x1 + x0;
     let lo = m.saturating_sub(n0);
     let hi = m.min(n1);
-    let lp: Vec<f64> = (lo..=hi).map(|k| ln_choose(n1, k) + ln_choose(n0, m - k) - ln_choose(n1 + n0, m)).collect();
+    let lp: Vec<f64> = (lo..=hi)
+        .map(|k| ln_choose(n1, k) + ln_choose(n0, m - k) - ln_choose(n1 + n0, m))
+        .collect();
     let prob = |k: u64| lp[(k - lo) as usize].exp();
     let obs = prob(x1);
     let p = match h.sided {
-        Sided::Two => (lo..=hi).map(prob).filter(|&q| q <= obs * (1.0 + 1e-7)).sum::<f64>(),
+        Sided::Two => (lo..=hi)
+            .map(prob)
+            .filter(|&q| q <= obs * (1.0 + 1e-7))
+            .sum::<f64>(),
         Sided::OneUpper => (x1..=hi).map(prob).sum::<f64>(),
         Sided::OneLower => (lo..=x1).map(prob).sum::<f64>(),
     }

@@ -23,7 +23,12 @@ pub struct LogisticFit {
 }
 
 /// Logistic regression; method `"logistic"`, estimate = log odds ratio of treatment.
-pub fn logistic(y: &[bool], treated: &[bool], covariates: &[&[f64]], h: &Hypothesis) -> Result<(TestResult, LogisticFit), StatsError> {
+pub fn logistic(
+    y: &[bool],
+    treated: &[bool],
+    covariates: &[&[f64]],
+    h: &Hypothesis,
+) -> Result<(TestResult, LogisticFit), StatsError> {
     h.validate()?;
     let n = y.len();
     if treated.len() != n || covariates.iter().any(|c| c.len() != n) {
@@ -31,14 +36,22 @@ pub fn logistic(y: &[bool], treated: &[bool], covariates: &[&[f64]], h: &Hypothe
     }
     let p = 2 + covariates.len();
     if n <= p {
-        return Err(StatsError::TooFewObservations { what: "logistic regression", got: n, need: p + 1 });
+        return Err(StatsError::TooFewObservations {
+            what: "logistic regression",
+            got: n,
+            need: p + 1,
+        });
     }
     let n_trt = treated.iter().filter(|&&t| t).count();
     if n_trt == 0 || n_trt == n {
         return Err(StatsError::OneGroup("all subjects in one arm"));
     }
     for arm in [true, false] {
-        let ev = y.iter().zip(treated).filter(|&(&yi, &t)| t == arm && yi).count();
+        let ev = y
+            .iter()
+            .zip(treated)
+            .filter(|&(&yi, &t)| t == arm && yi)
+            .count();
         let tot = treated.iter().filter(|&&t| t == arm).count();
         if ev == 0 || ev == tot {
             return Err(StatsError::Separation("no events or only events in an arm"));
@@ -51,7 +64,6 @@ pub fn logistic(y: &[bool], treated: &[bool], covariates: &[&[f64]], h: &Hypothe
     });
     let yv = DVector::from_fn(n, |i, _| f64::from(u8::from(y[i])));
     let mut beta = DVector::<f64>::zeros(p);
-    let mut info = DMatrix::<f64>::zeros(p, p);
     let mut iterations = 0;
     let mut converged = false;
     for it in 1..=100 {
@@ -63,13 +75,18 @@ pub fn logistic(y: &[bool], treated: &[bool], covariates: &[&[f64]], h: &Hypothe
         for (i, mut row) in xw.row_iter_mut().enumerate() {
             row *= w[i];
         }
-        info = x.transpose() * &xw;
+        let info = x.transpose() * &xw;
         let score = x.transpose() * (&yv - &mu);
-        let chol = info.clone().cholesky().ok_or(StatsError::Singular("X'WX not positive definite"))?;
+        let chol = info
+            .clone()
+            .cholesky()
+            .ok_or(StatsError::Singular("X'WX not positive definite"))?;
         let delta = chol.solve(&score);
         beta += &delta;
         if beta.amax() > 30.0 {
-            return Err(StatsError::Separation("coefficients diverge (perfect prediction)"));
+            return Err(StatsError::Separation(
+                "coefficients diverge (perfect prediction)",
+            ));
         }
         if delta.amax() < 1e-10 {
             converged = true;
@@ -77,7 +94,9 @@ pub fn logistic(y: &[bool], treated: &[bool], covariates: &[&[f64]], h: &Hypothe
         }
     }
     if !converged {
-        return Err(StatsError::NoConvergence("logistic IRLS after 100 iterations"));
+        return Err(StatsError::NoConvergence(
+            "logistic IRLS after 100 iterations",
+        ));
     }
     // Information at the converged estimate.
     let eta = &x * &beta;
@@ -86,9 +105,15 @@ pub fn logistic(y: &[bool], treated: &[bool], covariates: &[&[f64]], h: &Hypothe
     for (i, mut row) in xw.row_iter_mut().enumerate() {
         row *= mu[i] * (1.0 - mu[i]);
     }
-    info = x.transpose() * &xw + 0.0 * info;
-    let cov = info.try_inverse().ok_or(StatsError::Singular("X'WX not invertible"))?;
+    let info = x.transpose() * &xw;
+    let cov = info
+        .try_inverse()
+        .ok_or(StatsError::Singular("X'WX not invertible"))?;
     let se: Vec<f64> = (0..p).map(|j| cov[(j, j)].sqrt()).collect();
-    let fit = LogisticFit { coef: beta.iter().copied().collect(), se, iterations };
+    let fit = LogisticFit {
+        coef: beta.iter().copied().collect(),
+        se,
+        iterations,
+    };
     Ok((z_result("logistic", fit.coef[1], fit.se[1], h), fit))
 }

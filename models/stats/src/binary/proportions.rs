@@ -35,7 +35,14 @@ pub fn wilson(x: u64, n: u64, z: f64) -> (f64, f64) {
 }
 
 /// Difference in proportions of `x1/n1` (treated) and `x0/n0` (control).
-pub fn diff_proportions(x1: u64, n1: u64, x0: u64, n0: u64, ci: PropCi, h: &Hypothesis) -> Result<TestResult, StatsError> {
+pub fn diff_proportions(
+    x1: u64,
+    n1: u64,
+    x0: u64,
+    n0: u64,
+    ci: PropCi,
+    h: &Hypothesis,
+) -> Result<TestResult, StatsError> {
     h.validate()?;
     let (p1, p0, se) = props(x1, n1, x0, n0)?;
     if se == 0.0 {

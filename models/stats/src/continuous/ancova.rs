@@ -27,17 +27,29 @@ pub struct AncovaFit {
 
 /// ANCOVA of `y` on treatment, `baseline` and categorical `factors` (each a slice of level
 /// codes parallel to `y`); method `"ancova"`, estimate = adjusted treatment difference.
-pub fn ancova(y: &[f64], treated: &[bool], baseline: &[f64], factors: &[&[u32]], h: &Hypothesis) -> Result<(TestResult, AncovaFit), StatsError> {
+pub fn ancova(
+    y: &[f64],
+    treated: &[bool],
+    baseline: &[f64],
+    factors: &[&[u32]],
+    h: &Hypothesis,
+) -> Result<(TestResult, AncovaFit), StatsError> {
     h.validate()?;
     let n = y.len();
     if treated.len() != n || baseline.len() != n || factors.iter().any(|f| f.len() != n) {
-        return Err(StatsError::LengthMismatch("y, treated, baseline and factors"));
+        return Err(StatsError::LengthMismatch(
+            "y, treated, baseline and factors",
+        ));
     }
     let n_trt = treated.iter().filter(|&&t| t).count();
     if n_trt == 0 || n_trt == n {
         return Err(StatsError::OneGroup("all subjects in one arm"));
     }
-    let mut cols: Vec<Vec<f64>> = vec![vec![1.0; n], treated.iter().map(|&t| f64::from(u8::from(t))).collect(), baseline.to_vec()];
+    let mut cols: Vec<Vec<f64>> = vec![
+        vec![1.0; n],
+        treated.iter().map(|&t| f64::from(u8::from(t))).collect(),
+        baseline.to_vec(),
+    ];
     for f in factors {
         let mut levels: Vec<u32> = f.to_vec();
         levels.sort_unstable();
@@ -56,22 +68,37 @@ pub(crate) fn ols(y: &[f64], cols: &[Vec<f64>]) -> Result<AncovaFit, StatsError>
     let n = y.len();
     let p = cols.len();
     if n <= p {
-        return Err(StatsError::TooFewObservations { what: "regression (n must exceed the number of coefficients)", got: n, need: p + 1 });
+        return Err(StatsError::TooFewObservations {
+            what: "regression (n must exceed the number of coefficients)",
+            got: n,
+            need: p + 1,
+        });
     }
     let x = DMatrix::from_fn(n, p, |i, j| cols[j][i]);
     let qr = x.clone().qr();
     let r = qr.r();
     let scale = (0..p).map(|j| x.column(j).norm()).fold(0.0, f64::max);
     if (0..p).any(|j| r[(j, j)].abs() <= 1e-10 * scale) {
-        return Err(StatsError::Singular("a column is a linear combination of the others"));
+        return Err(StatsError::Singular(
+            "a column is a linear combination of the others",
+        ));
     }
     let yv = DVector::from_column_slice(y);
     let qty = qr.q().transpose() * &yv;
-    let beta = r.solve_upper_triangular(&qty).ok_or(StatsError::Singular("R not invertible"))?;
+    let beta = r
+        .solve_upper_triangular(&qty)
+        .ok_or(StatsError::Singular("R not invertible"))?;
     let resid = &yv - &x * &beta;
     let df = (n - p) as f64;
     let sigma2 = resid.norm_squared() / df;
-    let rinv = r.solve_upper_triangular(&DMatrix::identity(p, p)).ok_or(StatsError::Singular("R not invertible"))?;
+    let rinv = r
+        .solve_upper_triangular(&DMatrix::identity(p, p))
+        .ok_or(StatsError::Singular("R not invertible"))?;
     let cov = &rinv * rinv.transpose();
-    Ok(AncovaFit { coef: beta.iter().copied().collect(), se: (0..p).map(|j| (sigma2 * cov[(j, j)]).sqrt()).collect(), sigma2, df })
+    Ok(AncovaFit {
+        coef: beta.iter().copied().collect(),
+        se: (0..p).map(|j| (sigma2 * cov[(j, j)]).sqrt()).collect(),
+        sigma2,
+        df,
+    })
 }

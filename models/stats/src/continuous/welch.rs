@@ -14,7 +14,11 @@ pub fn welch_t(treated: &[f64], control: &[f64], h: &Hypothesis) -> Result<TestR
     h.validate()?;
     for (what, x) in [("treated arm", treated), ("control arm", control)] {
         if x.len() < 2 {
-            return Err(StatsError::TooFewObservations { what, got: x.len(), need: 2 });
+            return Err(StatsError::TooFewObservations {
+                what,
+                got: x.len(),
+                need: 2,
+            });
         }
     }
     let (m1, v1) = mean_var(treated);
@@ -24,18 +28,27 @@ pub fn welch_t(treated: &[f64], control: &[f64], h: &Hypothesis) -> Result<TestR
     if se2 <= 0.0 || !se2.is_finite() {
         return Err(StatsError::Degenerate("zero variance in both arms"));
     }
-    let df = se2 * se2 / (a * a / (treated.len() as f64 - 1.0) + b * b / (control.len() as f64 - 1.0));
+    let df =
+        se2 * se2 / (a * a / (treated.len() as f64 - 1.0) + b * b / (control.len() as f64 - 1.0));
     Ok(t_result("welch_t", m1 - m0, se2.sqrt(), df, h))
 }
 
 /// Student's two-sample t-test with pooled variance `s² = ((n₁−1)s₁² + (n₀−1)s₀²)/(n₁+n₀−2)`,
 /// `SE = s√(1/n₁ + 1/n₀)` on `n₁ + n₀ − 2` df; method `"student_t"` (the test whose power
 /// [`t_test_power`](crate::power::t_test_power) gives).
-pub fn student_t(treated: &[f64], control: &[f64], h: &Hypothesis) -> Result<TestResult, StatsError> {
+pub fn student_t(
+    treated: &[f64],
+    control: &[f64],
+    h: &Hypothesis,
+) -> Result<TestResult, StatsError> {
     h.validate()?;
     for (what, x) in [("treated arm", treated), ("control arm", control)] {
         if x.len() < 2 {
-            return Err(StatsError::TooFewObservations { what, got: x.len(), need: 2 });
+            return Err(StatsError::TooFewObservations {
+                what,
+                got: x.len(),
+                need: 2,
+            });
         }
     }
     let (m1, v1) = mean_var(treated);
@@ -46,5 +59,11 @@ pub fn student_t(treated: &[f64], control: &[f64], h: &Hypothesis) -> Result<Tes
     if s2 <= 0.0 || !s2.is_finite() {
         return Err(StatsError::Degenerate("zero pooled variance"));
     }
-    Ok(t_result("student_t", m1 - m0, (s2 * (1.0 / n1 + 1.0 / n0)).sqrt(), df, h))
+    Ok(t_result(
+        "student_t",
+        m1 - m0,
+        (s2 * (1.0 / n1 + 1.0 / n0)).sqrt(),
+        df,
+        h,
+    ))
 }

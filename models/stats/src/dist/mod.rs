@@ -15,7 +15,14 @@ pub mod special;
 pub mod t;
 
 /// Inverts an increasing `cdf` at `p` by safeguarded Newton steps inside `[lo, hi]`.
-pub(crate) fn invert(p: f64, mut lo: f64, mut hi: f64, x0: f64, cdf: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f64) -> f64 {
+pub(crate) fn invert(
+    p: f64,
+    mut lo: f64,
+    mut hi: f64,
+    x0: f64,
+    cdf: impl Fn(f64) -> f64,
+    pdf: impl Fn(f64) -> f64,
+) -> f64 {
     let mut x = x0.clamp(lo, hi);
     for _ in 0..200 {
         let f = cdf(x) - p;
@@ -29,7 +36,7 @@ pub(crate) fn invert(p: f64, mut lo: f64, mut hi: f64, x0: f64, cdf: impl Fn(f64
         }
         let d = pdf(x);
         let mut next = x - f / d;
-        if !(next > lo && next < hi) || !next.is_finite() {
+        if !(next > lo && next < hi && next.is_finite()) {
             next = 0.5 * (lo + hi);
         }
         if (next - x).abs() <= 1e-15 * x.abs().max(1e-300) {

@@ -7,7 +7,11 @@ use super::special::{beta_inc, ln_gamma};
 
 /// `P(T ≤ t)` for the noncentral t with `df` degrees of freedom and noncentrality `delta`.
 pub fn cdf(t: f64, df: f64, delta: f64) -> f64 {
-    let (tt, del, neg) = if t < 0.0 { (-t, -delta, true) } else { (t, delta, false) };
+    let (tt, del, neg) = if t < 0.0 {
+        (-t, -delta, true)
+    } else {
+        (t, delta, false)
+    };
     let mut tnc = 0.0;
     let x = tt * tt / (tt * tt + df);
     if x > 0.0 {

@@ -76,7 +76,11 @@ pub fn mvt_max_cdf(c: f64, lambda: &[f64], df: f64, two_sided: bool) -> f64 {
                     .map(|&l| {
                         let r = (1.0 - l * l).sqrt();
                         let up = normal::cdf((cs - l * z) / r);
-                        if two_sided { up - normal::cdf((-cs - l * z) / r) } else { up }
+                        if two_sided {
+                            up - normal::cdf((-cs - l * z) / r)
+                        } else {
+                            up
+                        }
                     })
                     .product();
                 w * normal::pdf(z) * prod
@@ -101,7 +105,11 @@ pub fn mvt_max_cdf(c: f64, lambda: &[f64], df: f64, two_sided: bool) -> f64 {
 /// Dunnett's test of each active arm against `control` (pooled variance, single step);
 /// method `"dunnett"`. Results in the order of `arms`: estimate = difference in means,
 /// SE, unadjusted-df t statistic, adjusted p-value; the CI is the unadjusted t interval.
-pub fn dunnett(control: &[f64], arms: &[&[f64]], h: &Hypothesis) -> Result<Vec<TestResult>, StatsError> {
+pub fn dunnett(
+    control: &[f64],
+    arms: &[&[f64]],
+    h: &Hypothesis,
+) -> Result<Vec<TestResult>, StatsError> {
     h.validate()?;
     if arms.is_empty() {
         return Err(StatsError::InvalidArgument("no active arm".into()));
@@ -113,7 +121,11 @@ pub fn dunnett(control: &[f64], arms: &[&[f64]], h: &Hypothesis) -> Result<Vec<T
     let mut means = Vec::new();
     for g in &groups {
         if g.len() < 2 {
-            return Err(StatsError::TooFewObservations { what: "a Dunnett arm", got: g.len(), need: 2 });
+            return Err(StatsError::TooFewObservations {
+                what: "a Dunnett arm",
+                got: g.len(),
+                need: 2,
+            });
         }
         let m = g.iter().sum::<f64>() / g.len() as f64;
         ss += g.iter().map(|v| (v - m).powi(2)).sum::<f64>();
@@ -126,7 +138,10 @@ pub fn dunnett(control: &[f64], arms: &[&[f64]], h: &Hypothesis) -> Result<Vec<T
         return Err(StatsError::Degenerate("zero pooled variance"));
     }
     let n0 = control.len() as f64;
-    let lambda: Vec<f64> = arms.iter().map(|a| (a.len() as f64 / (a.len() as f64 + n0)).sqrt()).collect();
+    let lambda: Vec<f64> = arms
+        .iter()
+        .map(|a| (a.len() as f64 / (a.len() as f64 + n0)).sqrt())
+        .collect();
     let q = t::quantile(h.ci_prob(), df);
     Ok(arms
         .iter()
@@ -141,7 +156,17 @@ pub fn dunnett(control: &[f64], arms: &[&[f64]], h: &Hypothesis) -> Result<Vec<T
                 Sided::OneLower => 1.0 - mvt_max_cdf(-stat, &lambda, df, false),
             }
             .clamp(0.0, 1.0);
-            TestResult { method: "dunnett", estimate: est, se: Some(se), ci: (est - q * se, est + q * se), p_value: p, statistic: stat, df: Some(df), sided: h.sided, decision: p < h.alpha }
+            TestResult {
+                method: "dunnett",
+                estimate: est,
+                se: Some(se),
+                ci: (est - q * se, est + q * se),
+                p_value: p,
+                statistic: stat,
+                df: Some(df),
+                sided: h.sided,
+                decision: p < h.alpha,
+            }
         })
         .collect())
 }

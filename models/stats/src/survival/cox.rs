@@ -38,7 +38,13 @@ struct Eval {
     info: DMatrix<f64>,
 }
 
-fn evaluate(x: &DMatrix<f64>, times: &[f64], events: &[bool], groups: &[Vec<usize>], beta: &DVector<f64>) -> Eval {
+fn evaluate(
+    x: &DMatrix<f64>,
+    times: &[f64],
+    events: &[bool],
+    groups: &[Vec<usize>],
+    beta: &DVector<f64>,
+) -> Eval {
     let p = x.ncols();
     let mut loglik = 0.0;
     let mut score = DVector::zeros(p);
@@ -54,7 +60,12 @@ fn evaluate(x: &DMatrix<f64>, times: &[f64], events: &[bool], groups: &[Vec<usiz
             while i > 0 && times[g[i - 1]] == t {
                 i -= 1;
             }
-            let (mut d0, mut d1, mut d2, mut d) = (0.0, DVector::<f64>::zeros(p), DMatrix::<f64>::zeros(p, p), 0usize);
+            let (mut d0, mut d1, mut d2, mut d) = (
+                0.0,
+                DVector::<f64>::zeros(p),
+                DMatrix::<f64>::zeros(p, p),
+                0usize,
+            );
             for &k in &g[i..j] {
                 let xk = x.row(k).transpose();
                 let r = eta[k].exp();
@@ -82,13 +93,24 @@ fn evaluate(x: &DMatrix<f64>, times: &[f64], events: &[bool], groups: &[Vec<usiz
             j = i;
         }
     }
-    Eval { loglik, score, info }
+    Eval {
+        loglik,
+        score,
+        info,
+    }
 }
 
 /// Cox PH with Efron ties of `times`/`events` on treatment and `covariates`; method
 /// `"cox_efron"`, estimate = log hazard ratio of treatment (H1 "lower hazard" is
 /// [`Sided::OneLower`](crate::Sided::OneLower)).
-pub fn cox_efron(times: &[f64], events: &[bool], treated: &[bool], covariates: &[&[f64]], strata: Option<&[u32]>, h: &Hypothesis) -> Result<(TestResult, CoxFit), StatsError> {
+pub fn cox_efron(
+    times: &[f64],
+    events: &[bool],
+    treated: &[bool],
+    covariates: &[&[f64]],
+    strata: Option<&[u32]>,
+    h: &Hypothesis,
+) -> Result<(TestResult, CoxFit), StatsError> {
     h.validate()?;
     let n = times.len();
     let mut lens = vec![events.len(), treated.len(), strata.map_or(n, <[u32]>::len)];
@@ -103,7 +125,13 @@ pub fn cox_efron(times: &[f64], events: &[bool], treated: &[bool], covariates: &
     }
     let p = 1 + covariates.len();
     // Centred covariates: same β, better conditioned exponentials.
-    let mut x = DMatrix::from_fn(n, p, |i, j| if j == 0 { f64::from(u8::from(treated[i])) } else { covariates[j - 1][i] });
+    let mut x = DMatrix::from_fn(n, p, |i, j| {
+        if j == 0 {
+            f64::from(u8::from(treated[i]))
+        } else {
+            covariates[j - 1][i]
+        }
+    });
     for mut c in x.column_iter_mut() {
         let m = c.mean();
         c.add_scalar_mut(-m);
@@ -116,7 +144,9 @@ pub fn cox_efron(times: &[f64], events: &[bool], treated: &[bool], covariates: &
     let mut converged = false;
     for it in 1..=100 {
         iterations = it;
-        let chol = cur.info.clone().cholesky().ok_or(StatsError::Singular("information matrix not positive definite"))?;
+        let chol = cur.info.clone().cholesky().ok_or(StatsError::Singular(
+            "information matrix not positive definite",
+        ))?;
         let mut step = chol.solve(&cur.score);
         let mut next;
         let mut halvings = 0;
@@ -132,7 +162,9 @@ pub fn cox_efron(times: &[f64], events: &[bool], treated: &[bool], covariates: &
         }
         cur = next;
         if beta.amax() > 30.0 {
-            return Err(StatsError::Separation("coefficients diverge (monotone likelihood)"));
+            return Err(StatsError::Separation(
+                "coefficients diverge (monotone likelihood)",
+            ));
         }
         if step.amax() < 1e-10 {
             converged = true;
@@ -140,9 +172,15 @@ pub fn cox_efron(times: &[f64], events: &[bool], treated: &[bool], covariates: &
         }
     }
     if !converged {
-        return Err(StatsError::NoConvergence("Cox Newton-Raphson after 100 iterations"));
+        return Err(StatsError::NoConvergence(
+            "Cox Newton-Raphson after 100 iterations",
+        ));
     }
-    let cov = cur.info.clone().try_inverse().ok_or(StatsError::Singular("information matrix not invertible"))?;
+    let cov = cur
+        .info
+        .clone()
+        .try_inverse()
+        .ok_or(StatsError::Singular("information matrix not invertible"))?;
     let fit = CoxFit {
         coef: beta.iter().copied().collect(),
         se: (0..p).map(|j| cov[(j, j)].sqrt()).collect(),

@@ -56,7 +56,14 @@ pub fn kaplan_meier(times: &[f64], events: &[bool], alpha: f64) -> Result<Vec<Km
             } else {
                 (s, s)
             };
-            steps.push(KmStep { time: t, n_risk, n_events: d, survival: s, se: s * gw.sqrt(), ci });
+            steps.push(KmStep {
+                time: t,
+                n_risk,
+                n_events: d,
+                survival: s,
+                se: s * gw.sqrt(),
+                ci,
+            });
         }
         i = j;
     }

@@ -31,15 +31,36 @@ impl LogrankParts {
 
 /// Log-rank test of treated vs control, stratified when `strata` is given; method
 /// `"logrank"` or `"logrank_stratified"`.
-pub fn logrank(times: &[f64], events: &[bool], treated: &[bool], strata: Option<&[u32]>, h: &Hypothesis) -> Result<(TestResult, LogrankParts), StatsError> {
-    let method = if strata.is_some() { "logrank_stratified" } else { "logrank" };
+pub fn logrank(
+    times: &[f64],
+    events: &[bool],
+    treated: &[bool],
+    strata: Option<&[u32]>,
+    h: &Hypothesis,
+) -> Result<(TestResult, LogrankParts), StatsError> {
+    let method = if strata.is_some() {
+        "logrank_stratified"
+    } else {
+        "logrank"
+    };
     h.require_zero_margin(method)?;
-    check_lengths(times.len(), &[events.len(), treated.len(), strata.map_or(times.len(), <[u32]>::len)])?;
+    check_lengths(
+        times.len(),
+        &[
+            events.len(),
+            treated.len(),
+            strata.map_or(times.len(), <[u32]>::len),
+        ],
+    )?;
     let n_trt = treated.iter().filter(|&&t| t).count();
     if n_trt == 0 || n_trt == times.len() {
         return Err(StatsError::OneGroup("all subjects in one arm"));
     }
-    let mut parts = LogrankParts { observed: 0.0, expected: 0.0, variance: 0.0 };
+    let mut parts = LogrankParts {
+        observed: 0.0,
+        expected: 0.0,
+        variance: 0.0,
+    };
     for g in strata_sorted(times, strata) {
         let mut n1_risk = g.iter().filter(|&&i| treated[i]).count();
         let mut i = 0;
@@ -71,7 +92,9 @@ pub fn logrank(times: &[f64], events: &[bool], treated: &[bool], strata: Option<
         }
     }
     if parts.variance <= 0.0 {
-        return Err(StatsError::Degenerate("no events, or no information at the event times"));
+        return Err(StatsError::Degenerate(
+            "no events, or no information at the event times",
+        ));
     }
     let u = parts.observed - parts.expected;
     let se = 1.0 / parts.variance.sqrt();
@@ -80,7 +103,17 @@ pub fn logrank(times: &[f64], events: &[bool], treated: &[bool], strata: Option<
     let est = u / parts.variance;
     let q = normal::quantile(h.ci_prob());
     Ok((
-        TestResult { method, estimate: est, se: Some(se), ci: (est - q * se, est + q * se), p_value: p, statistic: z, df: None, sided: h.sided, decision: p < h.alpha },
+        TestResult {
+            method,
+            estimate: est,
+            se: Some(se),
+            ci: (est - q * se, est + q * se),
+            p_value: p,
+            statistic: z,
+            df: None,
+            sided: h.sided,
+            decision: p < h.alpha,
+        },
         parts,
     ))
 }

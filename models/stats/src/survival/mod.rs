@@ -16,10 +16,16 @@ use crate::StatsError;
 
 pub(crate) fn check_lengths(n: usize, others: &[usize]) -> Result<(), StatsError> {
     if others.iter().any(|&m| m != n) {
-        return Err(StatsError::LengthMismatch("times, events, treated and strata"));
+        return Err(StatsError::LengthMismatch(
+            "times, events, treated and strata",
+        ));
     }
     if n == 0 {
-        return Err(StatsError::TooFewObservations { what: "survival data", got: 0, need: 1 });
+        return Err(StatsError::TooFewObservations {
+            what: "survival data",
+            got: 0,
+            need: 1,
+        });
     }
     Ok(())
 }
