@@ -102,9 +102,53 @@ pub fn mvt_max_cdf(c: f64, lambda: &[f64], df: f64, two_sided: bool) -> f64 {
     total.clamp(0.0, 1.0)
 }
 
+/// Dunnett's critical value `c` with `P(max|Tᵢ| ≤ c) = 1 − alpha` (`two_sided`) or
+/// `P(max Tᵢ ≤ c) = 1 − alpha`, by the Illinois variant of regula falsi between the
+/// unadjusted and the Bonferroni t quantiles (which bracket it), to 1e-9. Simultaneous
+/// intervals are `θ̂ᵢ ± c·SEᵢ`. Each call costs about ten integrals; the value depends only on
+/// the design (`lambda`, `df`), so callers running many trials should cache it.
+pub fn dunnett_critical(alpha: f64, lambda: &[f64], df: f64, two_sided: bool) -> f64 {
+    let k = lambda.len() as f64;
+    let a = if two_sided { alpha / 2.0 } else { alpha };
+    let (mut lo, mut hi) = (t::quantile(1.0 - a, df), t::quantile(1.0 - a / k, df));
+    let g = |c: f64| mvt_max_cdf(c, lambda, df, two_sided) - (1.0 - alpha);
+    let (mut glo, mut ghi) = (g(lo), g(hi));
+    if glo >= 0.0 {
+        return lo;
+    }
+    if ghi <= 0.0 {
+        return hi;
+    }
+    let mut side = 0;
+    for _ in 0..60 {
+        let c = (lo * ghi - hi * glo) / (ghi - glo);
+        let gc = g(c);
+        if gc.abs() < 1e-13 || hi - lo < 1e-9 {
+            return c;
+        }
+        if gc < 0.0 {
+            lo = c;
+            glo = gc;
+            if side == -1 {
+                ghi *= 0.5;
+            }
+            side = -1;
+        } else {
+            hi = c;
+            ghi = gc;
+            if side == 1 {
+                glo *= 0.5;
+            }
+            side = 1;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
 /// Dunnett's test of each active arm against `control` (pooled variance, single step);
 /// method `"dunnett"`. Results in the order of `arms`: estimate = difference in means,
-/// SE, unadjusted-df t statistic, adjusted p-value; the CI is the unadjusted t interval.
+/// SE, t statistic, adjusted p-value. The CI is the *unadjusted* t interval (per-trial speed);
+/// simultaneous intervals use [`dunnett_critical`].
 pub fn dunnett(
     control: &[f64],
     arms: &[&[f64]],
@@ -169,4 +213,34 @@ pub fn dunnett(
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_arm_reduces_to_student_t() {
+        let lam = [0.5f64.sqrt()];
+        for df in [5.0, 30.0] {
+            let c = t::quantile(0.975, df);
+            assert!((mvt_max_cdf(c, &lam, df, true) - 0.95).abs() < 1e-10);
+            assert!((mvt_max_cdf(c, &lam, df, false) - t::cdf(c, df)).abs() < 1e-10);
+        }
+    }
+
+    #[test]
+    fn critical_values_match_dunnetts_table() {
+        // Dunnett (1955) Table / Bechhofer & Dunnett (1988): equal n, df = ∞, two-sided 5%:
+        // k = 2: 2.212, k = 3: 2.349; one-sided 5%, k = 2: 1.916.
+        let lam = [0.5f64.sqrt(); 3];
+        let c2 = dunnett_critical(0.05, &lam[..2], f64::INFINITY, true);
+        let c3 = dunnett_critical(0.05, &lam, f64::INFINITY, true);
+        let c1 = dunnett_critical(0.05, &lam[..2], f64::INFINITY, false);
+        assert!((c2 - 2.212).abs() < 5e-4, "{c2}");
+        assert!((c3 - 2.349).abs() < 5e-4, "{c3}");
+        assert!((c1 - 1.916).abs() < 5e-4, "{c1}");
+        let c = dunnett_critical(0.05, &lam, 40.0, true);
+        assert!((mvt_max_cdf(c, &lam, 40.0, true) - 0.95).abs() < 1e-9);
+    }
 }

@@ -11,7 +11,7 @@
 
 mod dunnett;
 
-pub use dunnett::{dunnett, mvt_max_cdf};
+pub use dunnett::{dunnett, dunnett_critical, mvt_max_cdf};
 
 use crate::TestResult;
 
