@@ -139,6 +139,48 @@ fn binary_tests_hold_alpha() {
         8,
     );
     check_rate("difference in proportions, Newcombe", r, R, ALPHA, false);
+    // Non-inferiority at the margin boundary (p₁ − p₀ = −0.1), one-sided 2.5%.
+    let ni = Hypothesis::non_inferiority(0.025, 0.1, vtrial_stats::Direction::HigherIsBetter);
+    let r = rejections(
+        |rng| {
+            diff_proportions(
+                draw(rng, n, 0.6),
+                n,
+                draw(rng, n, 0.7),
+                n,
+                PropCi::Wald,
+                &ni,
+            )
+        },
+        17,
+    );
+    check_rate(
+        "difference in proportions, Wald, non-inferiority",
+        r,
+        R,
+        0.025,
+        false,
+    );
+    let r = rejections(
+        |rng| {
+            diff_proportions(
+                draw(rng, n, 0.6),
+                n,
+                draw(rng, n, 0.7),
+                n,
+                PropCi::Newcombe,
+                &ni,
+            )
+        },
+        18,
+    );
+    check_rate(
+        "difference in proportions, Newcombe, non-inferiority",
+        r,
+        R,
+        0.025,
+        false,
+    );
     let trt: Vec<bool> = (0..200).map(|i| i % 2 == 0).collect();
     let r = rejections(
         |rng| {
