@@ -4,7 +4,8 @@
 //! `logit P(y = 1) = β₀ + θ·trt + Σ β_j x_j`; each step solves `(XᵀWX) Δ = Xᵀ(y − μ)`,
 //! `W = diag(μ(1 − μ))`, until the largest |Δ| is below 1e-10. The estimate is the log odds
 //! ratio θ̂ with the Wald SE from `(XᵀWX)⁻¹` and a Wald z test. Separation (an outcome
-//! perfectly predicted, estimates running off to ±∞) is reported as an error.
+//! perfectly predicted, estimates running off to ±∞, detected as a linear predictor beyond
+//! ±35) is reported as an error.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -77,13 +78,15 @@ pub fn logistic(
         }
         let info = x.transpose() * &xw;
         let score = x.transpose() * (&yv - &mu);
-        let chol = info
-            .clone()
-            .cholesky()
-            .ok_or(StatsError::Singular("X'WX not positive definite"))?;
+        let chol = info.clone().cholesky().ok_or(if it == 1 {
+            StatsError::Singular("X'WX not positive definite")
+        } else {
+            StatsError::Separation("X'WX vanishes as coefficients diverge (perfect prediction)")
+        })?;
         let delta = chol.solve(&score);
         beta += &delta;
-        if beta.amax() > 30.0 {
+        // |η| > 35 is a fitted probability within 1e-15 of 0 or 1: perfect prediction.
+        if (&x * &beta).amax() > 35.0 {
             return Err(StatsError::Separation(
                 "coefficients diverge (perfect prediction)",
             ));

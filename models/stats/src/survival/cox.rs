@@ -144,9 +144,15 @@ pub fn cox_efron(
     let mut converged = false;
     for it in 1..=100 {
         iterations = it;
-        let chol = cur.info.clone().cholesky().ok_or(StatsError::Singular(
-            "information matrix not positive definite",
-        ))?;
+        // At β = 0 a singular information is a design problem (collinear covariates);
+        // later it means the information vanished as the estimates ran off to infinity.
+        let chol = cur.info.clone().cholesky().ok_or(if it == 1 {
+            StatsError::Singular("information matrix not positive definite")
+        } else {
+            StatsError::Separation(
+                "information vanishes as coefficients diverge (monotone likelihood)",
+            )
+        })?;
         let mut step = chol.solve(&cur.score);
         let mut next;
         let mut halvings = 0;
@@ -161,7 +167,8 @@ pub fn cox_efron(
             halvings += 1;
         }
         cur = next;
-        if beta.amax() > 30.0 {
+        // A relative hazard beyond e^±35 around the mean: monotone likelihood.
+        if (&x * &beta).amax() > 35.0 {
             return Err(StatsError::Separation(
                 "coefficients diverge (monotone likelihood)",
             ));
