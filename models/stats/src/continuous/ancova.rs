@@ -51,16 +51,25 @@ pub fn ancova(
         baseline.to_vec(),
     ];
     for f in factors {
-        let mut levels: Vec<u32> = f.to_vec();
-        levels.sort_unstable();
-        levels.dedup();
-        for &l in levels.iter().skip(1) {
-            cols.push(f.iter().map(|&v| f64::from(u8::from(v == l))).collect());
-        }
+        cols.extend(dummy_columns(f));
     }
     let fit = ols(y, &cols)?;
     let r = t_result("ancova", fit.coef[1], fit.se[1], fit.df, h);
     Ok((r, fit))
+}
+
+/// Indicator columns of a categorical factor, one per level except the smallest
+/// (treatment coding): for factor covariates in [`ancova`] and
+/// [`logistic`](crate::binary::logistic).
+pub fn dummy_columns(codes: &[u32]) -> Vec<Vec<f64>> {
+    let mut levels: Vec<u32> = codes.to_vec();
+    levels.sort_unstable();
+    levels.dedup();
+    levels
+        .iter()
+        .skip(1)
+        .map(|&l| codes.iter().map(|&v| f64::from(u8::from(v == l))).collect())
+        .collect()
 }
 
 /// OLS of `y` on the given columns by QR.

@@ -3,7 +3,7 @@
 mod ancova;
 mod welch;
 
-pub use ancova::{AncovaFit, ancova};
+pub use ancova::{AncovaFit, ancova, dummy_columns};
 pub use welch::{student_t, welch_t};
 
 pub(crate) fn mean_var(x: &[f64]) -> (f64, f64) {

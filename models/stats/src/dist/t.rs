@@ -40,6 +40,9 @@ pub fn quantile(p: f64, df: f64) -> f64 {
     if p == 0.5 {
         return 0.0;
     }
+    if df.is_infinite() {
+        return normal::quantile(p);
+    }
     if p > 0.5 {
         return -quantile(1.0 - p, df);
     }
