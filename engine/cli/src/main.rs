@@ -7,7 +7,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod cohort_cmd;
+mod export_cmd;
 mod pk_cmd;
+mod query_cmd;
+mod run_cmd;
+mod validate_cmd;
 
 /// vtrial: a virtual clinical trial simulation engine.
 #[derive(Debug, Parser)]
@@ -21,12 +26,27 @@ struct Cli {
 enum Command {
     /// Simulate a NONMEM-format data set with a PK model file.
     Pk(pk_cmd::PkArgs),
+    /// Synthetic patient cohorts: train the generator, sample under criteria, evaluate.
+    Cohort(cohort_cmd::CohortArgs),
+    /// Run a scenario: every sweep point × replicate, results into a DuckDB file.
+    Run(run_cmd::RunArgs),
+    /// Check a scenario file without simulating.
+    Validate(validate_cmd::ValidateArgs),
+    /// Run SQL on a run store and print the result as a table.
+    Query(query_cmd::QueryArgs),
+    /// Write every table of a run store to Parquet or CSV files.
+    Export(export_cmd::ExportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Pk(args) => pk_cmd::run(args),
+        Command::Cohort(args) => cohort_cmd::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Run(args) => run_cmd::run(args),
+        Command::Validate(args) => validate_cmd::run(args),
+        Command::Query(args) => query_cmd::run(args),
+        Command::Export(args) => export_cmd::run(args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,9 +1,27 @@
-//! The only DuckDB user in vtrial: file conversions now; the run store (schema, writer
-//! thread, queries, export) comes with the trial engine.
+//! The only DuckDB user in vtrial.
+//!
+//! - [`writer`]: the run store — one writer thread fed by a bounded channel, DuckDB
+//!   Appenders, one transaction per run, the run's status ([`writer::RunWriter`], a
+//!   [`vtrial_sim::rows::Sink`]);
+//! - [`query`]: run SQL against a store and get a printable table;
+//! - [`export`]: write every table to Parquet or CSV;
+//! - file conversions for `vtrial pk` ([`csv_to_parquet`], [`duckdb_version`]).
+//!
+//! The schema is `schema.sql` in this crate (documented there, column by column).
+
+pub mod export;
+pub mod query;
+pub mod writer;
 
 use std::path::Path;
 
 use thiserror::Error;
+
+/// The documented schema (`engine/store/schema.sql`), applied when a store is opened.
+pub const SCHEMA: &str = include_str!("../schema.sql");
+
+/// The tables of a store, in the order they are exported.
+pub const TABLES: [&str; 8] = ["runs", "points", "point_parameters", "arm_definitions", "trials", "arms", "patients", "observations"];
 
 /// A storage error, with the file it concerns.
 #[derive(Debug, Error)]
@@ -16,10 +34,26 @@ pub enum StoreError {
         /// DuckDB's error.
         source: duckdb::Error,
     },
+    /// The writer thread stopped.
+    #[error("{path}: the writer stopped: {message}")]
+    Writer {
+        /// The store.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// A file system error.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 /// Quotes a string as an SQL literal (for file paths, which DuckDB's COPY cannot bind).
-fn literal(s: &str) -> String {
+pub(crate) fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -40,6 +74,14 @@ pub fn duckdb_version() -> Result<String, StoreError> {
     let err = |source| StoreError::Duckdb { path: ":memory:".into(), source };
     let conn = duckdb::Connection::open_in_memory().map_err(err)?;
     conn.query_row("SELECT version()", [], |r| r.get(0)).map_err(err)
+}
+
+/// Opens (or creates) a store and applies the schema.
+pub fn open(path: &Path) -> Result<duckdb::Connection, StoreError> {
+    let err = |source| StoreError::Duckdb { path: path.display().to_string(), source };
+    let conn = duckdb::Connection::open(path).map_err(err)?;
+    conn.execute_batch(SCHEMA).map_err(err)?;
+    Ok(conn)
 }
 
 #[cfg(test)]

@@ -1,0 +1,47 @@
+//! `vtrial export`: every table of a run store to Parquet or CSV.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use vtrial_store::export::Format;
+
+/// Write every table of a run store to a folder, one Parquet or CSV file per table.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// DuckDB file.
+    #[arg(long, default_value = "run.duckdb")]
+    pub db: PathBuf,
+    /// File format.
+    #[arg(long, value_enum, default_value = "parquet")]
+    pub format: ExportFormat,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Only this run (default: every run).
+    #[arg(long)]
+    pub run: Option<i64>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// Apache Parquet.
+    Parquet,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// Runs the command.
+pub fn run(args: ExportArgs) -> Result<ExitCode> {
+    let format = match args.format {
+        ExportFormat::Parquet => Format::Parquet,
+        ExportFormat::Csv => Format::Csv,
+    };
+    let files = vtrial_store::export::export(&args.db, &args.out, format, args.run).with_context(|| format!("exporting {}", args.db.display()))?;
+    for f in files {
+        println!("{}", f.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,28 @@
+//! `vtrial query`: SQL on a run store.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+/// Run SQL on a run store and print the result as a table.
+///
+/// The store is opened read-only. Tables: runs, points, point_parameters,
+/// arm_definitions, trials, arms, patients, observations; views: power, arm_summary,
+/// latest_run (see engine/store/schema.sql).
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The SQL, e.g. "SELECT * FROM power".
+    pub sql: String,
+    /// DuckDB file.
+    #[arg(long, default_value = "run.duckdb")]
+    pub db: PathBuf,
+}
+
+/// Runs the command.
+pub fn run(args: QueryArgs) -> Result<ExitCode> {
+    let table = vtrial_store::query::query(&args.db, &args.sql).with_context(|| format!("query {:?}", args.sql))?;
+    print!("{}", vtrial_store::query::render(&table));
+    Ok(ExitCode::SUCCESS)
+}

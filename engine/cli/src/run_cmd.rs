@@ -1,0 +1,167 @@
+//! `vtrial run`: simulate a scenario into a DuckDB store and print the summary per point.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use vtrial_sim::cohort::CohortSource;
+use vtrial_sim::driver::{self, PointSummary, RunError, RunOptions};
+use vtrial_sim::scenario::{Detail, Overrides, ScenarioFile};
+use vtrial_store::writer::{PointMeta, RunEnd, RunMeta, RunWriter};
+
+/// Run a scenario: every sweep point × replicate, results into a DuckDB file.
+///
+/// Prints a progress bar on a terminal and, at the end, one summary row per scenario
+/// point: trials, mean patients per arm, mean dropouts per trial, failed patients, and the
+/// share of trials with a significant primary comparison with its Monte-Carlo standard
+/// error. Ctrl-C stops the run cleanly: nothing of it is committed except its status.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML; see engine/sim/README.md).
+    pub scenario: PathBuf,
+    /// DuckDB file to write (created if missing; runs accumulate, each with its run_id).
+    #[arg(long, default_value = "run.duckdb")]
+    pub db: PathBuf,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Trials per scenario point (replaces study.replicates).
+    #[arg(long)]
+    pub replicates: Option<u32>,
+    /// Seed of every random stream (replaces study.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// What to store: trial (trials and arms), patient (+ patients) or observation
+    /// (+ concentrations, responses, events); replaces output.detail.
+    #[arg(long)]
+    pub detail: Option<String>,
+}
+
+/// The cohort source of the CLI: the real generator.
+pub(crate) fn cohort_source() -> Result<Box<dyn CohortSource>> {
+    let source = vtrial_sim::cohort::GeneratorSource::default_model().context("loading the cohort generator")?;
+    Ok(Box::new(source))
+}
+
+/// Loads and checks a scenario (syntax, design, cohorts) against the source.
+pub(crate) fn load(path: &std::path::Path, source: &dyn CohortSource, overrides: Overrides) -> Result<ScenarioFile> {
+    let file = vtrial_sim::scenario::load(path, &source.columns(), overrides)?;
+    driver::check_cohorts(&file, source)?;
+    Ok(file)
+}
+
+/// Runs the command.
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let detail = args
+        .detail
+        .as_deref()
+        .map(|d| Detail::from_name(d).with_context(|| format!("--detail {d:?}: use trial, patient or observation")))
+        .transpose()?;
+    let source = cohort_source()?;
+    let overrides = Overrides { replicates: args.replicates, seed: args.seed, detail };
+    let file = load(&args.scenario, source.as_ref(), overrides)?;
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let first = &file.points[0].scenario;
+    let meta = RunMeta {
+        scenario_name: first.name.clone(),
+        scenario_file: file.file.clone(),
+        scenario_text: file.text.clone(),
+        scenario_sha256: file.sha256.clone(),
+        seed: first.seed,
+        replicates: first.replicates,
+        detail: first.detail.name().into(),
+        threads: threads as u32,
+        cohort_source: source.describe(),
+        engine_version: env!("CARGO_PKG_VERSION").into(),
+        started_micros: vtrial_store::writer::now_micros(),
+        points: file
+            .points
+            .iter()
+            .map(|p| PointMeta {
+                point: p.index as u32,
+                label: p.label.clone(),
+                parameters: p.parameters(),
+                arms: p.scenario.arms.iter().map(|a| (a.name.clone(), a.regimen_text.clone())).collect(),
+                endpoint: (p.scenario.primary.kind.name().into(), p.scenario.primary.kind.test().into()),
+            })
+            .collect(),
+    };
+    let total = file.points.len() as u64 * u64::from(first.replicates);
+    let patients_planned: u64 = file.points.iter().map(|p| p.scenario.n_patients() as u64 * u64::from(p.scenario.replicates)).sum();
+    eprintln!(
+        "{}: {} point(s) x {} replicates = {total} trials, {patients_planned} patients; cohort: {}; {threads} thread(s) -> {}",
+        file.file,
+        file.points.len(),
+        first.replicates,
+        source.describe(),
+        args.db.display()
+    );
+    let mut writer = RunWriter::start(&args.db, meta, 8).with_context(|| format!("opening {}", args.db.display()))?;
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        // A second Ctrl-C while the first is being handled ends the process.
+        let _ = ctrlc::set_handler(move || {
+            if cancel.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+    }
+    let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} trials ({per_sec}, eta {eta})").expect("valid template").progress_chars("=> "));
+    let start = Instant::now();
+    let outcome = driver::run(&file, source.as_ref(), &mut writer, RunOptions { threads, batch: 64 }, &mut |done, _| bar.set_position(done), &cancel);
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    match outcome {
+        Ok(summary) => {
+            let run_id = writer.finish(RunEnd::Complete).context("committing the run")?;
+            print_summary(&summary);
+            eprintln!(
+                "run {run_id} complete: {total} trials, {patients_planned} patients in {seconds:.1} s ({:.0} patients/s) -> {}",
+                patients_planned as f64 / seconds,
+                args.db.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(RunError::Interrupted { done, total }) => {
+            let run_id = writer.finish(RunEnd::Interrupted(format!("interrupted after {done} of {total} trials"))).context("recording the interruption")?;
+            eprintln!("run {run_id} interrupted after {done} of {total} trials: nothing of it was committed (status 'interrupted')");
+            Ok(ExitCode::from(130))
+        }
+        Err(e) => {
+            let _ = writer.finish(RunEnd::Failed(e.to_string()));
+            Err(e.into())
+        }
+    }
+}
+
+/// Prints the summary table per scenario point.
+pub(crate) fn print_summary(summary: &[PointSummary]) {
+    let table = vtrial_store::query::Table {
+        columns: ["point", "parameters", "trials", "patients/arm", "dropouts/trial", "failed", "significant", "mcse"].map(String::from).to_vec(),
+        rows: summary
+            .iter()
+            .map(|p| {
+                vec![
+                    p.point.to_string(),
+                    if p.label.is_empty() { "-".into() } else { p.label.clone() },
+                    p.trials.to_string(),
+                    format!("{:.1}", p.mean_patients_per_arm),
+                    format!("{:.2}", p.mean_dropouts),
+                    p.failed_patients.to_string(),
+                    if p.power.is_finite() { format!("{:.3}", p.power) } else { "".into() },
+                    if p.mcse.is_finite() { format!("{:.3}", p.mcse) } else { "".into() },
+                ]
+            })
+            .collect(),
+    };
+    print!("{}", vtrial_store::query::render(&table));
+}

@@ -1,0 +1,106 @@
+//! `vtrial run`, `validate`, `query`, `export` end to end, including an interrupted run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn vtrial() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vtrial"))
+}
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(name)
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vtrial-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn query(db: &Path, sql: &str) -> String {
+    let out = vtrial().args(["query", sql, "--db"]).arg(db).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn run_query_export_and_identical_results_across_threads() {
+    let d = temp("run");
+    let db = d.join("run.duckdb");
+    for threads in ["1", "2"] {
+        let out = vtrial()
+            .arg("run")
+            .arg(scenario("phase2-dose-ranging.toml"))
+            .args(["--replicates", "4", "--threads", threads, "--detail", "patient", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("significant") && stdout.contains("design.n_per_arm=30"), "{stdout}");
+    }
+    let runs = query(&db, "SELECT run_id, status, threads FROM runs ORDER BY run_id");
+    assert!(runs.contains("complete") && runs.contains("(2 rows)"), "{runs}");
+    // The two runs stored the same results.
+    let diff = query(
+        &db,
+        "SELECT count(*) AS differing FROM (SELECT * EXCLUDE (run_id) FROM patients WHERE run_id = 1 EXCEPT ALL SELECT * EXCLUDE (run_id) FROM patients WHERE run_id = 2)",
+    );
+    assert!(diff.lines().nth(2).unwrap().trim() == "0", "{diff}");
+    let trials = query(&db, "SELECT count(*) FROM trials WHERE run_id = 2");
+    assert!(trials.lines().nth(2).unwrap().trim() == "16", "{trials}");
+    let power = query(&db, "SELECT point, power, mcse FROM power WHERE run_id = 2 ORDER BY point");
+    assert!(power.contains("(4 rows)"), "{power}");
+    let out = vtrial().args(["export", "--format", "csv", "--db"]).arg(&db).arg("--out").arg(d.join("csv")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(d.join("csv/patients.csv").exists() && d.join("csv/runs.csv").exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn validate_reports_bad_input_before_simulating() {
+    let d = temp("validate");
+    let ok = vtrial().arg("validate").arg(scenario("renal-impairment-pk.toml")).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let text = std::fs::read_to_string(scenario("phase2-dose-ranging.toml")).unwrap();
+    for (bad, expected) in [
+        (text.replace("replicates = 1000", "replicates = 1000\nreplicatess = 3"), ":10:1: unknown field `replicatess`"),
+        (text.replace("egfr >= 45\"", "egfr >= 45 and age > 150\""), "age > 150"),
+        (text.replace("visits_days = [0, 14, 28, 56, 84]", "visits_days = [0, 14, 100]"), "after the end of the study"),
+    ] {
+        let path = d.join("bad.toml");
+        std::fs::write(&path, bad).unwrap();
+        let out = vtrial().arg("validate").arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "expected {expected:?} in {stderr}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_killed_run_leaves_nothing_complete_and_the_next_run_works() {
+    let d = temp("kill");
+    let db = d.join("run.duckdb");
+    let mut child = vtrial()
+        .arg("run")
+        .arg(scenario("phase2-dose-ranging.toml"))
+        .args(["--replicates", "3000", "--detail", "patient", "--db"])
+        .arg(&db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(8000));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let out = vtrial().arg("run").arg(scenario("phase2-dose-ranging.toml")).args(["--replicates", "2", "--db"]).arg(&db).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let runs = query(&db, "SELECT count(*) FILTER (status = 'complete'), count(*) FROM runs");
+    assert_eq!(runs.lines().nth(2).unwrap().split_whitespace().collect::<Vec<_>>(), ["1", "1"], "{runs}");
+    let trials = query(&db, "SELECT count(*) FROM trials");
+    assert_eq!(trials.lines().nth(2).unwrap().trim(), "8", "{trials}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

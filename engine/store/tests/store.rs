@@ -1,0 +1,121 @@
+//! The run store: commit, interruption, recovery, queries and export.
+
+use std::path::PathBuf;
+
+use vtrial_sim::rows::*;
+use vtrial_store::export::{Format, export};
+use vtrial_store::query::{query, render};
+use vtrial_store::writer::{PointMeta, RunEnd, RunMeta, RunWriter};
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vtrial-store-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn meta() -> RunMeta {
+    RunMeta {
+        scenario_name: "t".into(),
+        scenario_file: "t.toml".into(),
+        scenario_text: "[study]\n".into(),
+        scenario_sha256: "00".into(),
+        seed: u64::MAX,
+        replicates: 3,
+        detail: "observation".into(),
+        threads: 1,
+        cohort_source: "test".into(),
+        engine_version: "0".into(),
+        started_micros: vtrial_store::writer::now_micros(),
+        points: vec![PointMeta {
+            point: 0,
+            label: "design.n_per_arm=2".into(),
+            parameters: vec![("design.n_per_arm".into(), Some(2.0), "2".into())],
+            arms: vec![("placebo".into(), "placebo".into()), ("10 mg".into(), "10 mg q24h".into())],
+            endpoint: ("change_from_baseline".into(), "welch_t".into()),
+        }],
+    }
+}
+
+fn trial(replicate: u32, significant: bool) -> TrialOutput {
+    let arm = |a| ArmRow { point: 0, replicate, arm: a, n: 2, n_completed: 2, n_dropouts: 0, n_failed: 0, n_ae: 0, n_events: 0, endpoint_n: 2, endpoint_mean: Some(-1.0), endpoint_sd: None, exposure_mean: None };
+    TrialOutput {
+        trial: TrialRow { point: 0, replicate, n_patients: 4, n_dropouts: 0, n_failed: 0, n_ae: 0, estimate: Some(-1.0), std_error: Some(0.5), statistic: Some(-2.0), p_value: Some(if significant { 0.01 } else { 0.2 }), significant: Some(significant) },
+        arms: vec![arm(0), arm(1)],
+        patients: vec![PatientRow {
+            point: 0, replicate, patient: 0, arm: 0, age: Some(50.0), sex: Some("F".into()), weight: None, egfr: None, status: Status::Failed,
+            dropout_day: None, ae_day: None, event_day: None, event_observed: None, dose_mg: 0.0, exposure: None, baseline: None, endpoint: None,
+            failure: Some("PK: it's broken".into()),
+        }],
+        observations: vec![ObservationRow { point: 0, replicate, patient: 0, time_h: 1.5, kind: ObservationKind::Concentration, value: 2.0 }],
+    }
+}
+
+fn cell(db: &std::path::Path, sql: &str) -> String {
+    query(db, sql).unwrap().rows[0][0].clone()
+}
+
+#[test]
+fn a_complete_run_is_committed_and_queryable() {
+    let d = dir("complete");
+    let db = d.join("run.duckdb");
+    let mut w = RunWriter::start(&db, meta(), 2).unwrap();
+    w.write(vec![trial(0, true), trial(1, false)]).unwrap();
+    w.write(vec![trial(2, true)]).unwrap();
+    assert_eq!(w.finish(RunEnd::Complete).unwrap(), 1);
+    assert_eq!(cell(&db, "SELECT status FROM runs"), "complete");
+    assert_eq!(cell(&db, "SELECT count(*) FROM trials"), "3");
+    assert_eq!(cell(&db, "SELECT round(power, 4) FROM power"), "0.6667");
+    assert_eq!(cell(&db, "SELECT failure FROM patients LIMIT 1"), "PK: it's broken");
+    assert_eq!(cell(&db, "SELECT seed FROM runs"), u64::MAX.to_string());
+    assert_eq!(cell(&db, "SELECT finished_at >= started_at FROM runs"), "true");
+    let t = query(&db, "SELECT arm_name, mean_n FROM arm_summary ORDER BY arm").unwrap();
+    assert_eq!(t.rows, vec![vec!["placebo".to_string(), "2".into()], vec!["10 mg".into(), "2".into()]]);
+    assert!(render(&t).contains("(2 rows)"));
+    // A second run into the same file gets the next id.
+    let w = RunWriter::start(&db, meta(), 2).unwrap();
+    assert_eq!(w.finish(RunEnd::Complete).unwrap(), 2);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn an_interrupted_run_leaves_only_its_status_and_the_next_run_works() {
+    let d = dir("interrupt");
+    let db = d.join("run.duckdb");
+    let mut w = RunWriter::start(&db, meta(), 1).unwrap();
+    w.write(vec![trial(0, true)]).unwrap();
+    w.finish(RunEnd::Interrupted("Ctrl-C".into())).unwrap();
+    assert_eq!(cell(&db, "SELECT status || ':' || message FROM runs"), "interrupted:Ctrl-C");
+    assert_eq!(cell(&db, "SELECT count(*) FROM trials"), "0");
+    assert_eq!(cell(&db, "SELECT count(*) FROM points"), "0");
+    // Dropped without finishing (a panic upstream): recorded as failed.
+    let mut w = RunWriter::start(&db, meta(), 1).unwrap();
+    w.write(vec![trial(0, true)]).unwrap();
+    drop(w);
+    assert_eq!(cell(&db, "SELECT status FROM runs WHERE run_id = 2"), "failed");
+    let mut w = RunWriter::start(&db, meta(), 1).unwrap();
+    w.write(vec![trial(0, true)]).unwrap();
+    assert_eq!(w.finish(RunEnd::Complete).unwrap(), 3);
+    assert_eq!(cell(&db, "SELECT count(*) FROM trials"), "1");
+    assert_eq!(cell(&db, "SELECT count(*) FROM power"), "1");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn export_writes_every_table() {
+    let d = dir("export");
+    let db = d.join("run.duckdb");
+    let mut w = RunWriter::start(&db, meta(), 1).unwrap();
+    w.write(vec![trial(0, true)]).unwrap();
+    w.finish(RunEnd::Complete).unwrap();
+    for format in [Format::Parquet, Format::Csv] {
+        let out = d.join(format.extension());
+        let files = export(&db, &out, format, None).unwrap();
+        assert_eq!(files.len(), vtrial_store::TABLES.len());
+        assert!(files.iter().all(|f| f.exists()));
+    }
+    let csv = std::fs::read_to_string(d.join("csv/trials.csv")).unwrap();
+    assert!(csv.starts_with("run_id,point,replicate"), "{csv}");
+    assert!(query(&d.join("missing.duckdb"), "SELECT 1").is_err());
+    std::fs::remove_dir_all(&d).unwrap();
+}
