@@ -8,6 +8,9 @@
 export VTRIAL_CACHE="${VTRIAL_CACHE:-$HOME/.cache/vtrial}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$VTRIAL_CACHE/target}"
 export LIBTORCH="$VTRIAL_CACHE/libtorch-2.13.0"
+# Test and benchmark binaries of crates that link libtorch find it here (the `vtrial` binary
+# and vtrial-cohort's tests carry an rpath and need nothing).
+export LD_LIBRARY_PATH="$LIBTORCH/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # torch-sys must not look for a Python torch: it uses $LIBTORCH.
 unset LIBTORCH_USE_PYTORCH
 "$(dirname "${BASH_SOURCE[0]}")/setup-libtorch.sh" "$LIBTORCH"

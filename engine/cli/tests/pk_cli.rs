@@ -83,10 +83,12 @@ fn bad_data_is_reported_with_file_line_and_column_and_no_output_is_left() {
         ("ID,TIME,EVID,AMT,CMT,SS\n1,0,1,100,1,1\n", "d.csv:2: column 6 (SS): SS needs an interval II > 0"),
         ("ID,TIME,EVID,AMT,CMT,RATE\n1,0,1,100,1,-1\n", "d.csv:2: RATE = -1 asks for a modeled rate, but the model has none for compartment 1"),
     ];
+    let model = dir.join("m.toml");
+    std::fs::write(&model, "[model]\nstructure = \"one_cmt_oral\"\n\n[parameters]\nCL = 1.1\nV = 20\nKA = 1.5\n").unwrap();
     for (text, expected) in cases {
         let data = dir.join("d.csv");
         std::fs::write(&data, text).unwrap();
-        let out = vtrial(&["pk", "--data", data.to_str().unwrap(), "--model", "scenarios/validation/nonmem-1001.toml", "--out", out_csv.to_str().unwrap()]);
+        let out = vtrial(&["pk", "--data", data.to_str().unwrap(), "--model", model.to_str().unwrap(), "--out", out_csv.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(expected), "expected {expected:?} in:\n{stderr}");
