@@ -1,6 +1,6 @@
 //! Simulated patients per second on a scenario, with the test-only cohort source and a sink
 //! that drops the rows (engine only, no storage):
-//! `cargo run --release -p vtrial-sim --example throughput -- scenarios/phase2-dose-ranging.toml 1000 [threads]`
+//! `cargo run --release -p vtrial-sim --example trial_throughput -- scenarios/phase2-dose-ranging.toml 1000 [threads]`
 
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
