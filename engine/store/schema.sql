@@ -135,7 +135,8 @@ FROM trials t
 JOIN runs r USING (run_id)
 JOIN points p USING (run_id, point)
 WHERE r.status = 'complete'
-GROUP BY t.run_id, t.point, p.label;
+GROUP BY t.run_id, t.point, p.label
+ORDER BY t.run_id, t.point;
 
 -- Operating characteristics per arm and point: mean size, completion, endpoint, exposure.
 CREATE OR REPLACE VIEW arm_summary AS
@@ -151,7 +152,8 @@ FROM arms a
 JOIN runs r USING (run_id)
 JOIN arm_definitions d USING (run_id, point, arm)
 WHERE r.status = 'complete'
-GROUP BY a.run_id, a.point, a.arm, d.name;
+GROUP BY a.run_id, a.point, a.arm, d.name
+ORDER BY a.run_id, a.point, a.arm;
 
 -- The latest complete run.
 CREATE OR REPLACE VIEW latest_run AS

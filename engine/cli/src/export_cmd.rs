@@ -1,5 +1,6 @@
 //! `vtrial export`: every table of a run store to Parquet or CSV.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,8 +41,12 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
         ExportFormat::Csv => Format::Csv,
     };
     let files = vtrial_store::export::export(&args.db, &args.out, format, args.run).with_context(|| format!("exporting {}", args.db.display()))?;
+    // A closed pipe (`| head`) is not an error.
+    let mut out = std::io::stdout().lock();
     for f in files {
-        println!("{}", f.display());
+        if writeln!(out, "{}", f.display()).is_err() {
+            break;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

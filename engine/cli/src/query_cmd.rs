@@ -1,5 +1,6 @@
 //! `vtrial query`: SQL on a run store.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,6 +24,7 @@ pub struct QueryArgs {
 /// Runs the command.
 pub fn run(args: QueryArgs) -> Result<ExitCode> {
     let table = vtrial_store::query::query(&args.db, &args.sql).with_context(|| format!("query {:?}", args.sql))?;
-    print!("{}", vtrial_store::query::render(&table));
+    // A closed pipe (`| head`) is not an error.
+    let _ = write!(std::io::stdout().lock(), "{}", vtrial_store::query::render(&table));
     Ok(ExitCode::SUCCESS)
 }
