@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
 //! PK benchmarks: subjects simulated per second on one thread.
 //!
 //! `cargo bench -p vtrial-benches --bench pk` (see README for figures). Each iteration

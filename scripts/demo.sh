@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job, including set-up on a fresh machine: builds vtrial (release) and simulates
-# the shipped theophylline example with its published population model.
+# The main job, including set-up on a fresh machine: builds vtrial (release), runs the
+# phase 2 dose-ranging scenario (4 sweep points x 1,000 trials) into an embedded DuckDB file
+# and prints its summary, then simulates the shipped theophylline study with `vtrial pk`.
 #   scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,8 @@ cd "$(dirname "$0")/.."
 # DuckDB's C++ a second time).
 cargo build --release --workspace --all-targets
 mkdir -p out
+rm -f out/run.duckdb out/run.duckdb.wal
+"$CARGO_TARGET_DIR/release/vtrial" run scenarios/phase2-dose-ranging.toml --db out/run.duckdb
 "$CARGO_TARGET_DIR/release/vtrial" pk \
     --data scenarios/examples/theoph/theoph.csv \
     --model scenarios/validation/theoph-pinheiro-bates.toml \
