@@ -12,15 +12,7 @@ use crate::{Hypothesis, StatsError, TestResult};
 /// Errors with fewer than 2 observations per arm or zero variance in both arms.
 pub fn welch_t(treated: &[f64], control: &[f64], h: &Hypothesis) -> Result<TestResult, StatsError> {
     h.validate()?;
-    for (what, x) in [("treated arm", treated), ("control arm", control)] {
-        if x.len() < 2 {
-            return Err(StatsError::TooFewObservations {
-                what,
-                got: x.len(),
-                need: 2,
-            });
-        }
-    }
+    two_per_arm(treated, control)?;
     let (m1, v1) = mean_var(treated);
     let (m0, v0) = mean_var(control);
     let (a, b) = (v1 / treated.len() as f64, v0 / control.len() as f64);
@@ -42,15 +34,7 @@ pub fn student_t(
     h: &Hypothesis,
 ) -> Result<TestResult, StatsError> {
     h.validate()?;
-    for (what, x) in [("treated arm", treated), ("control arm", control)] {
-        if x.len() < 2 {
-            return Err(StatsError::TooFewObservations {
-                what,
-                got: x.len(),
-                need: 2,
-            });
-        }
-    }
+    two_per_arm(treated, control)?;
     let (m1, v1) = mean_var(treated);
     let (m0, v0) = mean_var(control);
     let (n1, n0) = (treated.len() as f64, control.len() as f64);
@@ -66,4 +50,14 @@ pub fn student_t(
         df,
         h,
     ))
+}
+
+/// Both t-tests need at least two observations in each arm.
+fn two_per_arm(treated: &[f64], control: &[f64]) -> Result<(), StatsError> {
+    for (what, x) in [("treated arm", treated), ("control arm", control)] {
+        if x.len() < 2 {
+            return Err(StatsError::TooFewObservations { what, got: x.len(), need: 2 });
+        }
+    }
+    Ok(())
 }
