@@ -1,5 +1,6 @@
 //! Inclusion criteria: a `vtrial-expr` boolean expression over record columns.
 
+use vtrial_expr::ast::{BinaryOp, Node};
 use vtrial_expr::{Compiled, Expr, Value};
 
 use crate::error::CohortError;
@@ -39,5 +40,23 @@ impl Criteria {
         self.compiled.eval_bool(row).map_err(|e| CohortError::Criteria {
             message: format!("evaluating {:?}: {e}", self.source),
         })
+    }
+
+    /// The top-level `and` terms of the criteria, each compiled against `names` on its own,
+    /// with the record columns it reads. A row is rejected when any term is false.
+    pub fn conjuncts(&self, names: &[&str]) -> Vec<Criteria> {
+        fn split<'a>(n: &'a Node, out: &mut Vec<&'a Node>) {
+            match n {
+                Node::Binary { op: BinaryOp::And, left, right } => {
+                    split(left, out);
+                    split(right, out);
+                }
+                _ => out.push(n),
+            }
+        }
+        let Ok(expr) = Expr::parse(&self.source) else { return Vec::new() };
+        let mut terms = Vec::new();
+        split(expr.root(), &mut terms);
+        terms.iter().filter_map(|t| Criteria::parse(&t.to_string(), names).ok()).collect()
     }
 }

@@ -327,28 +327,78 @@ impl Nade {
     /// Samples `n` token rows, one uniform per (row, column) from `u` (row-major n × D).
     /// Runs as libtorch ops on the calling thread (the caller caps libtorch's threads).
     pub fn sample_tokens(&self, u: &[f32], n: usize) -> Vec<u16> {
+        self.sample_tokens_screened(u, n, &[], &mut |_, _, _| Vec::new()).0
+    }
+
+    /// [`Nade::sample_tokens`] with early rejection: after column `j` with `screen_at[j]`,
+    /// `screen(j, rows, tokens)` gets the surviving rows (indices into `0..n`) and their
+    /// tokens so far (`tokens[c][p]`: column `c ≤ j`, the `p`-th surviving row) and returns
+    /// which to keep; the others are not generated further. Each row keeps its own uniforms,
+    /// so a surviving row is drawn exactly as without screening. Returns the tokens
+    /// (row-major n × D; dropped rows hold zeros) and which rows survived.
+    pub fn sample_tokens_screened(
+        &self,
+        u: &[f32],
+        n: usize,
+        screen_at: &[bool],
+        screen: &mut dyn FnMut(usize, &[usize], &[Vec<i64>]) -> Vec<bool>,
+    ) -> (Vec<u16>, Vec<bool>) {
         let d = self.sizes.len();
         let h = self.hidden as i64;
         let off = offsets(&self.sizes);
         let w = Tensor::from_slice(&self.w).view([-1, h]);
         // Column-major noise, so each column's uniforms are one contiguous [n, 1] block.
-        let ut = Tensor::from_slice(&u[..n * d]).view([n as i64, d as i64]).transpose(0, 1).contiguous();
+        let mut ut = Tensor::from_slice(&u[..n * d]).view([n as i64, d as i64]).transpose(0, 1).contiguous();
         let mut a = Tensor::from_slice(&self.c).unsqueeze(0).repeat([n as i64, 1]);
-        let mut cols = Vec::with_capacity(d);
+        let mut cols: Vec<Tensor> = Vec::with_capacity(d);
+        let mut alive: Vec<usize> = (0..n).collect();
         for (j, &k) in self.sizes.iter().enumerate() {
+            let m = alive.len() as i64;
+            if m == 0 {
+                return (vec![0; n * d], vec![false; n]);
+            }
             let v = Tensor::from_slice(&self.v[j]).view([h, k as i64]);
             let b = Tensor::from_slice(&self.b[j]);
             // logits = b + relu(a) v; inverse-CDF draw: the first token whose CDF exceeds u.
             let cdf = b.addmm(&a.relu(), &v).softmax(1, Kind::Float).cumsum(1, Kind::Float);
-            let uj = ut.get(j as i64).view([n as i64, 1]);
+            let uj = ut.get(j as i64).view([m, 1]);
             let idx = uj.searchsorted(&cdf, false, true, "right", None::<Tensor>).view([-1]).clamp_max(k as i64 - 1);
-            if j + 1 < d {
-                a += w.narrow(0, off[j] as i64, k as i64).index_select(0, &idx);
-            }
             cols.push(idx);
+            if screen_at.get(j).copied().unwrap_or(false) {
+                let toks: Vec<Vec<i64>> = cols.iter().map(|t| Vec::<i64>::try_from(t).expect("i64")).collect();
+                let keep = screen(j, &alive, &toks);
+                if keep.iter().any(|k| !k) {
+                    let sel: Vec<i64> = (0..alive.len()).filter(|&p| keep[p]).map(|p| p as i64).collect();
+                    alive = sel.iter().map(|&p| alive[p as usize]).collect();
+                    let sel = Tensor::from_slice(&sel);
+                    a = a.index_select(0, &sel);
+                    ut = ut.index_select(1, &sel);
+                    for c in cols.iter_mut() {
+                        *c = c.index_select(0, &sel);
+                    }
+                }
+            }
+            if j + 1 < d && !alive.is_empty() {
+                a += w.narrow(0, off[j] as i64, k as i64).index_select(0, &cols[j]);
+            }
         }
-        let all = Tensor::stack(&cols, 1).to_kind(Kind::Int16).contiguous().view(-1);
-        Vec::<i16>::try_from(&all).expect("i16").into_iter().map(|x| x as u16).collect()
+        let m = alive.len();
+        let mut out = vec![0u16; n * d];
+        let mut kept = vec![false; n];
+        if m > 0 {
+            let all = Tensor::stack(&cols, 1).to_kind(Kind::Int16).contiguous().view(-1);
+            let flat: Vec<i16> = Vec::<i16>::try_from(&all).expect("i16");
+            if m == n {
+                return (flat.into_iter().map(|x| x as u16).collect(), vec![true; n]);
+            }
+            for (p, &r) in alive.iter().enumerate() {
+                kept[r] = true;
+                for j in 0..d {
+                    out[r * d + j] = flat[p * d + j] as u16;
+                }
+            }
+        }
+        (out, kept)
     }
 
     /// p(x_col | x_<col = prefix), computed in plain Rust (used to tabulate small conditionals).

@@ -26,7 +26,8 @@ struct MetaDoc<'a> {
 }
 
 /// Writes `cohort` as CSV to `path` (missing values are empty cells) and the sidecar
-/// `path` + `.meta.json`. Only `.csv` is supported; another extension is an error.
+/// `path` + `.meta.json`. Only `.csv` is supported here; another extension is an error
+/// (the `vtrial` CLI also writes Parquet, converting this CSV through the DuckDB store).
 pub fn write_cohort(
     cohort: &Cohort,
     report: &SampleReport,
@@ -36,16 +37,37 @@ pub fn write_cohort(
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if ext != "csv" {
         return Err(CohortError::Invalid(format!(
-            "{}: output format {ext:?} is not supported yet; use a .csv file name (Parquet output \
-             will come through the DuckDB store)",
+            "{}: output format {ext:?} is not supported by the library writer; use a .csv file name \
+             (`vtrial cohort sample` also writes .parquet)",
             path.display()
         )));
     }
+    write_csv_file(cohort, path)?;
+    write_sidecar(cohort, report, provenance, path)
+}
+
+/// Writes the CSV of a cohort to a file (whatever its name).
+pub fn write_csv_file(cohort: &Cohort, path: &Path) -> Result<(), CohortError> {
     let io = |e: std::io::Error| CohortError::Io { path: path.display().to_string(), source: e };
     let f = std::fs::File::create(path).map_err(io)?;
     let mut wtr = std::io::BufWriter::with_capacity(1 << 20, f);
     write_csv(cohort, &mut wtr).map_err(io)?;
-    wtr.flush().map_err(io)?;
+    wtr.flush().map_err(io)
+}
+
+/// The path of the sidecar of a cohort file: the file name + `.meta.json`.
+pub fn sidecar_path(data: &Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}.meta.json", data.display()))
+}
+
+/// Writes the sidecar of the cohort file `data` ([`sidecar_path`]): every column's unit,
+/// meaning and labels, the sampling report and `provenance`.
+pub fn write_sidecar(
+    cohort: &Cohort,
+    report: &SampleReport,
+    provenance: &serde_json::Value,
+    data: &Path,
+) -> Result<(), CohortError> {
     let doc = MetaDoc {
         columns: cohort
             .columns
@@ -63,15 +85,26 @@ pub fn write_cohort(
         report,
         provenance,
     };
-    let mp = format!("{}.meta.json", path.display());
+    let mp = sidecar_path(data);
     std::fs::write(&mp, serde_json::to_string_pretty(&doc).expect("json") + "\n")
-        .map_err(|e| CohortError::Io { path: mp, source: e })
+        .map_err(|e| CohortError::Io { path: mp.display().to_string(), source: e })
 }
 
 /// Writes the CSV text of a cohort.
 pub fn write_csv<W: Write>(cohort: &Cohort, w: &mut W) -> std::io::Result<()> {
     let names: Vec<&str> = cohort.columns.iter().map(|c| c.name.as_str()).collect();
     writeln!(w, "{}", names.join(","))?;
+    // A numeric column is written either as integers throughout (every value whole) or with
+    // a decimal point on every value (`120.0`), so a reader that infers types from a sample
+    // of rows (DuckDB, pandas) gives the column one type: BIGINT or DOUBLE.
+    let fractional: Vec<bool> = cohort
+        .columns
+        .iter()
+        .map(|c| match &c.data {
+            ColumnData::Num(v) => v.iter().any(|x| x.is_finite() && x.fract() != 0.0),
+            ColumnData::Text { .. } => false,
+        })
+        .collect();
     let mut line = String::with_capacity(256);
     for r in 0..cohort.n {
         line.clear();
@@ -81,9 +114,14 @@ pub fn write_csv<W: Write>(cohort: &Cohort, w: &mut W) -> std::io::Result<()> {
             }
             match &c.data {
                 ColumnData::Num(v) => {
-                    if !v[r].is_nan() {
+                    let x = v[r];
+                    if !x.is_nan() {
                         use std::fmt::Write as _;
-                        let _ = write!(line, "{}", v[r]);
+                        if fractional[i] && x.fract() == 0.0 {
+                            let _ = write!(line, "{x:.1}");
+                        } else {
+                            let _ = write!(line, "{x}");
+                        }
                     }
                 }
                 ColumnData::Text { levels, codes } => {

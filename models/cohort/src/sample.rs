@@ -258,6 +258,63 @@ impl Layout {
     }
 }
 
+/// Early rejection for the neural generator: the criteria's top-level `and` terms that read
+/// only modelled columns, each checked right after the last model column it needs is drawn
+/// (the NADE's column order), so a row that already fails is not generated further. Exact:
+/// a row is only dropped when a term of the criteria is false on the very values the row
+/// would have been written with; every surviving row is still checked against the whole
+/// criteria at the end.
+struct Screen {
+    /// Per model column: a term becomes decidable after it.
+    at: Vec<bool>,
+    /// Per model column: the terms decidable after it.
+    terms: Vec<Vec<Criteria>>,
+}
+
+impl Screen {
+    fn new(layout: &Layout, criteria: &Criteria, d: usize) -> Option<Screen> {
+        let names: Vec<&str> = layout.names.iter().map(String::as_str).collect();
+        let mut sc = Screen { at: vec![false; d], terms: vec![Vec::new(); d] };
+        for term in criteria.conjuncts(&names) {
+            let model_cols: Option<Vec<usize>> = term
+                .used
+                .iter()
+                .map(|&c| match layout.sources[c] {
+                    Source::Model(j) => Some(j),
+                    _ => None,
+                })
+                .collect();
+            if let Some(last) = model_cols.and_then(|v| v.into_iter().max()) {
+                sc.at[last] = true;
+                sc.terms[last].push(term);
+            }
+        }
+        sc.at.iter().any(|&b| b).then_some(sc)
+    }
+}
+
+/// The record value of model column `j` (record column `c`) for token `tok` and uniform `u`:
+/// numeric codes shown as labels become the level index.
+fn decode_model(layout: &Layout, cols: &[ColumnTransform], c: usize, j: usize, tok: usize, u: f64) -> f64 {
+    let x = cols[j].decode_num(tok, u);
+    if layout.label_codes[c].is_empty() || x.is_nan() {
+        x
+    } else {
+        layout.label_codes[c].iter().position(|v| *v == x).map_or(f64::NAN, |p| p as f64)
+    }
+}
+
+/// A record value as the criteria see it.
+fn criteria_value(layout: &Layout, label_values: &[Vec<Value>], c: usize, x: f64) -> Value {
+    if x.is_nan() {
+        Value::Missing
+    } else if let Some(lv) = label_values[c].get(x as usize).filter(|_| layout.levels[c].is_some()) {
+        lv.clone()
+    } else {
+        Value::Num(x)
+    }
+}
+
 /// Rows of one chunk, row-major over the layout's columns (labels as level index; NaN missing).
 struct Chunk {
     values: Vec<f64>,
@@ -271,33 +328,63 @@ fn gen_chunk(
     layout: &Layout,
     opts: &SampleOptions,
     criteria: Option<&Criteria>,
+    screen: Option<&Screen>,
     label_values: &[Vec<Value>],
     chunk: u64,
 ) -> Result<Chunk, CohortError> {
     let n = opts.chunk;
     let cols = &model.meta.columns;
     let d = cols.len();
-    let tokens: Vec<u16> = match opts.generator {
+    let w = layout.names.len();
+    // Decoding uniforms, drawn up front in row order: per row one per model column, then
+    // creatinine (token, value) and the CYP2C19 phenotype.
+    let per_row = d + 3;
+    let ud: Vec<f64> = {
+        let mut rng = stream(opts.seed, Purpose::Decode, chunk);
+        (0..n * per_row).map(|_| rng.random()).collect()
+    };
+    let (tokens, screened): (Vec<u16>, Option<Vec<bool>>) = match opts.generator {
         Generator::Neural => {
             // libtorch's intra-op thread count is per calling thread (OpenMP): cap it here,
             // on the worker, so every chunk's arithmetic is the same whatever thread runs it.
             tch::set_num_threads(1);
             let mut rng = stream(opts.seed, Purpose::Tokens, chunk);
             let u: Vec<f32> = (0..n * d).map(|_| rng.random::<f32>()).collect();
-            model.nade.sample_tokens(&u, n)
+            match screen {
+                None => (model.nade.sample_tokens(&u, n), None),
+                Some(sc) => {
+                    let mut scratch = vec![Value::Missing; w];
+                    let mut check = |j: usize, rows: &[usize], toks: &[Vec<i64>]| -> Vec<bool> {
+                        rows.iter()
+                            .enumerate()
+                            .map(|(p, &r)| {
+                                sc.terms[j].iter().all(|term| {
+                                    for &c in &term.used {
+                                        let Source::Model(jj) = layout.sources[c] else { continue };
+                                        let x = decode_model(layout, cols, c, jj, toks[jj][p] as usize, ud[r * per_row + jj]);
+                                        scratch[c] = criteria_value(layout, label_values, c, x);
+                                    }
+                                    // An error is left to the full check of the criteria.
+                                    term.accepts(&scratch).unwrap_or(true)
+                                })
+                            })
+                            .collect()
+                    };
+                    let (t, kept) = model.nade.sample_tokens_screened(&u, n, &sc.at, &mut check);
+                    (t, Some(kept))
+                }
+            }
         }
         Generator::Copula => {
             let mut rng = stream(opts.seed, Purpose::Tokens, chunk);
             let z: Vec<f64> = (0..n * d).map(|_| rng.sample(StandardNormal)).collect();
-            model.meta.copula.sample_tokens(&z, n)
+            (model.meta.copula.sample_tokens(&z, n), None)
         }
     };
-    let w = layout.names.len();
     let mut values = vec![f64::NAN; n * w];
     let mut keep = vec![true; n];
     let mut implausible: BTreeMap<String, usize> = BTreeMap::new();
     let mut rejected = 0;
-    let mut rng = stream(opts.seed, Purpose::Decode, chunk);
     let bounds: Vec<(usize, f64, f64, &str)> = BOUNDS
         .iter()
         .filter_map(|(name, lo, hi)| layout.idx.get(name).map(|&i| (i, *lo, *hi, *name)))
@@ -318,24 +405,21 @@ fn gen_chunk(
     let pgx_eur = pgx::phenotype_cdf(pgx::EUROPEAN);
     let pgx_afr = pgx::phenotype_cdf(pgx::AFRICAN_AMERICAN);
     for r in 0..n {
+        if screened.as_ref().is_some_and(|k| !k[r]) {
+            // Already failed a term of the criteria while its tokens were drawn.
+            keep[r] = false;
+            rejected += 1;
+            continue;
+        }
         let row = &mut values[r * w..(r + 1) * w];
+        let ur = &ud[r * per_row..(r + 1) * per_row];
         for (c, src) in layout.sources.iter().enumerate() {
-            match src {
-                Source::Id => {}
-                Source::Model(j) => {
-                    let u: f64 = rng.random();
-                    let x = cols[*j].decode_num(tokens[r * d + j] as usize, u);
-                    row[c] = if layout.label_codes[c].is_empty() || x.is_nan() {
-                        x
-                    } else {
-                        layout.label_codes[c].iter().position(|v| *v == x).map_or(f64::NAN, |p| p as f64)
-                    };
-                }
-                Source::Derived(_) => {}
+            if let Source::Model(j) = src {
+                row[c] = decode_model(layout, cols, c, *j, tokens[r * d + j] as usize, ur[*j]);
             }
         }
-        // Derived columns, in DERIVED order; always draw the same uniforms.
-        let (u_ct, u_cv, u_pgx): (f64, f64, f64) = (rng.random(), rng.random(), rng.random());
+        // Derived columns, in DERIVED order.
+        let (u_ct, u_cv, u_pgx) = (ur[d], ur[d + 1], ur[d + 2]);
         let sex_level = i_sex.map(|i| row[i]).filter(|x| !x.is_nan()).map(|x| x as usize);
         let female = sex_level.is_some_and(|l| female_level.get(l).copied().unwrap_or(false));
         let age = i_age.map_or(f64::NAN, |i| row[i]);
@@ -416,13 +500,7 @@ fn gen_chunk(
         if let Some(cr) = criteria {
             row_vals.clear();
             for (c, &x) in row.iter().enumerate() {
-                row_vals.push(if x.is_nan() {
-                    Value::Missing
-                } else if let Some(lv) = label_values[c].get(x as usize).filter(|_| layout.levels[c].is_some()) {
-                    lv.clone()
-                } else {
-                    Value::Num(x)
-                });
+                row_vals.push(criteria_value(layout, label_values, c, x));
             }
             if !cr.accepts(&row_vals)? {
                 keep[r] = false;
@@ -441,6 +519,10 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
     let layout = Layout::new(model);
     let names: Vec<&str> = layout.names.iter().map(String::as_str).collect();
     let criteria = opts.criteria.as_deref().map(|s| Criteria::parse(s, &names)).transpose()?;
+    let screen = match (&criteria, opts.generator) {
+        (Some(cr), Generator::Neural) => Screen::new(&layout, cr, model.meta.columns.len()),
+        _ => None,
+    };
     let label_values: Vec<Vec<Value>> = layout
         .levels
         .iter()
@@ -464,7 +546,7 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
     while taken < opts.n {
         let chunks: Vec<Chunk> = (next..next + batch as u64)
             .into_par_iter()
-            .map(|c| gen_chunk(model, &layout, opts, criteria.as_ref(), &label_values, c))
+            .map(|c| gen_chunk(model, &layout, opts, criteria.as_ref(), screen.as_ref(), &label_values, c))
             .collect::<Result<_, _>>()?;
         next += batch as u64;
         for ch in chunks {
