@@ -8,7 +8,7 @@
 
 use crate::PkError;
 use crate::linear::{LinearParams, LinearPk, Structure};
-use crate::ode::{OdeSystem, Solver, SolverOptions};
+use crate::ode::{OdeSystem, SolveStats, Solver, SolverOptions};
 use crate::system::PkSystem;
 
 /// Dynamics of compartment amounts without doses: `dA/dt = f(A)`.
@@ -28,17 +28,27 @@ pub trait PkOde {
 /// A linear model's rate matrix as an ODE (the closed form's cross-check).
 #[derive(Debug, Clone)]
 pub struct LinearOde {
-    k: Vec<f64>,
+    /// The `n × n` rate matrix, row-major, in a fixed array (`n` ≤ [`LINEAR_ODE_MAX`]) so
+    /// that the right-hand side has no bounds checks.
+    k: [f64; LINEAR_ODE_MAX * LINEAR_ODE_MAX],
     n: usize,
     central: usize,
 }
 
+/// Most compartments of a linear structure (three compartments with absorption).
+const LINEAR_ODE_MAX: usize = 4;
+
 impl LinearOde {
     /// The ODE of `structure` with `params` (checked as for the closed form).
     pub fn new(structure: Structure, params: LinearParams) -> Result<Self, PkError> {
-        let k = LinearPk::new(structure, params)?.rate_matrix();
-        let n = k.nrows();
-        Ok(LinearOde { k: (0..n * n).map(|i| k[(i / n, i % n)]).collect(), n, central: structure.central() })
+        let m = LinearPk::new(structure, params)?.rate_matrix();
+        let n = m.nrows();
+        assert!(n <= LINEAR_ODE_MAX, "a linear structure has at most {LINEAR_ODE_MAX} compartments");
+        let mut k = [0.0; LINEAR_ODE_MAX * LINEAR_ODE_MAX];
+        for (i, v) in k[..n * n].iter_mut().enumerate() {
+            *v = m[(i / n, i % n)];
+        }
+        Ok(LinearOde { k, n, central: structure.central() })
     }
 }
 
@@ -49,37 +59,31 @@ impl PkOde for LinearOde {
     fn central(&self) -> usize {
         self.central
     }
-    #[inline]
+    #[inline(always)]
     fn rhs(&self, a: &[f64], da: &mut [f64]) {
-        // Sized products for the model sizes there are (1–5 states), so they unroll.
+        // Sized products for the model sizes there are (1–4 states), so they unroll.
         match self.n {
             1 => matvec::<1>(&self.k, a, da),
             2 => matvec::<2>(&self.k, a, da),
             3 => matvec::<3>(&self.k, a, da),
-            4 => matvec::<4>(&self.k, a, da),
-            5 => matvec::<5>(&self.k, a, da),
-            n => {
-                for (d, row) in da[..n].iter_mut().zip(self.k.chunks_exact(n)) {
-                    *d = row.iter().zip(&a[..n]).map(|(k, x)| k * x).sum();
-                }
-            }
+            _ => matvec::<4>(&self.k, a, da),
         }
     }
     fn jacobian(&self, _a: &[f64], jac: &mut [f64]) -> bool {
-        jac.copy_from_slice(&self.k);
+        jac.copy_from_slice(&self.k[..self.n * self.n]);
         true
     }
 }
 
-/// `da = K·a` for an `N × N` row-major `k`.
-#[inline]
-fn matvec<const N: usize>(k: &[f64], a: &[f64], da: &mut [f64]) {
+/// `da = K·a` for the `N × N` row-major matrix at the start of `k`.
+#[inline(always)]
+fn matvec<const N: usize>(k: &[f64; LINEAR_ODE_MAX * LINEAR_ODE_MAX], a: &[f64], da: &mut [f64]) {
     let a: &[f64; N] = a[..N].try_into().expect("N states");
-    for (i, d) in da[..N].iter_mut().enumerate() {
-        let row: &[f64; N] = k[i * N..(i + 1) * N].try_into().expect("N × N matrix");
+    let da: &mut [f64; N] = (&mut da[..N]).try_into().expect("N derivatives");
+    for (i, d) in da.iter_mut().enumerate() {
         let mut sum = 0.0;
         for j in 0..N {
-            sum += row[j] * a[j];
+            sum += k[i * N + j] * a[j];
         }
         *d = sum;
     }
@@ -246,7 +250,7 @@ impl<M: PkOde> OdeSystem for WithInputs<'_, M> {
     fn dim(&self) -> usize {
         self.model.n_cmt() + usize::from(self.auc)
     }
-    #[inline]
+    #[inline(always)]
     fn rhs(&self, _t: f64, y: &[f64], dydt: &mut [f64]) {
         let n = self.model.n_cmt();
         self.model.rhs(&y[..n], &mut dydt[..n]);
@@ -288,6 +292,7 @@ pub struct OdePk<M: PkOde> {
     model: M,
     solver: Solver,
     auc: bool,
+    stats: SolveStats,
 }
 
 impl<M: PkOde> OdePk<M> {
@@ -296,7 +301,7 @@ impl<M: PkOde> OdePk<M> {
     /// infusion's computed end and a record at the same nominal time, whose step size must
     /// not carry over).
     pub fn new(model: M, options: SolverOptions) -> Self {
-        OdePk { model, solver: Solver::new(options), auc: false }
+        OdePk { model, solver: Solver::new(options), auc: false, stats: SolveStats::default() }
     }
 
     /// Adds one state component: the integral of the central amount (as [`LinearPk::with_auc`]).
@@ -308,6 +313,12 @@ impl<M: PkOde> OdePk<M> {
     /// The model.
     pub fn model(&self) -> &M {
         &self.model
+    }
+
+    /// The solver's work so far, summed over the successful calls (one per stretch between
+    /// discontinuities: doses, infusion starts and ends; observations do not break it).
+    pub fn solve_stats(&self) -> SolveStats {
+        self.stats
     }
 }
 
@@ -324,7 +335,7 @@ impl<M: PkOde> PkSystem for OdePk<M> {
         let system = WithInputs { model: &self.model, rates, has_input: rates.iter().any(|&r| r != 0.0), auc: self.auc };
         self.solver
             .integrate(&system, t0, state, stops, visit)
-            .map(|_| ())
+            .map(|stats| self.stats += stats)
             .map_err(|e| PkError::Ode { t_start: t0, t_end: stops.last().copied().unwrap_or(t0), message: e.to_string() })
     }
 }

@@ -141,8 +141,21 @@ impl Simulator {
                     self.stops.push(r.time);
                     j += 1;
                 }
+                // The run ends before the next event; when the same parameters also advance
+                // the system to that event (the record after the run comes at or after it),
+                // the event time is one more stop of the same call. An ODE solver then
+                // integrates the whole interval between two discontinuities in one go
+                // instead of restarting for the stretch from the last observation.
+                let visible = self.stops.len();
+                if records.get(j).is_some_and(|r| r.time >= next_event && self.interval_system(records, j) == sys) {
+                    self.stops.push(next_event);
+                }
                 let rates = std::mem::take(&mut self.rates);
-                let result = systems[sys].advance(&mut self.state, t, &self.stops, &rates, |k, x| on_record(i + k, x));
+                let result = systems[sys].advance(&mut self.state, t, &self.stops, &rates, |k, x| {
+                    if k < visible {
+                        on_record(i + k, x)
+                    }
+                });
                 self.rates = rates;
                 result.map_err(|e| at_record(e, i))?;
                 t = *self.stops.last().expect("at least record i");

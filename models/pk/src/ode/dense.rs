@@ -8,6 +8,8 @@
 //!
 //! so they share this storage and evaluation; each method fills `p₀, p₁, p₂` from its stages.
 
+use super::dim::{by_dim, dim};
+
 /// Interpolation data of the last accepted step: `[y₀ | Δ | p₀ | p₁ | p₂]` for the quartics,
 /// or `[y₀ | F₀ | … | F₆]` for DOP853's 7th-order interpolant (see [`Dense::begin_dop853`]).
 #[derive(Clone, Debug, Default)]
@@ -67,7 +69,12 @@ impl Dense {
 
     /// Writes the interpolated state at `t` (within the step) into `out`.
     pub(crate) fn eval(&self, t: f64, out: &mut [f64]) {
-        let n = self.n;
+        by_dim!(self.n, |N| self.eval_n::<N>(t, out))
+    }
+
+    fn eval_n<const N: usize>(&self, t: f64, out: &mut [f64]) {
+        let n = dim::<N>(self.n);
+        let out = &mut out[..n];
         let theta = (t - self.t0) / self.h;
         if self.dop853 {
             let s1 = 1.0 - theta;

@@ -367,14 +367,28 @@ impl Dop853 {
         y: &[f64],
         y_new: &[f64],
     ) {
-        let n = y.len();
+        by_dim!(y.len(), |N| self.dense_output_n::<S2, N>(sys, dense, t, t_new, y, y_new))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dense_output_n<S2: OdeSystem + ?Sized, const N: usize>(
+        &mut self,
+        sys: &S2,
+        dense: &mut Dense,
+        t: f64,
+        t_new: f64,
+        y: &[f64],
+        y_new: &[f64],
+    ) {
+        let n = dim::<N>(y.len());
         let h = t_new - t;
+        let (y, y_new) = (&y[..n], &y_new[..n]);
         let k = &mut self.k[..S_EXT * n];
         let stage = &mut self.stage[..n];
         stage!(sys, k, stage, y, h, n, 13, t + C[13] * h; 0, 6, 7, 8, 9, 10, 11, 12);
         stage!(sys, k, stage, y, h, n, 14, t + C[14] * h; 0, 5, 6, 7, 10, 11, 12, 13);
         stage!(sys, k, stage, y, h, n, 15, t + C[15] * h; 0, 5, 6, 7, 8, 12, 13, 14);
-        let c = dense.begin_dop853(t, h);
+        let c = &mut dense.begin_dop853(t, h)[..8 * n];
         for i in 0..n {
             let (f_old, f_new) = (k[i], k[S * n + i]);
             let delta = y_new[i] - y[i];

@@ -20,8 +20,17 @@ const EASY_THRESHOLD: f64 = 1.0;
 const EASY_SWITCH: u32 = 20;
 /// Under [`Method::Auto`], relative tolerances at or below this use DOP853 as the explicit
 /// method instead of Dormand–Prince 5(4): at tight tolerances the 8th-order method takes far
-/// fewer right-hand-side calls (Hairer, Nørsett & Wanner I, §II.10).
-const HIGH_ORDER_RTOL: f64 = 1e-7;
+/// fewer right-hand-side calls (Hairer, Nørsett & Wanner I, §II.10). Measured on the
+/// two-compartment oral model (q24h × 28, hourly observations, rtol = atol): at 1e-6 DOP853
+/// takes 448 steps and 6 600 calls (dense output included) where Dormand–Prince takes 1 349
+/// and 8 150, and is 25 % cheaper in instructions; at 1e-5 10 % cheaper, at 1e-4 even, and
+/// more accurate throughout.
+const HIGH_ORDER_RTOL: f64 = 1e-5;
+/// Largest growth of the step size after the first step of a call, in place of the
+/// controller's bound (CVODE's `ETAMX1`): the initial-step estimate is cautious (after a dose
+/// into the depot it is ~1e-4 h where the method can take 0.3 h), and the error of that first
+/// step already says how far the next may go.
+const FIRST_GROWTH: f64 = 1e4;
 /// Consecutive singular iteration matrices (each halving `h`) before giving up.
 const MAX_SINGULAR: u32 = 5;
 
@@ -367,6 +376,15 @@ impl Solver {
             };
             if rejected_last {
                 h_next = h_next.min(h_step);
+            } else if stats.steps == 1 && !stiff {
+                // The first step of a call (see FIRST_GROWTH): the standard proposal
+                // SAFE·err^(−1/q), bounded by FIRST_GROWTH rather than the controller's bound.
+                let growth = if err > 0.0 {
+                    (0.9 * err.powf(-1.0 / f64::from(explicit_order))).min(FIRST_GROWTH)
+                } else {
+                    FIRST_GROWTH
+                };
+                h_next = h_next.max(growth * h_step);
             }
             rejected_last = false;
 
