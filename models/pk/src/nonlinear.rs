@@ -81,7 +81,7 @@ fn matvec<const N: usize>(k: &[f64; LINEAR_ODE_MAX * LINEAR_ODE_MAX], a: &[f64],
     let a: &[f64; N] = a[..N].try_into().expect("N states");
     let da: &mut [f64; N] = (&mut da[..N]).try_into().expect("N derivatives");
     for (i, d) in da.iter_mut().enumerate() {
-        let mut sum = 0.0;
+        let mut sum = -0.0; // the identity of addition, so the compiler drops it
         for j in 0..N {
             sum += k[i * N + j] * a[j];
         }

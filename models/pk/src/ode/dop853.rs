@@ -212,10 +212,11 @@ const D: [[f64; S_EXT]; 4] = {
     d
 };
 
-/// `Σⱼ row[j]·k[j·n + i]` over the listed (non-zero) `j`, with `row` a constant array.
+/// `Σⱼ row[j]·k[j·n + i]` over the listed (non-zero) `j`, with `row` a constant array. The sum
+/// starts from −0, the identity of floating-point addition, so the compiler drops it.
 macro_rules! comb {
     ($row:expr, $k:expr, $n:expr, $i:expr; $($j:literal),*) => {
-        0.0 $(+ $row[$j] * $k[$j * $n + $i])*
+        -0.0 $(+ $row[$j] * $k[$j * $n + $i])*
     };
 }
 
