@@ -3,7 +3,7 @@
 //! `sample MODEL|default N SEED OUT [neural|copula] [CRITERIA]`, `evaluate REAL SYN [TRAIN]`,
 //! `diag REAL SYN` (detection AUC per column alone and with each column left out).
 //! `train` takes optional positional settings: hidden, weight decay, dropout, bins, refit,
-//! structured decay (the sweep in the README).
+//! structured decay, direct linear paths (the sweep in the README).
 
 use std::path::Path;
 use std::time::Instant;
@@ -36,6 +36,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             if let Some(h) = a.get(8) {
                 o.config.structured_decay = h.parse()?;
+            }
+            if let Some(h) = a.get(9) {
+                o.config.linear = h.parse()?;
             }
             let t = Instant::now();
             let m = vtrial_cohort::train(&o)?;

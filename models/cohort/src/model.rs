@@ -191,6 +191,38 @@ pub fn token_positions(transforms: &[ColumnTransform], rows: &[Vec<usize>]) -> V
         .collect()
 }
 
+/// Normal scores of the ordered tokens per column, the positions of the NADE's direct linear
+/// paths: Φ⁻¹ of the token's mid-CDF under the training token frequencies, in value order
+/// (as the copula's scores), so the direct paths are a Gaussian copula inside the NADE; text
+/// levels and missing tokens sit at 0.
+pub fn token_scores(transforms: &[ColumnTransform], rows: &[Vec<usize>]) -> Vec<Vec<f32>> {
+    transforms
+        .iter()
+        .enumerate()
+        .map(|(j, t)| {
+            let raw = t.raw_positions();
+            let mut count = vec![0usize; raw.len()];
+            for r in rows {
+                count[r[j]] += 1;
+            }
+            let mut ordered: Vec<usize> = (0..raw.len()).filter(|&k| raw[k].is_some()).collect();
+            ordered.sort_by(|&a, &b| raw[a].partial_cmp(&raw[b]).unwrap_or(std::cmp::Ordering::Equal));
+            let total: usize = ordered.iter().map(|&k| count[k]).sum();
+            let mut out = vec![0f32; raw.len()];
+            if total == 0 {
+                return out;
+            }
+            let mut below = 0usize;
+            for &k in &ordered {
+                let mid = (below as f64 + 0.5 * count[k] as f64) / total as f64;
+                out[k] = crate::stats::norm_quantile(mid.clamp(0.5 / total as f64, 1.0 - 0.5 / total as f64)) as f32;
+                below += count[k];
+            }
+            out
+        })
+        .collect()
+}
+
 /// Token rows of a table under the given transforms (column `names` looked up by name).
 pub fn tokenize(table: &RawTable, transforms: &[ColumnTransform]) -> Result<Vec<Vec<usize>>, CohortError> {
     let cols: Vec<Vec<usize>> = transforms
@@ -239,7 +271,8 @@ fn train_creatinine(path: &Path, cfg: &NadeConfig, opt: &TransformOptions) -> Re
     let sizes: Vec<usize> = transforms.iter().map(ColumnTransform::n_tokens).collect();
     let cfg = NadeConfig { hidden: cfg.hidden.min(32), ..*cfg };
     let pos = token_positions(&transforms, &rows);
-    let (nade, report) = Nade::train(&rows, &sizes, &pos, &cfg)?;
+    let scores = token_scores(&transforms, &rows);
+    let (nade, report) = Nade::train(&rows, &sizes, &pos, &scores, &cfg)?;
     let age_floor = transforms[1].range().map_or(0.0, |r| r.0);
     Ok((
         CreatinineMeta {
@@ -268,7 +301,8 @@ pub fn train(opts: &TrainOptions) -> Result<CohortModel, CohortError> {
     let rows = tokenize(&table, &transforms)?;
     let sizes: Vec<usize> = transforms.iter().map(ColumnTransform::n_tokens).collect();
     let pos = token_positions(&transforms, &rows);
-    let (nade, report) = Nade::train(&rows, &sizes, &pos, &opts.config)?;
+    let scores = token_scores(&transforms, &rows);
+    let (nade, report) = Nade::train(&rows, &sizes, &pos, &scores, &opts.config)?;
     let copula = Copula::fit(&rows, &sizes);
     let (creat_meta, creat) = match &opts.creatinine_data {
         Some(p) => {

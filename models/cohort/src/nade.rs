@@ -54,6 +54,13 @@ pub struct NadeConfig {
     /// which never saw the validation rows).
     #[serde(default = "yes")]
     pub refit: bool,
+    /// Direct linear paths between ordered columns (penalised like the positional slopes):
+    /// column j's logits get `pos_t · Σ_{i<j} α_ji · pos(x_i)`, a linear-Gaussian-like
+    /// regression of each ordered column's position on the earlier ones, next to the hidden
+    /// layer (MADE/NADE "direct connections"). Without it, strong linear pairs (sbp–dbp)
+    /// had to pass through the small, heavily regularised hidden layer and came out weak.
+    #[serde(default)]
+    pub linear: bool,
 }
 
 fn yes() -> bool {
@@ -74,6 +81,7 @@ impl Default for NadeConfig {
             seed: 20261127,
             dropout: 0.0,
             refit: true,
+            linear: true,
         }
     }
 }
@@ -106,6 +114,11 @@ pub struct Nade {
     pub v: Vec<Vec<f32>>,
     /// Output bias per column.
     pub b: Vec<Vec<f32>>,
+    /// Direct linear paths (empty when the model has none): the input embedding of each
+    /// token into one linear unit per column, (Σ sizes) × D, row-major, ...
+    pub lin_w: Vec<f32>,
+    /// ... and each column's output weights from its own linear unit (its token positions).
+    pub lin_v: Vec<Vec<f32>>,
 }
 
 struct Vars {
@@ -123,6 +136,14 @@ struct Vars {
     pos: Tensor,
     col_of: Tensor,
     pos_j: Vec<Tensor>,
+    /// Per-column token scores of the direct paths.
+    score_j: Vec<Tensor>,
+    /// Direct linear paths α (D × D, strictly lower triangle used), when enabled.
+    alpha: Option<Tensor>,
+    /// Token → (its column's) position matrix, S × D.
+    pos_mat: Tensor,
+    /// Strictly-lower-triangular mask, D × D.
+    lower: Tensor,
 }
 
 impl Vars {
@@ -135,9 +156,20 @@ impl Vars {
         let m = &self.pos_j[j];
         &self.v[j] + self.q[j].unsqueeze(1) * m.unsqueeze(0) + self.r[j].unsqueeze(1) * (m * m).unsqueeze(0)
     }
+    /// The masked direct-path matrix α ⊙ lower.
+    fn alpha_eff(&self) -> Option<Tensor> {
+        self.alpha.as_ref().map(|a| a * &self.lower)
+    }
 }
 
-fn build_vars(vs: &nn::VarStore, sizes: &[usize], positions: &[Vec<f32>], hidden: usize) -> Vars {
+fn build_vars(
+    vs: &nn::VarStore,
+    sizes: &[usize],
+    positions: &[Vec<f32>],
+    scores: &[Vec<f32>],
+    hidden: usize,
+    linear: bool,
+) -> Vars {
     let root = vs.root();
     let s: usize = sizes.iter().sum();
     let d = sizes.len() as i64;
@@ -160,6 +192,14 @@ fn build_vars(vs: &nn::VarStore, sizes: &[usize], positions: &[Vec<f32>], hidden
     let flat: Vec<f32> = positions.iter().flatten().copied().collect();
     let col_of: Vec<i64> =
         sizes.iter().enumerate().flat_map(|(j, &k)| std::iter::repeat_n(j as i64, k)).collect();
+    let du = sizes.len();
+    let mut pos_mat = vec![0f32; s * du];
+    let flat_scores: Vec<f32> = scores.iter().flatten().copied().collect();
+    for (t, (&c, &p)) in col_of.iter().zip(&flat_scores).enumerate() {
+        pos_mat[t * du + c as usize] = p;
+    }
+    let lower: Vec<f32> = (0..du * du).map(|i| if i % du < i / du { 1.0 } else { 0.0 }).collect();
+    let alpha = linear.then(|| root.zeros("alpha", &[d, d]));
     Vars {
         u,
         p_in,
@@ -171,6 +211,10 @@ fn build_vars(vs: &nn::VarStore, sizes: &[usize], positions: &[Vec<f32>], hidden
         pos: Tensor::from_slice(&flat),
         col_of: Tensor::from_slice(&col_of),
         pos_j: positions.iter().map(|p| Tensor::from_slice(p)).collect(),
+        score_j: scores.iter().map(|p| Tensor::from_slice(p)).collect(),
+        alpha,
+        pos_mat: Tensor::from_slice(&pos_mat).view([s as i64, d]),
+        lower: Tensor::from_slice(&lower).view([d, d]),
     }
 }
 
@@ -191,9 +235,14 @@ fn nll(vars: &Vars, sizes: &[usize], x: &Tensor, t: &Tensor, dropout: f64) -> Te
     let mut a = vars.c.unsqueeze(0).expand([n, vars.c.size()[0]], false);
     let mut loss = Tensor::zeros([], (Kind::Float, Device::Cpu));
     let w = vars.w();
+    // Direct paths: M[:, j] = Σ_{i<j} α_ji pos(x_i).
+    let lin = vars.alpha_eff().map(|al| x.matmul(&vars.pos_mat).matmul(&al.tr()));
     for (j, &k) in sizes.iter().enumerate() {
         let h = if dropout > 0.0 { a.relu().dropout(dropout, true) } else { a.relu() };
-        let logits = h.matmul(&vars.v_eff(j)) + &vars.b[j];
+        let mut logits = h.matmul(&vars.v_eff(j)) + &vars.b[j];
+        if let Some(m) = &lin {
+            logits = logits + m.narrow(1, j as i64, 1) * vars.score_j[j].unsqueeze(0);
+        }
         loss += logits.cross_entropy_for_logits(&t.select(1, j as i64));
         // Not `+=`: the first `a` is an expanded view of a trained parameter (no in-place ops).
         #[allow(clippy::assign_op_pattern)]
@@ -228,18 +277,22 @@ fn run_epochs(
     val: Option<&[Vec<usize>]>,
     sizes: &[usize],
     positions: &[Vec<f32>],
+    scores: &[Vec<f32>],
     cfg: &NadeConfig,
     epochs: usize,
     purpose: Purpose,
 ) -> Result<(Nade, usize, f64, f64), CohortError> {
     tch::manual_seed(cfg.seed as i64);
     let vs = nn::VarStore::new(Device::Cpu);
-    let vars = build_vars(&vs, sizes, positions, cfg.hidden);
+    let vars = build_vars(&vs, sizes, positions, scores, cfg.hidden, cfg.linear);
     let mut opt = nn::Adam::default().build(&vs, cfg.lr)?;
     let penalty = |vars: &Vars| -> Tensor {
         let sq = |t: &Tensor| t.square().sum(Kind::Float);
         let mut one_hot = sq(&vars.u);
         let mut structured = sq(&vars.p_in);
+        if let Some(al) = vars.alpha_eff() {
+            structured += sq(&al);
+        }
         for j in 0..vars.v.len() {
             one_hot += sq(&vars.v[j]);
             structured = structured + sq(&vars.q[j]) + sq(&vars.r[j]);
@@ -285,6 +338,10 @@ fn export(vars: &Vars, sizes: &[usize], hidden: usize) -> Nade {
         c: f(&vars.c),
         v: (0..sizes.len()).map(|j| f(&vars.v_eff(j))).collect(),
         b: vars.b.iter().map(f).collect(),
+        // Token t of column i feeds linear unit j with pos_t · α_ji; unit j feeds column j's
+        // token t with weight pos_t.
+        lin_w: vars.alpha_eff().map_or_else(Vec::new, |al| f(&vars.pos_mat.matmul(&al.tr()))),
+        lin_v: if vars.alpha.is_some() { vars.score_j.iter().map(f).collect() } else { Vec::new() },
     }
 }
 
@@ -301,6 +358,7 @@ impl Nade {
         rows: &[Vec<usize>],
         sizes: &[usize],
         positions: &[Vec<f32>],
+        scores: &[Vec<f32>],
         cfg: &NadeConfig,
     ) -> Result<(Nade, TrainReport), CohortError> {
         if rows.len() < 10 {
@@ -314,9 +372,9 @@ impl Nade {
         let fit: Vec<Vec<usize>> = ti.iter().map(|&i| rows[i].clone()).collect();
         let val: Vec<Vec<usize>> = vi.iter().map(|&i| rows[i].clone()).collect();
         let (early, best_epoch, val_nll, fit_nll) =
-            run_epochs(&fit, Some(&val), sizes, positions, cfg, cfg.max_epochs, Purpose::Shuffle)?;
+            run_epochs(&fit, Some(&val), sizes, positions, scores, cfg, cfg.max_epochs, Purpose::Shuffle)?;
         let (model, train_nll) = if cfg.refit {
-            let (m, _, _, t) = run_epochs(rows, None, sizes, positions, cfg, best_epoch, Purpose::Refit)?;
+            let (m, _, _, t) = run_epochs(rows, None, sizes, positions, scores, cfg, best_epoch, Purpose::Refit)?;
             (m, t)
         } else {
             (early, fit_nll)
@@ -350,6 +408,9 @@ impl Nade {
         // Column-major noise, so each column's uniforms are one contiguous [n, 1] block.
         let mut ut = Tensor::from_slice(&u[..n * d]).view([n as i64, d as i64]).transpose(0, 1).contiguous();
         let mut a = Tensor::from_slice(&self.c).unsqueeze(0).repeat([n as i64, 1]);
+        let linear = !self.lin_w.is_empty();
+        let lw = if linear { Tensor::from_slice(&self.lin_w).view([-1, d as i64]) } else { Tensor::new() };
+        let mut lin = if linear { Tensor::zeros([n as i64, d as i64], (Kind::Float, Device::Cpu)) } else { Tensor::new() };
         let mut cols: Vec<Tensor> = Vec::with_capacity(d);
         let mut alive: Vec<usize> = (0..n).collect();
         for (j, &k) in self.sizes.iter().enumerate() {
@@ -360,7 +421,12 @@ impl Nade {
             let v = Tensor::from_slice(&self.v[j]).view([h, k as i64]);
             let b = Tensor::from_slice(&self.b[j]);
             // logits = b + relu(a) v; inverse-CDF draw: the first token whose CDF exceeds u.
-            let cdf = b.addmm(&a.relu(), &v).softmax(1, Kind::Float).cumsum(1, Kind::Float);
+            let mut logits = b.addmm(&a.relu(), &v);
+            if linear && j > 0 {
+                let pj = Tensor::from_slice(&self.lin_v[j]).unsqueeze(0);
+                logits += lin.narrow(1, j as i64, 1) * pj;
+            }
+            let cdf = logits.softmax(1, Kind::Float).cumsum(1, Kind::Float);
             let uj = ut.get(j as i64).view([m, 1]);
             let idx = uj.searchsorted(&cdf, false, true, "right", None::<Tensor>).view([-1]).clamp_max(k as i64 - 1);
             cols.push(idx);
@@ -372,6 +438,9 @@ impl Nade {
                     alive = sel.iter().map(|&p| alive[p as usize]).collect();
                     let sel = Tensor::from_slice(&sel);
                     a = a.index_select(0, &sel);
+                    if linear {
+                        lin = lin.index_select(0, &sel);
+                    }
                     ut = ut.index_select(1, &sel);
                     for c in cols.iter_mut() {
                         *c = c.index_select(0, &sel);
@@ -380,6 +449,9 @@ impl Nade {
             }
             if j + 1 < d && !alive.is_empty() {
                 a += w.narrow(0, off[j] as i64, k as i64).index_select(0, &cols[j]);
+                if linear {
+                    lin += lw.narrow(0, off[j] as i64, k as i64).index_select(0, &cols[j]);
+                }
             }
         }
         let m = alive.len();
@@ -405,15 +477,25 @@ impl Nade {
     pub fn conditional(&self, prefix: &[usize], col: usize) -> Vec<f64> {
         let h = self.hidden;
         let off = offsets(&self.sizes);
+        let d = self.sizes.len();
         let mut a: Vec<f64> = self.c.iter().map(|&x| f64::from(x)).collect();
+        let mut lin = 0.0;
         for (i, &tok) in prefix.iter().enumerate().take(col) {
             let row = &self.w[(off[i] + tok) * h..(off[i] + tok + 1) * h];
             for (ai, wi) in a.iter_mut().zip(row) {
                 *ai += f64::from(*wi);
             }
+            if !self.lin_w.is_empty() {
+                lin += f64::from(self.lin_w[(off[i] + tok) * d + col]);
+            }
         }
         let k = self.sizes[col];
         let mut logits: Vec<f64> = self.b[col].iter().map(|&x| f64::from(x)).collect();
+        if !self.lin_w.is_empty() {
+            for (l, p) in logits.iter_mut().zip(&self.lin_v[col]) {
+                *l += lin * f64::from(*p);
+            }
+        }
         for (hi, ai) in a.iter().enumerate() {
             let r = ai.max(0.0);
             if r != 0.0 {
@@ -440,6 +522,12 @@ impl Nade {
             );
             out.insert(format!("{prefix}b{j:03}"), F32Tensor { shape: vec![k], data: self.b[j].clone() });
         }
+        if !self.lin_w.is_empty() {
+            out.insert(format!("{prefix}lw"), F32Tensor { shape: vec![s, self.sizes.len()], data: self.lin_w.clone() });
+            for (j, &k) in self.sizes.iter().enumerate() {
+                out.insert(format!("{prefix}lv{j:03}"), F32Tensor { shape: vec![k], data: self.lin_v[j].clone() });
+            }
+        }
     }
 
     /// Reads weights written by [`Nade::to_tensors`], checking every shape.
@@ -457,6 +545,8 @@ impl Nade {
             Ok(x.data.clone())
         };
         let s: usize = sizes.iter().sum();
+        // Direct linear paths are optional (models trained without them have none).
+        let linear = t.contains_key(&format!("{prefix}lw"));
         Ok(Nade {
             sizes: sizes.to_vec(),
             hidden,
@@ -472,6 +562,12 @@ impl Nade {
                 .enumerate()
                 .map(|(j, &k)| get(format!("{prefix}b{j:03}"), vec![k]))
                 .collect::<Result<_, _>>()?,
+            lin_w: if linear { get(format!("{prefix}lw"), vec![s, sizes.len()])? } else { Vec::new() },
+            lin_v: if linear {
+                sizes.iter().enumerate().map(|(j, &k)| get(format!("{prefix}lv{j:03}"), vec![k])).collect::<Result<_, _>>()?
+            } else {
+                Vec::new()
+            },
         })
     }
 }
@@ -493,7 +589,7 @@ mod tests {
             .collect();
         let cfg = NadeConfig { hidden: 16, max_epochs: 200, patience: 20, weight_decay: 1e-4, ..NadeConfig::default() };
         let pos = vec![vec![0.0; 4], vec![0.0; 4], vec![0.0; 3]];
-        let (m, _) = Nade::train(&rows, &[4, 4, 3], &pos, &cfg).unwrap();
+        let (m, _) = Nade::train(&rows, &[4, 4, 3], &pos, &pos, &cfg).unwrap();
         let n = 2000;
         let u: Vec<f32> = (0..n * 3).map(|_| rng.random::<f32>()).collect();
         let t = m.sample_tokens(&u, n);

@@ -539,6 +539,7 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
         acceptance_rate: 1.0,
         returned: 0,
     };
+    let started = std::time::Instant::now();
     let mut next = 0u64;
     let pilot = if criteria.is_some() { 16 } else { 1 };
     let mut batch = opts.n.div_ceil(opts.chunk).max(pilot);
@@ -573,7 +574,17 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
         let rate = report.accepted as f64 / report.drawn as f64;
         let needed = if rate > 0.0 { (opts.n - taken) as f64 / rate } else { f64::INFINITY };
         if report.drawn as f64 + needed > opts.max_draws as f64 {
-            let hint = range_hint(&layout, criteria.as_ref(), model);
+            let mut hint = range_hint(&layout, criteria.as_ref(), model);
+            if report.accepted > 0 {
+                // Possible but rare: say what finishing would take at the speed measured here.
+                let total = opts.n as f64 / rate;
+                let secs = started.elapsed().as_secs_f64() * total / report.drawn as f64;
+                hint = format!(
+                    "The criteria are possible but rare in the population the model learned: \
+                     --max-draws {} would finish in about {secs:.0} s here; or relax them. {hint}",
+                    (total * 1.2).ceil() as u64
+                );
+            }
             return Err(CohortError::CriteriaTooRare {
                 accepted: report.accepted,
                 drawn: report.drawn,
@@ -627,7 +638,7 @@ fn range_hint(layout: &Layout, criteria: Option<&Criteria>, model: &CohortModel)
         "The criteria select too small a part of the population the model learned; relax them.".into()
     } else {
         format!(
-            "The generator only produces patients like its training data ({}); criteria outside that are not supported.",
+            "The generator only produces patients like its training data ({}); criteria outside that cannot be met.",
             parts.join(", ")
         )
     }

@@ -141,6 +141,17 @@ fn impossible_criteria_fail_early_with_the_reason() {
 }
 
 #[test]
+fn rare_but_possible_criteria_over_the_budget_say_how_to_finish() {
+    let mut o = SampleOptions::new(1000, 1);
+    o.criteria = Some("age >= 65 and egfr < 60 and sex == 'F'".into());
+    o.max_draws = 100_000;
+    let e = sample(&model(), &o).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, CohortError::CriteriaTooRare { accepted, .. } if accepted > 0), "{msg}");
+    assert!(msg.contains("possible but rare") && msg.contains("--max-draws 1"), "{msg}");
+}
+
+#[test]
 fn criteria_errors_give_the_position_or_the_valid_names() {
     let mut o = SampleOptions::new(10, 1);
     o.criteria = Some("age >= and sex == 'F'".into());
