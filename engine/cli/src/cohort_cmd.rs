@@ -2,7 +2,7 @@
 //!
 //! Thin layer over `vtrial_cohort`; all logic lives in the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use vtrial_cohort::evaluate::{EvalOptions, evaluate_files};
@@ -48,7 +48,7 @@ pub enum CohortCommand {
         /// Inclusion criteria, e.g. "age >= 65 and egfr < 60 and sex == 'F'".
         #[arg(long = "where")]
         criteria: Option<String>,
-        /// Output file (.csv).
+        /// Output file: .csv or .parquet (by extension); the units go to <out>.meta.json.
         #[arg(long)]
         out: PathBuf,
         /// Model weights (.safetensors); default: the shipped model.
@@ -129,6 +129,8 @@ pub fn run(args: CohortArgs) -> anyhow::Result<()> {
             }
         }
         CohortCommand::Sample { n, seed, criteria, out, model, generator, max_draws } => {
+            // Checked before sampling, so a wrong name fails at once.
+            let format = crate::Format::of(&out)?;
             let m = match &model {
                 Some(p) => CohortModel::load(p)?,
                 None => CohortModel::default_model()?,
@@ -153,7 +155,20 @@ pub fn run(args: CohortArgs) -> anyhow::Result<()> {
                 "training_data_fnv1a64": m.meta.data.fnv1a64,
                 "engine_version": env!("CARGO_PKG_VERSION"),
             });
-            vtrial_cohort::output::write_cohort(&cohort, &report, &prov, &out)?;
+            crate::write_atomically(&out, |tmp| {
+                match format {
+                    crate::Format::Csv => vtrial_cohort::output::write_csv_file(&cohort, tmp)?,
+                    crate::Format::Parquet => {
+                        let csv = tmp.with_extension("csv");
+                        let written = vtrial_cohort::output::write_csv_file(&cohort, &csv);
+                        let converted = written.map_err(anyhow::Error::from).and_then(|()| csv_to_typed_parquet(&cohort, &csv, tmp));
+                        let _ = std::fs::remove_file(&csv);
+                        converted?;
+                    }
+                }
+                Ok(())
+            })?;
+            vtrial_cohort::output::write_sidecar(&cohort, &report, &prov, &out)?;
             let implausible: usize = report.implausible.values().sum();
             eprintln!(
                 "{} patients in {:.2} s; generated {}, implausible {} {:?}, rejected by criteria {}, acceptance rate {:.4} %; wrote {}",
@@ -181,4 +196,39 @@ pub fn run(args: CohortArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// SQL string literal.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Converts the cohort's CSV to Parquet with the column types fixed by the cohort, not
+/// guessed from the text (`vtrial_store::csv_to_parquet` infers them, and a cohort of women
+/// only would get a BOOLEAN `sex`, 'F' read as false): labels VARCHAR, numeric columns
+/// BIGINT when every value is whole, else DOUBLE; missing values NULL.
+fn csv_to_typed_parquet(cohort: &vtrial_cohort::sample::Cohort, csv: &Path, parquet: &Path) -> anyhow::Result<()> {
+    use vtrial_cohort::sample::ColumnData;
+    let types: Vec<String> = cohort
+        .columns
+        .iter()
+        .map(|c| {
+            let ty = match &c.data {
+                ColumnData::Text { .. } => "VARCHAR",
+                ColumnData::Num(v) if v.iter().all(|x| !x.is_finite() || (x.fract() == 0.0 && x.abs() < 9e15)) => "BIGINT",
+                ColumnData::Num(_) => "DOUBLE",
+            };
+            format!("{}: {}", literal(&c.name), literal(ty))
+        })
+        .collect();
+    let sql = format!(
+        "COPY (SELECT * FROM read_csv({}, header = true, auto_detect = false, delim = ',', quote = '\"', \
+         nullstr = '', columns = {{{}}})) TO {} (FORMAT parquet)",
+        literal(&csv.display().to_string()),
+        types.join(", "),
+        literal(&parquet.display().to_string())
+    );
+    // An in-memory DuckDB through the store crate (the CLI has no DuckDB of its own).
+    let conn = vtrial_store::open(Path::new(":memory:"))?;
+    conn.execute_batch(&sql).with_context(|| format!("writing {}", parquet.display()))
 }

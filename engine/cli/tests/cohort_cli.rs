@@ -1,0 +1,103 @@
+//! `vtrial cohort sample` end to end: CSV and Parquet output with the units sidecar,
+//! refused extensions, and criteria too rare for the generator.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vtrial-cohort-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn vtrial(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_vtrial")).args(args).output().expect("vtrial runs")
+}
+
+fn no_partial_files(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("partial"))
+}
+
+#[test]
+fn cohort_sample_writes_parquet_by_extension_with_typed_columns_and_units() {
+    let dir = scratch("pq");
+    let (pq, csv) = (dir.join("cohort.parquet"), dir.join("cohort.csv"));
+    let crit = "age >= 65 and sex == 'F'";
+    for out in [&pq, &csv] {
+        let o = vtrial(&["cohort", "sample", "--n", "300", "--seed", "7", "--where", crit, "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(no_partial_files(&dir));
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let q = |sql: &str| -> (i64, i64, f64) {
+        conn.query_row(&sql.replace("{pq}", &pq.display().to_string()).replace("{csv}", &csv.display().to_string()), [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap()
+    };
+    // Same patients in both files; every one meets the criteria.
+    let (n, women, age) = q("SELECT count(*), count(*) FILTER (WHERE sex = 'F' AND age >= 65), avg(age) FROM read_parquet('{pq}')");
+    assert_eq!((n, women), (300, 300));
+    let (n_csv, _, age_csv) = q("SELECT count(*), 0, avg(age) FROM read_csv('{csv}')");
+    assert_eq!(n_csv, 300);
+    assert!((age - age_csv).abs() < 1e-9, "{age} vs {age_csv}");
+    // Column types: integers, doubles (creatinine and eGFR keep their decimals), labels.
+    let ty = |col: &str| -> String {
+        conn.query_row(
+            &format!("SELECT typeof({col}) FROM read_parquet('{}') LIMIT 1", pq.display()),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(ty("id"), "BIGINT");
+    assert_eq!(ty("sex"), "VARCHAR");
+    assert_eq!(ty("cyp2c19"), "VARCHAR");
+    for c in ["creatinine", "egfr", "crcl", "bmi", "weight"] {
+        assert_eq!(ty(c), "DOUBLE", "{c}");
+    }
+    // Missing values (blood pressure, cholesterol) are NULL in both.
+    let (sbp, chol, _) = q("SELECT count(sbp), count(cholesterol), 0.0 FROM read_parquet('{pq}')");
+    let (sbp_csv, chol_csv, _) = q("SELECT count(sbp), count(cholesterol), 0.0 FROM read_csv('{csv}')");
+    assert_eq!((sbp, chol), (sbp_csv, chol_csv));
+    let (_, _, creat) = q("SELECT 0, 0, sum(creatinine) FROM read_parquet('{pq}')");
+    let (_, _, creat_csv) = q("SELECT 0, 0, sum(creatinine) FROM read_csv('{csv}')");
+    assert!((creat - creat_csv).abs() < 1e-9);
+    // The units sidecar sits next to the Parquet file.
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cohort.parquet.meta.json")).unwrap()).unwrap();
+    assert!(meta["columns"].as_array().unwrap().iter().any(|c| c["name"] == "egfr" && c["unit"] == "mL/min/1.73m2"));
+    assert_eq!(meta["report"]["returned"], 300);
+    assert_eq!(meta["provenance"]["criteria"], crit);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn cohort_sample_refuses_other_extensions_before_sampling() {
+    let dir = scratch("ext");
+    let out = dir.join("cohort.xlsx");
+    let o = vtrial(&["cohort", "sample", "--n", "10", "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(stderr.contains("use .csv or .parquet"), "{stderr}");
+    assert!(!out.exists() && no_partial_files(&dir));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn criteria_the_generator_cannot_meet_fail_early_with_the_reason() {
+    // NHEFS has nobody over 74: rejection would never finish, so sampling stops after its
+    // pilot and says why, well within seconds, and writes nothing.
+    let dir = scratch("rare");
+    let out = dir.join("cohort.csv");
+    let t = std::time::Instant::now();
+    let o = vtrial(&["cohort", "sample", "--n", "1000", "--where", "age >= 85 and egfr < 30 and sex == 'F'", "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(t.elapsed().as_secs() < 30, "took {:?}", t.elapsed());
+    assert!(stderr.contains("criteria accept 0 of"), "{stderr}");
+    assert!(stderr.contains("age ranges 25..74"), "{stderr}");
+    assert!(!out.exists() && no_partial_files(&dir));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
