@@ -99,6 +99,10 @@ pub struct TrainReport {
     pub rows: usize,
 }
 
+/// The early-rejection callback of [`Nade::sample_tokens_screened`]: (column just drawn,
+/// surviving rows, their tokens so far per column) → which rows to keep.
+pub type ScreenFn<'a> = dyn FnMut(usize, &[usize], &[Vec<i64>]) -> Vec<bool> + 'a;
+
 /// Trained NADE weights.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Nade {
@@ -239,10 +243,11 @@ fn nll(vars: &Vars, sizes: &[usize], x: &Tensor, t: &Tensor, dropout: f64) -> Te
     let lin = vars.alpha_eff().map(|al| x.matmul(&vars.pos_mat).matmul(&al.tr()));
     for (j, &k) in sizes.iter().enumerate() {
         let h = if dropout > 0.0 { a.relu().dropout(dropout, true) } else { a.relu() };
-        let mut logits = h.matmul(&vars.v_eff(j)) + &vars.b[j];
-        if let Some(m) = &lin {
-            logits = logits + m.narrow(1, j as i64, 1) * vars.score_j[j].unsqueeze(0);
-        }
+        let base = h.matmul(&vars.v_eff(j)) + &vars.b[j];
+        let logits = match &lin {
+            Some(m) => base + m.narrow(1, j as i64, 1) * vars.score_j[j].unsqueeze(0),
+            None => base,
+        };
         loss += logits.cross_entropy_for_logits(&t.select(1, j as i64));
         // Not `+=`: the first `a` is an expanded view of a trained parameter (no in-place ops).
         #[allow(clippy::assign_op_pattern)]
@@ -399,7 +404,7 @@ impl Nade {
         u: &[f32],
         n: usize,
         screen_at: &[bool],
-        screen: &mut dyn FnMut(usize, &[usize], &[Vec<i64>]) -> Vec<bool>,
+        screen: &mut ScreenFn<'_>,
     ) -> (Vec<u16>, Vec<bool>) {
         let d = self.sizes.len();
         let h = self.hidden as i64;
