@@ -55,8 +55,9 @@ pub struct NadeConfig {
     #[serde(default = "yes")]
     pub refit: bool,
     /// Direct linear paths between ordered columns (penalised like the positional slopes):
-    /// column j's logits get `pos_t · Σ_{i<j} α_ji · pos(x_i)`, a linear-Gaussian-like
-    /// regression of each ordered column's position on the earlier ones, next to the hidden
+    /// column j's logits get `s_t · Σ_{i<j} α_ji · s(x_i)`, with `s` the token's normal score
+    /// (a Gaussian copula inside the NADE: a linear regression of each ordered column's score
+    /// on the earlier ones), next to the hidden
     /// layer (MADE/NADE "direct connections"). Without it, strong linear pairs (sbp–dbp)
     /// had to pass through the small, heavily regularised hidden layer and came out weak.
     #[serde(default)]
@@ -118,10 +119,11 @@ pub struct Nade {
     pub v: Vec<Vec<f32>>,
     /// Output bias per column.
     pub b: Vec<Vec<f32>>,
-    /// Direct linear paths (empty when the model has none): the input embedding of each
-    /// token into one linear unit per column, (Σ sizes) × D, row-major, ...
-    pub lin_w: Vec<f32>,
-    /// ... and each column's output weights from its own linear unit (its token positions).
+    /// Direct linear paths (empty when the model has none): α, D × D row-major (row j:
+    /// column j's weights on the scores of the earlier columns; zero on and above the
+    /// diagonal), ...
+    pub lin_alpha: Vec<f32>,
+    /// ... and each column's token scores.
     pub lin_v: Vec<Vec<f32>>,
 }
 
@@ -343,9 +345,7 @@ fn export(vars: &Vars, sizes: &[usize], hidden: usize) -> Nade {
         c: f(&vars.c),
         v: (0..sizes.len()).map(|j| f(&vars.v_eff(j))).collect(),
         b: vars.b.iter().map(f).collect(),
-        // Token t of column i feeds linear unit j with pos_t · α_ji; unit j feeds column j's
-        // token t with weight pos_t.
-        lin_w: vars.alpha_eff().map_or_else(Vec::new, |al| f(&vars.pos_mat.matmul(&al.tr()))),
+        lin_alpha: vars.alpha_eff().map_or_else(Vec::new, |al| f(&al)),
         lin_v: if vars.alpha.is_some() { vars.score_j.iter().map(f).collect() } else { Vec::new() },
     }
 }
@@ -413,8 +413,10 @@ impl Nade {
         // Column-major noise, so each column's uniforms are one contiguous [n, 1] block.
         let mut ut = Tensor::from_slice(&u[..n * d]).view([n as i64, d as i64]).transpose(0, 1).contiguous();
         let mut a = Tensor::from_slice(&self.c).unsqueeze(0).repeat([n as i64, 1]);
-        let linear = !self.lin_w.is_empty();
-        let lw = if linear { Tensor::from_slice(&self.lin_w).view([-1, d as i64]) } else { Tensor::new() };
+        // Direct paths: lin[:, j] = Σ_{i<j} α_ji s(x_i), one rank-1 update per drawn column.
+        let linear = !self.lin_alpha.is_empty();
+        let alpha_t = if linear { Tensor::from_slice(&self.lin_alpha).view([d as i64, d as i64]).tr().contiguous() } else { Tensor::new() };
+        let scores: Vec<Tensor> = if linear { self.lin_v.iter().map(|v| Tensor::from_slice(v)).collect() } else { Vec::new() };
         let mut lin = if linear { Tensor::zeros([n as i64, d as i64], (Kind::Float, Device::Cpu)) } else { Tensor::new() };
         let mut cols: Vec<Tensor> = Vec::with_capacity(d);
         let mut alive: Vec<usize> = (0..n).collect();
@@ -428,8 +430,7 @@ impl Nade {
             // logits = b + relu(a) v; inverse-CDF draw: the first token whose CDF exceeds u.
             let mut logits = b.addmm(&a.relu(), &v);
             if linear && j > 0 {
-                let pj = Tensor::from_slice(&self.lin_v[j]).unsqueeze(0);
-                logits += lin.narrow(1, j as i64, 1) * pj;
+                let _ = logits.addr_(&lin.select(1, j as i64), &scores[j]);
             }
             let cdf = logits.softmax(1, Kind::Float).cumsum(1, Kind::Float);
             let uj = ut.get(j as i64).view([m, 1]);
@@ -455,7 +456,7 @@ impl Nade {
             if j + 1 < d && !alive.is_empty() {
                 a += w.narrow(0, off[j] as i64, k as i64).index_select(0, &cols[j]);
                 if linear {
-                    lin += lw.narrow(0, off[j] as i64, k as i64).index_select(0, &cols[j]);
+                    let _ = lin.addr_(&scores[j].index_select(0, &cols[j]), &alpha_t.get(j as i64));
                 }
             }
         }
@@ -490,13 +491,13 @@ impl Nade {
             for (ai, wi) in a.iter_mut().zip(row) {
                 *ai += f64::from(*wi);
             }
-            if !self.lin_w.is_empty() {
-                lin += f64::from(self.lin_w[(off[i] + tok) * d + col]);
+            if !self.lin_alpha.is_empty() {
+                lin += f64::from(self.lin_alpha[col * d + i]) * f64::from(self.lin_v[i][tok]);
             }
         }
         let k = self.sizes[col];
         let mut logits: Vec<f64> = self.b[col].iter().map(|&x| f64::from(x)).collect();
-        if !self.lin_w.is_empty() {
+        if !self.lin_alpha.is_empty() {
             for (l, p) in logits.iter_mut().zip(&self.lin_v[col]) {
                 *l += lin * f64::from(*p);
             }
@@ -527,8 +528,9 @@ impl Nade {
             );
             out.insert(format!("{prefix}b{j:03}"), F32Tensor { shape: vec![k], data: self.b[j].clone() });
         }
-        if !self.lin_w.is_empty() {
-            out.insert(format!("{prefix}lw"), F32Tensor { shape: vec![s, self.sizes.len()], data: self.lin_w.clone() });
+        if !self.lin_alpha.is_empty() {
+            let d = self.sizes.len();
+            out.insert(format!("{prefix}alpha"), F32Tensor { shape: vec![d, d], data: self.lin_alpha.clone() });
             for (j, &k) in self.sizes.iter().enumerate() {
                 out.insert(format!("{prefix}lv{j:03}"), F32Tensor { shape: vec![k], data: self.lin_v[j].clone() });
             }
@@ -551,7 +553,7 @@ impl Nade {
         };
         let s: usize = sizes.iter().sum();
         // Direct linear paths are optional (models trained without them have none).
-        let linear = t.contains_key(&format!("{prefix}lw"));
+        let linear = t.contains_key(&format!("{prefix}alpha"));
         Ok(Nade {
             sizes: sizes.to_vec(),
             hidden,
@@ -567,7 +569,7 @@ impl Nade {
                 .enumerate()
                 .map(|(j, &k)| get(format!("{prefix}b{j:03}"), vec![k]))
                 .collect::<Result<_, _>>()?,
-            lin_w: if linear { get(format!("{prefix}lw"), vec![s, sizes.len()])? } else { Vec::new() },
+            lin_alpha: if linear { get(format!("{prefix}alpha"), vec![sizes.len(), sizes.len()])? } else { Vec::new() },
             lin_v: if linear {
                 sizes.iter().enumerate().map(|(j, &k)| get(format!("{prefix}lv{j:03}"), vec![k])).collect::<Result<_, _>>()?
             } else {
