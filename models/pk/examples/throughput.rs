@@ -4,9 +4,10 @@
 //! `valgrind --tool=callgrind target/release/examples/throughput closed 500`; the criterion
 //! benchmark in `benches/pk.rs` gives the reference figures.
 //!
-//! Usage: `throughput [closed|ode] [SUBJECTS] [RTOL] [ATOL]`
+//! Usage: `throughput [closed|ode|adams] [SUBJECTS] [RTOL] [ATOL]` (`ode`: `Method::Auto`;
+//! `adams`: `Method::Adams`)
 use vtrial_pk::nonlinear::{LinearOde, OdePk};
-use vtrial_pk::ode::{SolveStats, SolverOptions};
+use vtrial_pk::ode::{Method, SolveStats, SolverOptions};
 use vtrial_pk::{Dose, LinearParams, LinearPk, PkSystem, Record, RecordKind, Simulator, Structure};
 
 fn run<S: PkSystem>(sim: &mut Simulator, systems: &mut [S; 1], records: &[Record]) -> f64 {
@@ -17,9 +18,13 @@ fn run<S: PkSystem>(sim: &mut Simulator, systems: &mut [S; 1], records: &[Record
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let ode = args.get(1).is_some_and(|a| a == "ode");
+    let adams = args.get(1).is_some_and(|a| a == "adams");
+    let ode = adams || args.get(1).is_some_and(|a| a == "ode");
     let n: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(if ode { 1_000 } else { 100_000 });
     let mut options = SolverOptions::default();
+    if adams {
+        options.method = Method::Adams;
+    }
     if let Some(rtol) = args.get(3).and_then(|a| a.parse().ok()) {
         options.rtol = rtol;
     }

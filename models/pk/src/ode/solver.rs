@@ -1,5 +1,6 @@
 //! The reusable [`Solver`]: step loop, stops served from dense output, method switching.
 
+use super::adams::{self, Adams};
 use super::control::{self, Dop853Controller, PiController, PredictiveController, Tol};
 use super::dense::Dense;
 use super::dop853::{self, Dop853};
@@ -60,6 +61,7 @@ struct Work {
     out: Vec<f64>,
     dopri: Dopri5,
     dop853: Dop853,
+    adams: Adams,
     rodas: Rodas,
     dense: Dense,
 }
@@ -81,6 +83,7 @@ impl Work {
         }
         self.dopri.resize(n);
         self.dop853.resize(n);
+        self.adams.resize(n);
         self.rodas.resize(n);
         self.dense.resize(n);
     }
@@ -186,10 +189,25 @@ impl Solver {
 
         let mut stiff = match opts.method {
             Method::Stiff => true,
-            Method::NonStiff => false,
+            Method::NonStiff | Method::Adams => false,
             Method::Auto => warm.is_some_and(|(_, s)| s),
         };
         let h_max = opts.max_step.unwrap_or(f64::INFINITY).min(t_end - t0);
+        if opts.method == Method::Adams {
+            let run = adams::RunOptions {
+                tol,
+                max_steps: opts.max_steps,
+                h_max,
+                initial_step: opts.initial_step.or(warm.map(|(h, _)| h)),
+            };
+            let result = w.adams.run(
+                sys, t0, &mut w.y, &w.f0, stops, &mut next, &mut visit, &run, &mut stats,
+            );
+            y.copy_from_slice(&w.y);
+            let h = result?;
+            self.last = Some((h, false));
+            return Ok(stats);
+        }
         let mut h = match (opts.initial_step, warm) {
             (Some(h0), _) => h0,
             (None, Some((h0, _))) => h0,
