@@ -1,7 +1,7 @@
 //! Run store benchmarks: appending a run's rows to a DuckDB file through the writer thread,
 //! at trial and at patient detail (rows made once, outside the timing).
 //!
-//! - `store/write/trial/1000x200`: 1,000 trials (trials + 4 arms each);
+//! - `store/write/trial/1000x200`: 1,000 trials (trials, 4 arms and 5 comparisons each);
 //! - `store/write/patient/1000x200`: the same with 200 patient rows per trial.
 
 // criterion's macros generate undocumented public functions.
@@ -13,16 +13,19 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use vtrial_sim::cohort::{CohortSource, TestOnlySource};
 use vtrial_sim::driver::{self, RunOptions};
 use vtrial_sim::rows::{Sink, TrialOutput};
-use vtrial_sim::scenario::{self, Detail, Overrides};
+use vtrial_sim::scenario::{self, Detail, Overrides, ScenarioFile};
 use vtrial_store::writer::{PointMeta, RunEnd, RunMeta, RunWriter};
 
 const SCENARIO: &str = include_str!("../scenarios/phase2-dose-ranging.toml");
 
-fn rows(replicates: u32) -> Vec<TrialOutput> {
+fn file(replicates: u32) -> ScenarioFile {
     let text = SCENARIO.split("[sweep]").next().unwrap();
-    let file = scenario::parse(text, "dose-ranging", &TestOnlySource.columns(), Overrides { replicates: Some(replicates), detail: Some(Detail::Patient), ..Default::default() }).unwrap();
+    scenario::parse(text, "dose-ranging", &TestOnlySource.columns(), Overrides { replicates: Some(replicates), detail: Some(Detail::Patient), ..Default::default() }).unwrap()
+}
+
+fn rows(replicates: u32) -> Vec<TrialOutput> {
     let mut out: Vec<TrialOutput> = Vec::new();
-    driver::run(&file, &TestOnlySource, &mut out, RunOptions::default(), &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
+    driver::run(&file(replicates), &TestOnlySource, &mut out, RunOptions::default(), &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
     out
 }
 
@@ -39,7 +42,7 @@ fn meta() -> RunMeta {
         cohort_source: "test".into(),
         engine_version: "bench".into(),
         started_micros: 0,
-        points: vec![PointMeta { point: 0, label: String::new(), parameters: vec![], arms: vec![], endpoint: ("change_from_baseline".into(), "welch_t".into()) }],
+        points: file(1).points.iter().map(PointMeta::from_point).collect(),
     }
 }
 

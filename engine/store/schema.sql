@@ -10,6 +10,13 @@
 -- Units: times of observations in hours after the first dose; days where the column name
 -- says so; concentrations in mg/L; doses in mg; AUC in mg*h/L.
 -- Natural keys (not enforced, for append speed) are given per table.
+--
+-- store_info holds the schema version; a store written by another version is refused
+-- with a message (write to a new file) rather than mixed.
+
+CREATE TABLE IF NOT EXISTS store_info (
+    schema_version INTEGER NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS runs (          -- key: run_id
     run_id          BIGINT NOT NULL,       -- 1, 2, … in order of start
@@ -61,13 +68,63 @@ CREATE TABLE IF NOT EXISTS trials (         -- key: run_id, point, replicate
     n_dropouts  INTEGER NOT NULL,          -- dropouts and AE discontinuations
     n_failed    INTEGER NOT NULL,          -- patients whose simulation failed (excluded)
     n_ae        INTEGER NOT NULL,          -- patients with an adverse event
-    endpoint    VARCHAR NOT NULL,          -- primary endpoint kind
-    test        VARCHAR NOT NULL,          -- 'welch_t' | 'difference_in_proportions' | 'log_rank' | 'none'
-    estimate    DOUBLE,                    -- treatment − control (log-rank: Peto log HR)
-    std_error   DOUBLE,
-    statistic   DOUBLE,
-    p_value     DOUBLE,
-    significant BOOLEAN                    -- p_value < alpha; NULL when no comparison was possible
+    success     BOOLEAN                    -- every primary comparison rejected its null (after the
+                                           -- multiplicity adjustment); NULL: the primary endpoint has none
+);
+
+-- One row per trial, endpoint and comparison (treatment against control). The estimate is
+-- treatment − control on the estimand's scale: 'mean_difference', 'risk_difference',
+-- 'log_odds_ratio' or 'log_hazard_ratio'. The confidence interval has level 1 − alpha for
+-- two-sided tests; for one-sided tests both one-sided 1 − alpha bounds are given (so the
+-- interval has level 1 − 2·alpha). Intervals are not adjusted for multiplicity; p_adjusted
+-- and decision are. A comparison that could not be analysed (e.g. an arm without
+-- patients) has NULL results and the reason in `failure`; it counts as not rejected.
+CREATE TABLE IF NOT EXISTS comparisons (   -- key: run_id, point, replicate, endpoint, comparison
+    run_id           BIGINT NOT NULL,
+    point            INTEGER NOT NULL,
+    replicate        INTEGER NOT NULL,
+    endpoint         VARCHAR NOT NULL,     -- endpoint name ('primary' unless named)
+    primary_endpoint BOOLEAN NOT NULL,
+    comparison       INTEGER NOT NULL,     -- 0-based, in testing order
+    control_arm      INTEGER NOT NULL,     -- arm index (arm_definitions.arm)
+    treatment_arm    INTEGER NOT NULL,
+    method           VARCHAR NOT NULL,     -- as in the scenario: 'welch_t' | 'ancova' | 'dunnett' |
+                                           -- 'difference_in_proportions' | 'chi_square' | 'fisher_exact' |
+                                           -- 'logistic' | 'log_rank' | 'cox'
+    test             VARCHAR,              -- the statistics library's test that ran, e.g. 'diff_prop_newcombe',
+                                           -- 'logrank_stratified', 'cox_efron' (NULL when it failed)
+    estimand         VARCHAR NOT NULL,
+    hypothesis       VARCHAR NOT NULL,     -- 'superiority' | 'non_inferiority'
+    sided            VARCHAR NOT NULL,     -- 'two' | 'one_upper' (higher is better) | 'one_lower'
+    alpha            DOUBLE NOT NULL,
+    margin           DOUBLE NOT NULL,      -- non-inferiority margin (0 for superiority)
+    multiplicity     VARCHAR NOT NULL,     -- 'none' | 'bonferroni' | 'holm' | 'hochberg' | 'fixed_sequence' | 'dunnett'
+    stratified       BOOLEAN NOT NULL,     -- analysed within the randomisation strata
+    n_control        INTEGER NOT NULL,     -- patients analysed
+    n_treatment      INTEGER NOT NULL,
+    events           INTEGER,              -- time-to-event: events in both arms
+    estimate         DOUBLE,
+    std_error        DOUBLE,
+    ci_lower         DOUBLE,
+    ci_upper         DOUBLE,
+    statistic        DOUBLE,
+    df               DOUBLE,               -- t tests
+    p_value          DOUBLE,               -- unadjusted
+    p_adjusted       DOUBLE,               -- after the multiplicity adjustment
+    decision         BOOLEAN,              -- null hypothesis rejected
+    truth            DOUBLE,               -- simulated truth for these patients (noise-free, as if all
+                                           -- completed); its mean over trials is the population value
+    failure          VARCHAR               -- why there is no result
+);
+
+-- Patients whose simulation failed, at every detail level.
+CREATE TABLE IF NOT EXISTS failures (      -- key: run_id, point, replicate, patient
+    run_id    BIGINT NOT NULL,
+    point     INTEGER NOT NULL,
+    replicate INTEGER NOT NULL,
+    patient   INTEGER NOT NULL,
+    arm       INTEGER NOT NULL,
+    reason    VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS arms (           -- key: run_id, point, replicate, arm
@@ -119,21 +176,82 @@ CREATE TABLE IF NOT EXISTS observations (   -- detail = observation
     value     DOUBLE NOT NULL              -- mg/L, response units, or 1/0 (event observed / censored)
 );
 
--- Power (share of trials with a significant primary comparison) per scenario point, with
--- its Monte-Carlo standard error, for complete runs.
-CREATE OR REPLACE VIEW power AS
+-- Operating characteristics per scenario point, endpoint and comparison, for complete runs.
+-- rejection_rate is the power (the type-I error when the truth is null) with its Monte-Carlo
+-- SE; trials whose comparison could not be analysed count as not rejected. truth is the
+-- mean over trials of the simulated truth; bias = mean estimate − truth, with MCSE
+-- sd/√n; coverage is the share of intervals containing truth (nominal_coverage: 1 − alpha,
+-- or 1 − 2·alpha for one-sided tests), with its MCSE.
+CREATE OR REPLACE VIEW operating_characteristics AS
+WITH c AS (
+    SELECT c.*, avg(c.truth) OVER (PARTITION BY c.run_id, c.point, c.endpoint, c.comparison) AS point_truth
+    FROM comparisons c JOIN runs r USING (run_id)
+    WHERE r.status = 'complete'
+), agg AS (
+    SELECT run_id, point, endpoint, comparison,
+           any_value(primary_endpoint) AS primary_endpoint,
+           any_value(control_arm) AS control_arm, any_value(treatment_arm) AS treatment_arm,
+           any_value(method) AS method, any_value(estimand) AS estimand, any_value(hypothesis) AS hypothesis,
+           any_value(sided) AS sided, any_value(alpha) AS alpha, any_value(margin) AS margin,
+           any_value(multiplicity) AS multiplicity,
+           count(*) AS trials,
+           count(estimate) AS analysed,
+           avg(coalesce(decision, false)::INTEGER) AS rejection_rate,
+           avg(estimate) AS mean_estimate,
+           stddev_samp(estimate) AS sd_estimate,
+           any_value(point_truth) AS truth,
+           avg(CASE WHEN estimate IS NULL OR point_truth IS NULL THEN NULL
+                    ELSE (ci_lower <= point_truth AND point_truth <= ci_upper)::INTEGER END) AS coverage,
+           count(CASE WHEN estimate IS NOT NULL AND point_truth IS NOT NULL THEN 1 END) AS covered_n,
+           avg(n_control + n_treatment) AS mean_n,
+           avg(events) AS mean_events
+    FROM c
+    GROUP BY run_id, point, endpoint, comparison
+)
+SELECT a.run_id, a.point, p.label, a.endpoint, a.primary_endpoint, a.comparison,
+       dc.name AS control, dt.name AS treatment,
+       a.method, a.estimand, a.hypothesis, a.sided, a.alpha, a.margin, a.multiplicity,
+       a.trials, a.analysed,
+       a.rejection_rate,
+       sqrt(a.rejection_rate * (1 - a.rejection_rate) / a.trials) AS rejection_mcse,
+       a.mean_estimate, a.sd_estimate, a.truth,
+       a.mean_estimate - a.truth AS bias,
+       a.sd_estimate / sqrt(a.analysed) AS bias_mcse,
+       a.coverage,
+       sqrt(a.coverage * (1 - a.coverage) / a.covered_n) AS coverage_mcse,
+       CASE WHEN a.sided = 'two' THEN 1 - a.alpha ELSE 1 - 2 * a.alpha END AS nominal_coverage,
+       a.mean_n, a.mean_events
+FROM agg a
+JOIN points p USING (run_id, point)
+JOIN arm_definitions dc ON dc.run_id = a.run_id AND dc.point = a.point AND dc.arm = a.control_arm
+JOIN arm_definitions dt ON dt.run_id = a.run_id AND dt.point = a.point AND dt.arm = a.treatment_arm
+ORDER BY a.run_id, a.point, a.primary_endpoint DESC, a.endpoint, a.comparison;
+
+-- The study as a whole per scenario point, for complete runs: probability of success (every
+-- primary comparison rejected) with its MCSE, and the distribution of patients, events and
+-- dropouts per trial.
+CREATE OR REPLACE VIEW study_success AS
+WITH e AS (
+    SELECT run_id, point, replicate, sum(n_events) AS events FROM arms GROUP BY ALL
+)
 SELECT t.run_id, t.point, p.label,
-       count(*)                                    AS trials,
-       count(t.significant)                        AS compared,
-       avg(t.significant::INTEGER)                 AS power,
-       sqrt(avg(t.significant::INTEGER) * (1 - avg(t.significant::INTEGER)) / count(t.significant)) AS mcse,
-       avg(t.estimate)                             AS mean_estimate,
-       avg(t.n_patients)                           AS mean_patients,
-       avg(t.n_dropouts)                           AS mean_dropouts,
-       sum(t.n_failed)                             AS failed_patients
+       count(*)                                        AS trials,
+       count(t.success)                                AS with_comparisons,
+       avg(t.success::INTEGER)                         AS pos,
+       sqrt(avg(t.success::INTEGER) * (1 - avg(t.success::INTEGER)) / count(t.success)) AS pos_mcse,
+       avg(t.n_patients)                               AS mean_patients,
+       quantile_cont(t.n_patients, 0.05)               AS p05_patients,
+       median(t.n_patients)                            AS median_patients,
+       quantile_cont(t.n_patients, 0.95)               AS p95_patients,
+       avg(e.events)                                   AS mean_events,
+       quantile_cont(e.events, 0.05)                   AS p05_events,
+       quantile_cont(e.events, 0.95)                   AS p95_events,
+       avg(t.n_dropouts)                               AS mean_dropouts,
+       sum(t.n_failed)                                 AS failed_patients
 FROM trials t
 JOIN runs r USING (run_id)
 JOIN points p USING (run_id, point)
+JOIN e USING (run_id, point, replicate)
 WHERE r.status = 'complete'
 GROUP BY t.run_id, t.point, p.label
 ORDER BY t.run_id, t.point;

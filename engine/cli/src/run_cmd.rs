@@ -83,13 +83,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         points: file
             .points
             .iter()
-            .map(|p| PointMeta {
-                point: p.index as u32,
-                label: p.label.clone(),
-                parameters: p.parameters(),
-                arms: p.scenario.arms.iter().map(|a| (a.name.clone(), a.regimen_text.clone())).collect(),
-                endpoint: (p.scenario.primary.kind.name().into(), p.scenario.primary.kind.test().into()),
-            })
+            .map(PointMeta::from_point)
             .collect(),
     };
     let total = file.points.len() as u64 * u64::from(first.replicates);
@@ -124,6 +118,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         Ok(summary) => {
             let run_id = writer.finish(RunEnd::Complete).context("committing the run")?;
             print_summary(&summary);
+            print_operating_characteristics(&args.db, run_id)?;
             eprintln!(
                 "run {run_id} complete: {total} trials, {patients_planned} patients in {seconds:.1} s ({:.0} patients/s) -> {}",
                 patients_planned as f64 / seconds,
@@ -146,7 +141,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
 /// Prints the summary table per scenario point.
 pub(crate) fn print_summary(summary: &[PointSummary]) {
     let table = vtrial_store::query::Table {
-        columns: ["point", "parameters", "trials", "patients/arm", "dropouts/trial", "failed", "significant", "mcse"].map(String::from).to_vec(),
+        columns: ["point", "parameters", "trials", "patients/arm", "dropouts/trial", "failed", "success", "mcse"].map(String::from).to_vec(),
         rows: summary
             .iter()
             .map(|p| {
@@ -157,11 +152,39 @@ pub(crate) fn print_summary(summary: &[PointSummary]) {
                     format!("{:.1}", p.mean_patients_per_arm),
                     format!("{:.2}", p.mean_dropouts),
                     p.failed_patients.to_string(),
-                    if p.power.is_finite() { format!("{:.3}", p.power) } else { "".into() },
+                    if p.success.is_finite() { format!("{:.3}", p.success) } else { "".into() },
                     if p.mcse.is_finite() { format!("{:.3}", p.mcse) } else { "".into() },
                 ]
             })
             .collect(),
     };
     print!("{}", vtrial_store::query::render(&table));
+}
+
+/// Prints, from the committed run, each comparison's rejection rate (power, or type-I
+/// error under the null), mean estimate, truth, bias and coverage, with Monte-Carlo SEs;
+/// and on stderr the commonest reasons why patients failed, if any did.
+fn print_operating_characteristics(db: &std::path::Path, run_id: i64) -> Result<()> {
+    let sql = format!(
+        "SELECT point, endpoint, treatment || ' vs ' || control AS \"treatment vs control\", method, trials, \
+         printf('%.3f ± %.3f', rejection_rate, rejection_mcse) AS \"reject (± mcse)\", \
+         printf('%.3f', mean_estimate) AS estimate, printf('%.3f', truth) AS truth, \
+         printf('%.3f ± %.3f', bias, bias_mcse) AS \"bias (± mcse)\", \
+         printf('%.3f ± %.3f', coverage, coverage_mcse) AS \"coverage (± mcse)\", nominal_coverage AS nominal \
+         FROM operating_characteristics WHERE run_id = {run_id} ORDER BY point, primary_endpoint DESC, endpoint, comparison"
+    );
+    let table = vtrial_store::query::query(db, &sql).with_context(|| format!("reading the operating characteristics from {}", db.display()))?;
+    if !table.rows.is_empty() {
+        print!("{}", vtrial_store::query::render(&table));
+    }
+    let reasons = vtrial_store::query::query(
+        db,
+        &format!("SELECT count(*) AS patients, reason FROM failures WHERE run_id = {run_id} GROUP BY reason ORDER BY patients DESC, reason LIMIT 5"),
+    )
+    .with_context(|| format!("reading the failures from {}", db.display()))?;
+    if !reasons.rows.is_empty() {
+        eprintln!("patients whose simulation failed (excluded from the analyses; all in table `failures`):");
+        eprint!("{}", vtrial_store::query::render(&reasons));
+    }
+    Ok(())
 }

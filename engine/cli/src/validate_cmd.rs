@@ -23,15 +23,29 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let file = crate::run_cmd::load(&args.scenario, source.as_ref(), Overrides::default())?;
     let first = &file.points[0].scenario;
     println!(
-        "{}: valid: {:?}, {} arm(s), {} point(s) x {} replicates, primary endpoint {} ({})",
+        "{}: valid: {:?}, {} arm(s), {} point(s) x {} replicates",
         file.file,
         first.name,
         first.arms.len(),
         file.points.len(),
         first.replicates,
-        first.primary.kind.name(),
-        first.primary.kind.test()
     );
+    for e in &first.endpoints {
+        let arm = |i: usize| first.arms[i].name.as_str();
+        let comparisons: Vec<String> = e.treatments.iter().map(|&t| format!("{} vs {}", arm(t), arm(e.control))).collect();
+        println!(
+            "  {} endpoint {:?}: {}, {}{}, alpha {} ({:?}), multiplicity {}: {}",
+            if e.primary { "primary" } else { "secondary" },
+            e.name,
+            e.kind.name(),
+            e.method.name(),
+            if e.stratified { " (stratified)" } else { "" },
+            e.hypothesis.alpha,
+            e.hypothesis.sided,
+            e.multiplicity.name(),
+            if comparisons.is_empty() { "no comparison".to_string() } else { comparisons.join(", ") }
+        );
+    }
     for p in &file.points {
         println!("  point {}: {} patients{}", p.index, p.scenario.n_patients(), if p.label.is_empty() { String::new() } else { format!(", {}", p.label) });
     }

@@ -39,20 +39,26 @@ fn run_query_export_and_identical_results_across_threads() {
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains("significant") && stdout.contains("design.n_per_arm=30"), "{stdout}");
+        assert!(stdout.contains("success") && stdout.contains("design.n_per_arm=30"), "{stdout}");
+        assert!(stdout.contains("100 mg vs placebo") && stdout.contains("coverage (± mcse)"), "{stdout}");
     }
     let runs = query(&db, "SELECT run_id, status, threads FROM runs ORDER BY run_id");
     assert!(runs.contains("complete") && runs.contains("(2 rows)"), "{runs}");
     // The two runs stored the same results.
-    let diff = query(
-        &db,
-        "SELECT count(*) AS differing FROM (SELECT * EXCLUDE (run_id) FROM patients WHERE run_id = 1 EXCEPT ALL SELECT * EXCLUDE (run_id) FROM patients WHERE run_id = 2)",
-    );
-    assert!(diff.lines().nth(2).unwrap().trim() == "0", "{diff}");
+    for table in ["patients", "comparisons", "trials"] {
+        let diff = query(
+            &db,
+            &format!("SELECT count(*) AS differing FROM (SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = 1 EXCEPT ALL SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = 2)"),
+        );
+        assert!(diff.lines().nth(2).unwrap().trim() == "0", "{table}: {diff}");
+    }
     let trials = query(&db, "SELECT count(*) FROM trials WHERE run_id = 2");
     assert!(trials.lines().nth(2).unwrap().trim() == "16", "{trials}");
-    let power = query(&db, "SELECT point, power, mcse FROM power WHERE run_id = 2 ORDER BY point");
-    assert!(power.contains("(4 rows)"), "{power}");
+    let success = query(&db, "SELECT point, pos, pos_mcse FROM study_success WHERE run_id = 2 ORDER BY point");
+    assert!(success.contains("(4 rows)"), "{success}");
+    // 4 points x (2 primary + 3 secondary comparisons).
+    let oc = query(&db, "SELECT count(*) FROM operating_characteristics WHERE run_id = 2");
+    assert!(oc.lines().nth(2).unwrap().trim() == "20", "{oc}");
     let out = vtrial().args(["export", "--format", "csv", "--db"]).arg(&db).arg("--out").arg(d.join("csv")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(d.join("csv/patients.csv").exists() && d.join("csv/runs.csv").exists());

@@ -30,7 +30,7 @@ fn main() {
     let summary = driver::run(&file, &TestOnlySource, &mut sink, RunOptions { threads, batch: 64 }, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
     let secs = start.elapsed().as_secs_f64();
     for p in summary {
-        println!("{:>3} {:<50} trials {:>5} power {:.3} ± {:.3}", p.point, p.label, p.trials, p.power, p.mcse);
+        println!("{:>3} {:<50} trials {:>5} success {:.3} ± {:.3}", p.point, p.label, p.trials, p.success, p.mcse);
     }
     println!("{} patients in {secs:.2} s: {:.0} patients/s", sink.0, sink.0 as f64 / secs);
 }

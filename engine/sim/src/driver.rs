@@ -84,10 +84,12 @@ pub struct PointSummary {
     pub mean_dropouts: f64,
     /// Patients whose simulation failed, all trials.
     pub failed_patients: u64,
-    /// Trials with a comparison.
+    /// Trials whose primary endpoint has comparisons.
     pub compared: u64,
-    /// Share of compared trials with a significant primary comparison.
-    pub power: f64,
+    /// Probability of success: the share of those trials in which every primary comparison
+    /// rejected its null hypothesis (after the multiplicity adjustment). With one
+    /// comparison it is its power (type-I error under the null).
+    pub success: f64,
     /// Its Monte-Carlo standard error √(p(1−p)/n).
     pub mcse: f64,
 }
@@ -174,7 +176,12 @@ pub fn run(
     // Sample the pools.
     let mut sizes: BTreeMap<PoolKey, (usize, usize)> = BTreeMap::new();
     for p in &file.points {
+        // Arms that share a cohort (same criteria) take consecutive rows of its pool.
+        let mut per_key: BTreeMap<PoolKey, usize> = BTreeMap::new();
         for (key, n) in needs(&p.scenario) {
+            *per_key.entry(key).or_default() += n;
+        }
+        for (key, n) in per_key {
             let e = sizes.entry(key).or_insert((n, p.index));
             e.0 = e.0.max(n);
         }
@@ -214,17 +221,20 @@ pub fn run(
 /// Enrols, randomises and simulates one trial.
 fn trial_job(s: &Arc<Scenario>, point: u32, replicate: u32, pools: &BTreeMap<PoolKey, Pool>) -> TrialOutput {
     let mut patients = Vec::new();
-    let take = |pool: &Pool, n: usize, arm: usize, out: &mut Vec<Enrolled>| {
-        let start = replicate as usize * pool.stride;
+    let take = |pool: &Pool, offset: usize, n: usize, arm: usize, out: &mut Vec<Enrolled>| {
+        let start = replicate as usize * pool.stride + offset;
         for row in start..start + n {
             let t = &pool.table;
             let values: Vec<Value> = (0..t.names.len()).map(|c| t.value(c, row)).collect();
             let nums: Vec<f64> = (0..t.names.len()).map(|c| t.num(c, row)).collect();
-            out.push(Enrolled { values, nums, arm });
+            out.push(Enrolled { values, nums, arm, stratum: 0 });
         }
     };
+    let mut offsets: BTreeMap<PoolKey, usize> = BTreeMap::new();
     for (a, (key, n)) in needs(s).into_iter().enumerate() {
-        take(&pools[&key], n, a, &mut patients);
+        let offset = offsets.entry(key.clone()).or_default();
+        take(&pools[&key], *offset, n, a, &mut patients);
+        *offset += n;
     }
     if let Allocation::Randomised { method, .. } = &s.allocation {
         let ratios: Vec<u32> = s.arms.iter().map(|a| a.ratio).collect();
@@ -241,8 +251,12 @@ fn trial_job(s: &Arc<Scenario>, point: u32, replicate: u32, pools: &BTreeMap<Poo
         };
         let mut rng = rng_stream(s.seed, &[u64::from(point), u64::from(replicate), purpose::RANDOMISATION]);
         let arms = design::randomise(&ratios, m, &strata, &mut rng);
-        for (p, a) in patients.iter_mut().zip(arms) {
+        // Stratum codes for the analyses: labels in sorted order.
+        let labels: std::collections::BTreeSet<&String> = strata.iter().collect();
+        let code = |label: &String| labels.iter().position(|l| *l == label).unwrap_or(0) as u32;
+        for ((p, a), label) in patients.iter_mut().zip(arms).zip(&strata) {
             p.arm = a;
+            p.stratum = code(label);
         }
     }
     trial::simulate(s, point, replicate, patients)
@@ -257,7 +271,7 @@ struct Acc {
     dropouts: u64,
     failed: u64,
     compared: u64,
-    significant: u64,
+    successes: u64,
 }
 
 impl Acc {
@@ -267,14 +281,14 @@ impl Acc {
         self.arms += n_arms as u64;
         self.dropouts += u64::from(o.trial.n_dropouts);
         self.failed += u64::from(o.trial.n_failed);
-        if let Some(sig) = o.trial.significant {
+        if let Some(success) = o.trial.success {
             self.compared += 1;
-            self.significant += u64::from(sig);
+            self.successes += u64::from(success);
         }
     }
 
     fn finish(self, point: usize, label: String) -> PointSummary {
-        let power = if self.compared > 0 { self.significant as f64 / self.compared as f64 } else { f64::NAN };
+        let success = if self.compared > 0 { self.successes as f64 / self.compared as f64 } else { f64::NAN };
         PointSummary {
             point,
             label,
@@ -283,8 +297,8 @@ impl Acc {
             mean_dropouts: self.dropouts as f64 / self.trials.max(1) as f64,
             failed_patients: self.failed,
             compared: self.compared,
-            power,
-            mcse: (power * (1.0 - power) / self.compared as f64).sqrt(),
+            success,
+            mcse: (success * (1.0 - success) / self.compared as f64).sqrt(),
         }
     }
 }

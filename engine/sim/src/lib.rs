@@ -1,13 +1,12 @@
 //! The vtrial trial engine.
 //!
 //! - [`scenario`]: scenario files (TOML), sweeps, resolution and checks;
-//! - [`nonlinear`]: Michaelis–Menten PK through the ODE solver;
 //! - [`regimen`]: the regimen language (`"load 200 mg then 100 mg q12h"`);
 //! - [`cohort`]: where patients come from ([`cohort::CohortSource`]);
 //! - [`design`]: randomisation;
 //! - [`trial`]: one trial as a bevy_ecs World;
-//! - [`analysis`]: the primary two-arm comparison (Welch t, difference in proportions,
-//!   log-rank);
+//! - [`analysis`]: each endpoint's comparisons with `vtrial-stats`, multiplicity, and the
+//!   simulated truth;
 //! - [`rows`]: what a run produces, and the [`rows::Sink`] that receives it;
 //! - [`driver`]: the run over sweep points × replicates, rayon across trials.
 //!
@@ -17,7 +16,6 @@ pub mod analysis;
 pub mod cohort;
 pub mod design;
 pub mod driver;
-pub mod nonlinear;
 pub mod regimen;
 pub mod rows;
 pub mod scenario;

@@ -2,7 +2,7 @@
 //! the [`Sink`] that receives them (the DuckDB writer in `vtrial-store`; a vector in tests).
 //! Rows of a trial are sorted by patient before they leave the engine.
 
-/// One trial (a replicate at a scenario point), with its primary comparison.
+/// One trial (a replicate at a scenario point).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrialRow {
     /// Scenario point.
@@ -17,16 +17,70 @@ pub struct TrialRow {
     pub n_failed: u32,
     /// Patients with an adverse event.
     pub n_ae: u32,
-    /// Treatment − control estimate of the primary endpoint (None: no comparison possible).
+    /// Whether every comparison of the primary endpoint rejected its null hypothesis
+    /// (after the multiplicity adjustment); `None` when the primary endpoint has none.
+    pub success: Option<bool>,
+}
+
+/// One comparison of one endpoint in one trial: treatment against control.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComparisonRow {
+    /// Scenario point.
+    pub point: u32,
+    /// Replicate.
+    pub replicate: u32,
+    /// Endpoint index (0: primary, then the secondary endpoints in file order).
+    pub endpoint: u32,
+    /// Comparison index within the endpoint, in testing order.
+    pub comparison: u32,
+    /// Control arm index.
+    pub control: u32,
+    /// Treatment arm index.
+    pub treatment: u32,
+    /// The statistics library's name of the test that ran (e.g. `diff_prop_newcombe`,
+    /// `logrank_stratified`); `None` when the analysis failed.
+    pub test: Option<&'static str>,
+    /// Patients analysed in the control arm.
+    pub n_control: u32,
+    /// Patients analysed in the treatment arm.
+    pub n_treatment: u32,
+    /// Events in both arms (time-to-event endpoints).
+    pub events: Option<u32>,
+    /// Treatment − control estimate (log odds or hazard ratio where the method says so).
     pub estimate: Option<f64>,
     /// Its standard error.
     pub std_error: Option<f64>,
+    /// Confidence interval (two-sided level 1 − alpha, or one-sided 1 − alpha bounds).
+    pub ci: Option<(f64, f64)>,
     /// Test statistic.
     pub statistic: Option<f64>,
-    /// p-value.
+    /// Degrees of freedom (t tests).
+    pub df: Option<f64>,
+    /// Unadjusted p-value.
     pub p_value: Option<f64>,
-    /// p < alpha.
-    pub significant: Option<bool>,
+    /// p-value after the multiplicity adjustment.
+    pub p_adjusted: Option<f64>,
+    /// Null hypothesis rejected.
+    pub decision: Option<bool>,
+    /// Simulated truth for these patients (see `analysis`).
+    pub truth: Option<f64>,
+    /// Why the comparison could not be analysed.
+    pub failure: Option<String>,
+}
+
+/// A patient whose simulation failed (written at every detail level).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureRow {
+    /// Scenario point.
+    pub point: u32,
+    /// Replicate.
+    pub replicate: u32,
+    /// Patient number within the trial.
+    pub patient: u32,
+    /// Arm index.
+    pub arm: u32,
+    /// Why the simulation failed.
+    pub reason: String,
 }
 
 /// One arm of one trial.
@@ -176,8 +230,12 @@ pub struct ObservationRow {
 pub struct TrialOutput {
     /// The trial.
     pub trial: TrialRow,
+    /// Its comparisons, by endpoint then comparison.
+    pub comparisons: Vec<ComparisonRow>,
     /// Its arms, in arm order.
     pub arms: Vec<ArmRow>,
+    /// Its patients whose simulation failed, by patient number.
+    pub failures: Vec<FailureRow>,
     /// Its patients (detail `patient` and above), by patient number.
     pub patients: Vec<PatientRow>,
     /// Its observations (detail `observation`), by patient then time.

@@ -32,17 +32,20 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use vtrial_expr::Value;
 use vtrial_pk::linear::{LinearParams, LinearPk};
+use vtrial_pk::nonlinear::{MichaelisMenten, OdePk};
+use vtrial_pk::ode::SolverOptions;
 use vtrial_pk::population::{purpose, rng_stream};
 use vtrial_pk::{Dose, DoseInput, PkError, PkSystem, Record, RecordKind, Simulator, SteadyState};
 use vtrial_response::course::onset;
 use vtrial_response::emax::Emax;
 use vtrial_response::turnover::Turnover;
 
-use crate::analysis::{self, Sides};
-use crate::nonlinear::{MichaelisMenten, MmParams};
+use vtrial_stats::dist::normal;
+
+use crate::analysis::{self, Subject};
 use crate::regimen::{Regimen, ScheduledDose};
 use crate::rows::*;
-use crate::scenario::{Detail, DrugEffect, EndpointKind, Exposure, Param, PkKind, PkModel, Scenario, TteEffect};
+use crate::scenario::{Detail, DrugEffect, Endpoint, EndpointKind, Exposure, Param, PkKind, PkModel, Scenario, TteEffect};
 
 /// Purposes of the engine's own random streams (beyond `vtrial_pk::population::purpose`).
 /// Their values enter the key derivation: never renumber them.
@@ -62,6 +65,8 @@ pub struct Enrolled {
     pub nums: Vec<f64>,
     /// Arm index.
     pub arm: usize,
+    /// Randomisation stratum (0 without strata): analyses stratify by it.
+    pub stratum: u32,
 }
 
 /// The patient's number in the trial (enrolment order).
@@ -78,6 +83,10 @@ struct Covariates {
 /// Arm.
 #[derive(Component, Debug, Clone, Copy)]
 struct ArmIdx(usize);
+
+/// Randomisation stratum.
+#[derive(Component, Debug, Clone, Copy)]
+struct Stratum(u32);
 
 /// Individual parameters.
 #[derive(Component, Debug, Default)]
@@ -102,17 +111,37 @@ struct PkParams {
     mm: MmParams,
 }
 
-/// A patient's PK system: closed form or ODE.
+/// Parameters of a one-compartment Michaelis–Menten model (engine units: mg/h, mg/L, L, 1/h).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct MmParams {
+    vmax: f64,
+    km: f64,
+    v: f64,
+    ka: f64,
+}
+
+/// Tolerances of the ODE path of nonlinear models.
+fn mm_solver() -> SolverOptions {
+    SolverOptions { rtol: 1e-7, atol: 1e-9, ..SolverOptions::default() }
+}
+
+/// A patient's PK system: closed form, or the PK library's ODE path (both carry the AUC of
+/// the central amount as their last state component).
 enum AnyPk {
     Linear(LinearPk),
-    Mm(MichaelisMenten),
+    Mm(OdePk<MichaelisMenten>),
 }
 
 impl AnyPk {
     fn new(model: &PkModel, p: &PkParams) -> Result<AnyPk, PkError> {
         Ok(match model.kind {
             PkKind::Linear(s) => AnyPk::Linear(LinearPk::with_auc(s, p.linear)?),
-            PkKind::MichaelisMenten { oral } => AnyPk::Mm(MichaelisMenten::new(oral, p.mm)?),
+            PkKind::MichaelisMenten { oral } => {
+                let MmParams { vmax, km, v, ka } = p.mm;
+                let model = MichaelisMenten { vmax, km, v, cl: 0.0, ka: oral.then_some(ka), peripheral: None };
+                model.validate()?;
+                AnyPk::Mm(OdePk::new(model, mm_solver()).with_auc())
+            }
         })
     }
 
@@ -161,13 +190,13 @@ impl PkSystem for AnyPk {
     }
 }
 
-/// Doses taken.
+/// Doses taken (missed doses removed; doses after leaving the study are not counted in
+/// the stored total).
 #[derive(Component, Debug, Default)]
 struct Dosing {
     regimen: Option<Regimen>,
     doses: Vec<ScheduledDose>,
     planned: usize,
-    total_mg: f64,
 }
 
 /// PK results.
@@ -192,19 +221,25 @@ struct Course {
     leave_h: f64,
     ae_h: Option<f64>,
     tte: Option<(f64, bool)>,
+    /// The patient's log hazard ratio of the time-to-event model (0 off drug).
+    log_hr: f64,
     failure: Option<String>,
     active: bool,
 }
 
 impl Default for Course {
     fn default() -> Self {
-        Course { status: Status::Completed, leave_h: f64::INFINITY, ae_h: None, tte: None, failure: None, active: true }
+        Course { status: Status::Completed, leave_h: f64::INFINITY, ae_h: None, tte: None, log_hr: 0.0, failure: None, active: true }
     }
 }
 
-/// Responses at the visits (NaN: not measured).
+/// Responses at the visits (NaN: not measured), and their noise-free expectations as if
+/// the patient stayed in the study (the simulated truth).
 #[derive(Component, Debug, Default)]
-struct Measurements(Vec<f64>);
+struct Measurements {
+    measured: Vec<f64>,
+    expected: Vec<f64>,
+}
 
 /// The trial being simulated.
 #[derive(Resource)]
@@ -356,7 +391,6 @@ fn dosing(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &ArmIdx, &mut Do
             }
         }
         dosing.planned = planned.len();
-        dosing.total_mg = dosing.doses.iter().map(|d| d.amount_mg).sum();
         dosing.regimen = Some(regimen.clone());
     }
 }
@@ -515,9 +549,10 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
                 pk.cmax_ss = refined_max(&times, &profile);
                 pk.ctrough_ss = profile[SS_GRID];
                 if nonlinear {
-                    // AUC over one interval at steady state, from the integrator (linear
-                    // models: CL·AUC = F·dose exactly, so the closed form is used).
-                    let interval_auc = if m.interval_h > 0.0 { auc[1] - auc[0] } else { f64::NAN };
+                    // AUC over one interval at steady state, from the integral of the
+                    // central amount divided by the volume (linear models: CL·AUC = F·dose
+                    // exactly, so the closed form is used).
+                    let interval_auc = if m.interval_h > 0.0 { (auc[1] - auc[0]) / v } else { f64::NAN };
                     pk.auc_ss = interval_auc * taken;
                 }
             }
@@ -582,6 +617,7 @@ fn events(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Individual, &Dosing, &Pk, &m
             };
             let u: f64 = 1.0 - ctx.rng(*id, engine_purpose::EVENTS).random::<f64>();
             let t = ev.baseline.sample(u, hr);
+            course.log_hr = hr.ln();
             let censor = course.leave_h.min(end);
             course.tte = Some(if t <= censor { (t, true) } else { (censor, false) });
         }
@@ -601,10 +637,11 @@ fn response(ctx: Res<Ctx>, clock: Res<Clock>, mut q: Query<(&Individual, &Dosing
     let Some(r) = &s.response else { return };
     let t = clock.time_h;
     for (ind, dosing, pk, course, mut m) in &mut q {
-        if m.0.is_empty() {
-            m.0 = vec![f64::NAN; s.visits_h.len()];
+        if m.measured.is_empty() {
+            m.measured = vec![f64::NAN; s.visits_h.len()];
+            m.expected = vec![f64::NAN; s.visits_h.len()];
         }
-        if !course.active {
+        if course.failure.is_some() {
             continue;
         }
         let on_drug = dosing.regimen.is_some();
@@ -642,8 +679,11 @@ fn response(ctx: Res<Ctx>, clock: Res<Clock>, mut q: Query<(&Individual, &Dosing
                 model.simulate(ind.baseline, 0.0, &[t], *step_h, conc)[0] - ind.baseline
             }
         };
-        let eps = ind.residuals[clock.visit];
-        m.0[clock.visit] = ind.baseline + r.placebo.at(t) + r.progression.at(t) + drug + r.residual_sd * eps;
+        let expected = ind.baseline + r.placebo.at(t) + r.progression.at(t) + drug;
+        m.expected[clock.visit] = expected;
+        if course.active {
+            m.measured[clock.visit] = expected + r.residual_sd * ind.residuals[clock.visit];
+        }
     }
 }
 
@@ -658,6 +698,7 @@ pub fn simulate(scenario: &Arc<Scenario>, point: u32, replicate: u32, patients: 
             PatientId(i as u32),
             Covariates { values: p.values, nums: p.nums },
             ArmIdx(p.arm),
+            Stratum(p.stratum),
             Individual::default(),
             Dosing::default(),
             Pk::default(),
@@ -694,37 +735,113 @@ struct Outcome<'a> {
     arm: usize,
     dosing: &'a Dosing,
     pk: &'a Pk,
+    stratum: u32,
     course: &'a Course,
     m: &'a Measurements,
 }
 
+/// An endpoint's value for one patient (`None`: missing or failed): the measured change or
+/// value, 1/0 for a responder (patients who left early do not respond), or the time to
+/// event or censoring in days.
+fn endpoint_value(e: &Endpoint, o: &Outcome, visits_h: &[f64]) -> Option<f64> {
+    if o.course.failure.is_some() {
+        return None;
+    }
+    let m = &o.m.measured;
+    let base = m.first().copied().unwrap_or(f64::NAN);
+    let at = visits_h.iter().position(|&v| v == e.at_h).and_then(|k| m.get(k).copied()).unwrap_or(f64::NAN);
+    match e.kind {
+        EndpointKind::ChangeFromBaseline => Some(at - base).filter(|x| x.is_finite()),
+        EndpointKind::Value => Some(at).filter(|x| x.is_finite()),
+        EndpointKind::Responder { threshold, below } => {
+            let change = at - base;
+            let rule = vtrial_response::binary::Threshold { value: threshold, below };
+            Some(if change.is_finite() && rule.responds(change) { 1.0 } else { 0.0 })
+        }
+        EndpointKind::TimeToEvent => o.course.tte.map(|(t, _)| t / 24.0),
+        EndpointKind::None => None,
+    }
+}
+
+/// The patient's noise-free expectation of an endpoint, as if they completed the study: the
+/// expected value or change, the probability of responding (the change measured with
+/// residual error at both visits: normal with variance 2σ²), or the log hazard ratio.
+fn expected_value(e: &Endpoint, o: &Outcome, s: &Scenario) -> Option<f64> {
+    if o.course.failure.is_some() {
+        return None;
+    }
+    let m = &o.m.expected;
+    let base = m.first().copied().unwrap_or(f64::NAN);
+    let at = s.visits_h.iter().position(|&v| v == e.at_h).and_then(|k| m.get(k).copied()).unwrap_or(f64::NAN);
+    let value = match e.kind {
+        EndpointKind::ChangeFromBaseline => at - base,
+        EndpointKind::Value => at,
+        EndpointKind::Responder { threshold, below } => {
+            let sd = s.response.as_ref().map_or(0.0, |r| r.residual_sd) * std::f64::consts::SQRT_2;
+            let change = at - base;
+            let p_below = if sd > 0.0 { normal::cdf((threshold - change) / sd) } else if change <= threshold { 1.0 } else { 0.0 };
+            if below { p_below } else { 1.0 - p_below }
+        }
+        EndpointKind::TimeToEvent => o.course.log_hr,
+        EndpointKind::None => return None,
+    };
+    value.is_finite().then_some(value)
+}
+
+/// Every comparison of every endpoint.
+fn comparisons(s: &Scenario, all: &[Outcome], point: u32, replicate: u32) -> Vec<ComparisonRow> {
+    let mut rows = Vec::new();
+    for (ei, e) in s.endpoints.iter().enumerate() {
+        let subjects: Vec<Subject> = all
+            .iter()
+            .filter(|o| o.course.failure.is_none())
+            .map(|o| Subject {
+                arm: o.arm,
+                stratum: o.stratum,
+                value: endpoint_value(e, o, &s.visits_h),
+                event: o.course.tte.is_some_and(|t| t.1),
+                baseline: o.m.measured.first().copied().unwrap_or(f64::NAN),
+                covariates: e.adjust_for.iter().map(|&i| o.cov.nums[i]).collect(),
+                expected: expected_value(e, o, s),
+            })
+            .collect();
+        for (ci, c) in analysis::analyse(e, &subjects).into_iter().enumerate() {
+            let r = c.result.as_ref().ok();
+            rows.push(ComparisonRow {
+                point,
+                replicate,
+                endpoint: ei as u32,
+                comparison: ci as u32,
+                control: c.control as u32,
+                treatment: c.treatment as u32,
+                test: r.map(|r| r.method),
+                n_control: c.n.0,
+                n_treatment: c.n.1,
+                events: c.events,
+                estimate: r.map(|r| r.estimate),
+                std_error: r.and_then(|r| r.se),
+                ci: r.map(|r| r.ci),
+                statistic: r.map(|r| r.statistic),
+                df: r.and_then(|r| r.df),
+                p_value: r.map(|r| r.p_value),
+                p_adjusted: c.p_adjusted,
+                decision: c.decision,
+                truth: c.truth,
+                failure: c.result.err(),
+            });
+        }
+    }
+    rows
+}
+
 fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> TrialOutput {
-    let mut q = world.query::<(&PatientId, &Covariates, &ArmIdx, &Dosing, &Pk, &Course, &Measurements)>();
+    let mut q = world.query::<(&PatientId, &Covariates, &ArmIdx, &Stratum, &Dosing, &Pk, &Course, &Measurements)>();
     let mut all: Vec<Outcome> = q
         .iter(world)
-        .map(|(id, cov, arm, dosing, pk, course, m)| Outcome { id: id.0, cov, arm: arm.0, dosing, pk, course, m })
+        .map(|(id, cov, arm, stratum, dosing, pk, course, m)| Outcome { id: id.0, cov, arm: arm.0, stratum: stratum.0, dosing, pk, course, m })
         .collect();
     all.sort_by_key(|o| o.id);
-    let at_visit = s.visits_h.iter().position(|&v| v == s.primary.at_h);
-    // The primary endpoint of each patient (None: missing).
-    let endpoint = |o: &Outcome| -> Option<f64> {
-        if o.course.failure.is_some() {
-            return None;
-        }
-        let base = o.m.0.first().copied().unwrap_or(f64::NAN);
-        let at = at_visit.and_then(|k| o.m.0.get(k).copied()).unwrap_or(f64::NAN);
-        match s.primary.kind {
-            EndpointKind::ChangeFromBaseline => Some(at - base).filter(|x| x.is_finite()),
-            EndpointKind::Value => Some(at).filter(|x| x.is_finite()),
-            EndpointKind::Responder { threshold, below } => {
-                let change = at - base;
-                let rule = vtrial_response::binary::Threshold { value: threshold, below };
-                Some(if change.is_finite() && rule.responds(change) { 1.0 } else { 0.0 })
-            }
-            EndpointKind::TimeToEvent => o.course.tte.map(|(t, _)| t / 24.0),
-            EndpointKind::None => None,
-        }
-    };
+    let primary = &s.endpoints[0];
     let metric = s.response.as_ref().and_then(|r| match &r.drug {
         DrugEffect::Emax { exposure, .. } if *exposure != Exposure::Concentration => Some(*exposure),
         _ => None,
@@ -735,7 +852,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         }
         Some(exposure_of(o.pk, metric.unwrap_or(Exposure::AucSs))).filter(|x| x.is_finite())
     };
-    let endpoints: Vec<Option<f64>> = all.iter().map(endpoint).collect();
+    let endpoints: Vec<Option<f64>> = all.iter().map(|o| endpoint_value(primary, o, &s.visits_h)).collect();
 
     // Arms.
     let mut arms = Vec::with_capacity(s.arms.len());
@@ -762,27 +879,8 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         });
     }
 
-    // The primary comparison.
-    let sides = Sides { sided: s.primary.sided, lower_is_better: s.primary.lower_is_better };
-    let (c, t) = (s.primary.control, s.primary.treatment);
-    let in_arm = |a: usize| -> Vec<f64> { (0..all.len()).filter(|&i| all[i].arm == a).filter_map(|i| endpoints[i]).collect() };
-    let comparison = match s.primary.kind {
-        EndpointKind::ChangeFromBaseline | EndpointKind::Value => analysis::welch(&in_arm(c), &in_arm(t), sides),
-        EndpointKind::Responder { .. } => {
-            let (xc, xt) = (in_arm(c), in_arm(t));
-            let k = |x: &[f64]| x.iter().filter(|&&v| v == 1.0).count();
-            analysis::proportions(k(&xc), xc.len(), k(&xt), xt.len(), sides)
-        }
-        EndpointKind::TimeToEvent => {
-            let mut subjects: Vec<(f64, bool, bool)> = all
-                .iter()
-                .filter(|o| (o.arm == c || o.arm == t) && o.course.failure.is_none())
-                .filter_map(|o| o.course.tte.map(|(time, ev)| (time, ev, o.arm == t)))
-                .collect();
-            analysis::log_rank(&mut subjects, sides)
-        }
-        EndpointKind::None => None,
-    };
+    let comparisons = comparisons(s, &all, point, replicate);
+    let primary_decisions: Vec<Option<bool>> = comparisons.iter().filter(|c| c.endpoint == 0).map(|c| c.decision).collect();
     let trial = TrialRow {
         point,
         replicate,
@@ -790,11 +888,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         n_dropouts: all.iter().filter(|o| matches!(o.course.status, Status::Dropout | Status::AeDiscontinued)).count() as u32,
         n_failed: all.iter().filter(|o| o.course.status == Status::Failed).count() as u32,
         n_ae: all.iter().filter(|o| o.course.ae_h.is_some()).count() as u32,
-        estimate: comparison.map(|x| x.estimate),
-        std_error: comparison.map(|x| x.std_error),
-        statistic: comparison.map(|x| x.statistic),
-        p_value: comparison.map(|x| x.p_value),
-        significant: comparison.map(|x| x.p_value < s.primary.alpha),
+        success: (!primary_decisions.is_empty()).then(|| primary_decisions.iter().all(|d| *d == Some(true))),
     };
 
     let mut patients = Vec::new();
@@ -819,9 +913,9 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 ae_day: o.course.ae_h.map(|t| t / 24.0),
                 event_day: o.course.tte.map(|t| t.0 / 24.0),
                 event_observed: o.course.tte.map(|t| t.1),
-                dose_mg: o.dosing.total_mg,
+                dose_mg: o.dosing.doses.iter().filter(|d| d.time_h < o.course.leave_h).map(|d| d.amount_mg).sum(),
                 exposure: exposure(o),
-                baseline: s.response.as_ref().and_then(|_| o.m.0.first().copied()).filter(|x| x.is_finite()),
+                baseline: s.response.as_ref().and_then(|_| o.m.measured.first().copied()).filter(|x| x.is_finite()),
                 endpoint: *ep,
                 failure: o.course.failure.clone(),
             });
@@ -843,7 +937,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                     }
                 }
             }
-            for (k, &v) in o.m.0.iter().enumerate() {
+            for (k, &v) in o.m.measured.iter().enumerate() {
                 if v.is_finite() {
                     observations.push(obs(s.visits_h[k], ObservationKind::Response, v));
                 }
@@ -860,7 +954,14 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         }
         observations.sort_by(|a, b| a.patient.cmp(&b.patient).then(a.time_h.total_cmp(&b.time_h)));
     }
-    TrialOutput { trial, arms, patients, observations }
+    let failures = all
+        .iter()
+        .filter_map(|o| {
+            let reason = o.course.failure.clone()?;
+            Some(FailureRow { point, replicate, patient: o.id, arm: o.arm as u32, reason })
+        })
+        .collect();
+    TrialOutput { trial, comparisons, arms, failures, patients, observations }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use vtrial_sim::cohort::{CohortSource, TestOnlySource};
 use vtrial_sim::driver::{self, RunOptions};
-use vtrial_sim::rows::TrialOutput;
+use vtrial_sim::rows::{FailureRow, TrialOutput};
 use vtrial_sim::scenario::{self, Detail, Overrides, ScenarioError, ScenarioFile};
 
 fn load(name: &str, overrides: Overrides) -> ScenarioFile {
@@ -44,7 +44,7 @@ fn a_large_drug_effect_is_detected_and_placebo_is_not_different_from_itself() {
     // emax -12 with 50 per arm: the mean change on 100 mg is well below placebo's.
     let last = summary.last().unwrap();
     assert_eq!(last.trials, 40);
-    assert!(last.power > 0.5, "{last:?}");
+    assert!(last.success > 0.5, "{last:?}");
     let arms = &rows.last().unwrap().arms;
     assert!(arms[3].endpoint_mean.unwrap() < arms[0].endpoint_mean.unwrap());
     // Exposure increases with dose.
@@ -89,10 +89,10 @@ fn time_to_event_trial_detects_a_strong_effect() {
     let (rows, summary) = run(&file, 0, 64);
     // HR about 0.7 with 1200 patients: most trials significant; fewer events on drug.
     let strong = &summary[3];
-    assert!(strong.power > 0.6, "{strong:?}");
+    assert!(strong.success > 0.6, "{strong:?}");
     let t = rows.iter().find(|t| t.trial.point == 3).unwrap();
     assert!(t.arms[1].n_events < t.arms[0].n_events);
-    assert!(t.trial.estimate.unwrap() < 0.0);
+    assert!(t.comparisons[0].estimate.unwrap() < 0.0);
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn impossible_designs_are_rejected_with_what_to_change() {
     assert!(e.contains("block_size") && e.contains("multiple"), "{e}");
     let e = parse_err(&base().replace("regimen = \"50 mg q24h\"", "regimen = \"50 mgs q24h\""));
     assert!(e.contains("arms[2].regimen") && e.contains("column 4"), "{e}");
-    let e = parse_err(&base().replace("compare = [\"placebo\", \"100 mg\"]", "compare = [\"placebo\", \"200 mg\"]"));
+    let e = parse_err(&base().replace("treatments = [\"100 mg\", \"50 mg\"]", "treatments = [\"200 mg\", \"50 mg\"]"));
     assert!(e.contains("unknown arm \"200 mg\""), "{e}");
     let e = parse_err(&base().replace("\"response.emax.value\" = [-8.0, -12.0]", "\"response.emax.valeu\" = [-8.0, -12.0]"));
     assert!(e.contains("sweep point 0") && e.contains("valeu"), "{e}");
@@ -188,13 +188,15 @@ fn turnover_and_responder_endpoints() {
             "model = \"turnover\"\nkind = \"I\"\nbaseline = { value = 50.0, omega = 0.02 }\nkout = { value = 0.2, unit = \"1/d\" }\nmax = { value = 0.6 }\nc50 = { value = 0.5, unit = \"mg/L\" }\nstep_hours = 2\n",
         )
         .replace("kind = \"change_from_baseline\"", "kind = \"responder\"\nthreshold = -10\nbetter = \"lower\"")
+        .replace("method = \"ancova\"", "method = \"difference_in_proportions\"")
+        .replace("treatments = [\"100 mg\", \"50 mg\"]\nmultiplicity = \"fixed_sequence\"", "treatments = [\"100 mg\"]")
         .replace("\"response.emax.value\" = [-8.0, -12.0]", "\"response.max.value\" = [0.3, 0.6]");
     let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(6), ..Default::default() }).unwrap_or_else(|e| panic!("{e}"));
     let (rows, summary) = run(&file, 0, 64);
     // Inhibiting production lowers the response: more responders on 100 mg than placebo.
     let t = rows.last().unwrap();
     assert!(t.arms[3].endpoint_mean.unwrap() > t.arms[0].endpoint_mean.unwrap() + 0.3, "{:?}", t.arms);
-    assert!(summary[3].power > 0.5, "{summary:?}");
+    assert!(summary[3].success > 0.5, "{summary:?}");
 }
 
 #[test]
@@ -206,7 +208,8 @@ fn michaelis_menten_pk_through_the_ode_solver_is_more_than_dose_proportional() {
         .replace("ec50 = { value = 10.0, unit = \"mg*h/L\", omega = 0.25 }", "ec50 = { value = 0.5, unit = \"mg/L\", omega = 0.25 }");
     let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(2), detail: Some(Detail::Observation), ..Default::default() }).unwrap_or_else(|e| panic!("{e}"));
     let (rows, summary) = run(&file, 0, 64);
-    assert!(summary.iter().all(|s| s.failed_patients == 0), "{summary:?}");
+    let failures: Vec<&FailureRow> = rows.iter().flat_map(|t| &t.failures).collect();
+    assert!(summary.iter().all(|s| s.failed_patients == 0), "{failures:?}");
     let arms = &rows[0].arms;
     let (low, high) = (arms[1].exposure_mean.unwrap(), arms[3].exposure_mean.unwrap());
     assert!(high > 4.0 * low, "Cavg at 100 mg {high} vs 25 mg {low}");

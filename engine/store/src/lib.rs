@@ -21,7 +21,11 @@ use thiserror::Error;
 pub const SCHEMA: &str = include_str!("../schema.sql");
 
 /// The tables of a store, in the order they are exported.
-pub const TABLES: [&str; 8] = ["runs", "points", "point_parameters", "arm_definitions", "trials", "arms", "patients", "observations"];
+pub const TABLES: [&str; 10] =
+    ["runs", "points", "point_parameters", "arm_definitions", "trials", "comparisons", "failures", "arms", "patients", "observations"];
+
+/// The version of [`SCHEMA`]; stores written with another version are refused on open.
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// A storage error, with the file it concerns.
 #[derive(Debug, Error)]
@@ -40,6 +44,14 @@ pub enum StoreError {
         /// The store.
         path: String,
         /// Why.
+        message: String,
+    },
+    /// The store was written with another schema version.
+    #[error("{path}: {message}")]
+    Incompatible {
+        /// The store.
+        path: String,
+        /// What was found and what to do.
         message: String,
     },
     /// A file system error.
@@ -80,7 +92,28 @@ pub fn duckdb_version() -> Result<String, StoreError> {
 pub fn open(path: &Path) -> Result<duckdb::Connection, StoreError> {
     let err = |source| StoreError::Duckdb { path: path.display().to_string(), source };
     let conn = duckdb::Connection::open(path).map_err(err)?;
+    let has = |table: &str| -> Result<bool, StoreError> {
+        conn.query_row("SELECT count(*) > 0 FROM information_schema.tables WHERE table_name = ?", [table], |r| r.get(0)).map_err(err)
+    };
+    let version: Option<i32> =
+        if has("store_info")? { conn.query_row("SELECT max(schema_version) FROM store_info", [], |r| r.get(0)).map_err(err)? } else { None };
+    match version {
+        Some(SCHEMA_VERSION) => {}
+        None if !has("runs")? => {}
+        found => {
+            let found = found.map_or_else(|| "1".to_string(), |v| v.to_string());
+            return Err(StoreError::Incompatible {
+                path: path.display().to_string(),
+                message: format!(
+                    "this store was written with schema version {found} by another vtrial version; this one writes version {SCHEMA_VERSION}: use a new file (or export the old one first)"
+                ),
+            });
+        }
+    }
     conn.execute_batch(SCHEMA).map_err(err)?;
+    if version.is_none() {
+        conn.execute("INSERT INTO store_info VALUES (?)", [SCHEMA_VERSION]).map_err(err)?;
+    }
     Ok(conn)
 }
 

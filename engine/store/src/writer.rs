@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 
 use duckdb::{Connection, params};
 use vtrial_sim::rows::{Sink, SinkError, TrialOutput};
+use vtrial_sim::scenario::{Endpoint, ScenarioPoint};
 
 use crate::StoreError;
 
@@ -61,8 +62,65 @@ pub struct PointMeta {
     pub parameters: Vec<(String, Option<f64>, String)>,
     /// Arms: (name, regimen text).
     pub arms: Vec<(String, String)>,
-    /// Test of the primary endpoint, and the endpoint kind.
-    pub endpoint: (String, String),
+    /// The endpoints, in the engine's order (primary first).
+    pub endpoints: Vec<EndpointMeta>,
+}
+
+impl PointMeta {
+    /// The layout of a resolved scenario point.
+    pub fn from_point(p: &ScenarioPoint) -> PointMeta {
+        PointMeta {
+            point: p.index as u32,
+            label: p.label.clone(),
+            parameters: p.parameters(),
+            arms: p.scenario.arms.iter().map(|a| (a.name.clone(), a.regimen_text.clone())).collect(),
+            endpoints: p.scenario.endpoints.iter().map(EndpointMeta::from_endpoint).collect(),
+        }
+    }
+}
+
+/// How an endpoint is analysed: the columns every comparison row of it repeats.
+#[derive(Debug, Clone)]
+pub struct EndpointMeta {
+    /// Name.
+    pub name: String,
+    /// Whether it is the primary endpoint.
+    pub primary: bool,
+    /// Method as written in the scenario.
+    pub method: String,
+    /// `mean_difference`, `risk_difference`, `log_odds_ratio` or `log_hazard_ratio`.
+    pub estimand: String,
+    /// `superiority` or `non_inferiority`.
+    pub hypothesis: String,
+    /// `two`, `one_upper` or `one_lower`.
+    pub sided: String,
+    /// Significance level.
+    pub alpha: f64,
+    /// Non-inferiority margin (0 for superiority).
+    pub margin: f64,
+    /// Multiplicity adjustment.
+    pub multiplicity: String,
+    /// Analysed within the randomisation strata.
+    pub stratified: bool,
+}
+
+impl EndpointMeta {
+    /// What the store records of a resolved endpoint.
+    pub fn from_endpoint(e: &Endpoint) -> EndpointMeta {
+        let h = &e.hypothesis;
+        EndpointMeta {
+            name: e.name.clone(),
+            primary: e.primary,
+            method: e.method.name().into(),
+            estimand: e.method.estimand().into(),
+            hypothesis: if h.margin > 0.0 { "non_inferiority" } else { "superiority" }.into(),
+            sided: h.sided.name().into(),
+            alpha: h.alpha,
+            margin: h.margin,
+            multiplicity: e.multiplicity.name().into(),
+            stratified: e.stratified,
+        }
+    }
 }
 
 /// How a run ended.
@@ -178,22 +236,38 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
     };
     let outcome: Result<RunEnd, StoreError> = (|| {
         let mut trials = conn.appender("trials").map_err(err)?;
+        let mut comparisons = conn.appender("comparisons").map_err(err)?;
+        let mut failures = conn.appender("failures").map_err(err)?;
         let mut arms = conn.appender("arms").map_err(err)?;
         let mut patients = conn.appender("patients").map_err(err)?;
         let mut observations = conn.appender("observations").map_err(err)?;
-        let endpoints: Vec<(String, String)> = meta.points.iter().map(|p| p.endpoint.clone()).collect();
         let end = loop {
             match rx.recv() {
                 Ok(Msg::Batch(batch)) => {
                     for t in &batch {
                         let tr = &t.trial;
-                        let (endpoint, test) = &endpoints[tr.point as usize];
                         trials
-                            .append_row(params![
-                                run_id, tr.point, tr.replicate, tr.n_patients, tr.n_dropouts, tr.n_failed, tr.n_ae, endpoint, test,
-                                tr.estimate, tr.std_error, tr.statistic, tr.p_value, tr.significant
-                            ])
+                            .append_row(params![run_id, tr.point, tr.replicate, tr.n_patients, tr.n_dropouts, tr.n_failed, tr.n_ae, tr.success])
                             .map_err(err)?;
+                        for c in &t.comparisons {
+                            let Some(e) = meta.points.get(c.point as usize).and_then(|p| p.endpoints.get(c.endpoint as usize)) else {
+                                return Err(StoreError::Writer {
+                                    path: name.clone(),
+                                    message: format!("comparison of endpoint {} at point {}: not in the run's layout", c.endpoint, c.point),
+                                });
+                            };
+                            comparisons
+                                .append_row(params![
+                                    run_id, c.point, c.replicate, e.name, e.primary, c.comparison, c.control, c.treatment, e.method, c.test,
+                                    e.estimand, e.hypothesis, e.sided, e.alpha, e.margin, e.multiplicity, e.stratified, c.n_control,
+                                    c.n_treatment, c.events, c.estimate, c.std_error, c.ci.map(|x| x.0), c.ci.map(|x| x.1), c.statistic,
+                                    c.df, c.p_value, c.p_adjusted, c.decision, c.truth, c.failure
+                                ])
+                                .map_err(err)?;
+                        }
+                        for f in &t.failures {
+                            failures.append_row(params![run_id, f.point, f.replicate, f.patient, f.arm, f.reason]).map_err(err)?;
+                        }
                         for a in &t.arms {
                             arms.append_row(params![
                                 run_id, a.point, a.replicate, a.arm, a.n, a.n_completed, a.n_dropouts, a.n_failed, a.n_ae, a.n_events,
@@ -223,7 +297,7 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
         };
         if end == RunEnd::Complete {
             // Errors on drop are discarded: flush explicitly.
-            for a in [&mut trials, &mut arms, &mut patients, &mut observations] {
+            for a in [&mut trials, &mut comparisons, &mut failures, &mut arms, &mut patients, &mut observations] {
                 a.flush().map_err(err)?;
             }
         }

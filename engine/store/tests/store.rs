@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use vtrial_sim::rows::*;
 use vtrial_store::export::{Format, export};
 use vtrial_store::query::{query, render};
-use vtrial_store::writer::{PointMeta, RunEnd, RunMeta, RunWriter};
+use vtrial_store::writer::{EndpointMeta, PointMeta, RunEnd, RunMeta, RunWriter};
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("vtrial-store-{name}-{}", std::process::id()));
@@ -32,7 +32,18 @@ fn meta() -> RunMeta {
             label: "design.n_per_arm=2".into(),
             parameters: vec![("design.n_per_arm".into(), Some(2.0), "2".into())],
             arms: vec![("placebo".into(), "placebo".into()), ("10 mg".into(), "10 mg q24h".into())],
-            endpoint: ("change_from_baseline".into(), "welch_t".into()),
+            endpoints: vec![EndpointMeta {
+                name: "primary".into(),
+                primary: true,
+                method: "welch_t".into(),
+                estimand: "mean_difference".into(),
+                hypothesis: "superiority".into(),
+                sided: "two".into(),
+                alpha: 0.05,
+                margin: 0.0,
+                multiplicity: "none".into(),
+                stratified: false,
+            }],
         }],
     }
 }
@@ -40,8 +51,33 @@ fn meta() -> RunMeta {
 fn trial(replicate: u32, significant: bool) -> TrialOutput {
     let arm = |a| ArmRow { point: 0, replicate, arm: a, n: 2, n_completed: 2, n_dropouts: 0, n_failed: 0, n_ae: 0, n_events: 0, endpoint_n: 2, endpoint_mean: Some(-1.0), endpoint_sd: None, exposure_mean: None };
     TrialOutput {
-        trial: TrialRow { point: 0, replicate, n_patients: 4, n_dropouts: 0, n_failed: 0, n_ae: 0, estimate: Some(-1.0), std_error: Some(0.5), statistic: Some(-2.0), p_value: Some(if significant { 0.01 } else { 0.2 }), significant: Some(significant) },
+        trial: TrialRow { point: 0, replicate, n_patients: 4, n_dropouts: 0, n_failed: 1, n_ae: 0, success: Some(significant) },
+        // Estimates −1, −1, −1.6 against a truth of −1.1 (the mean of −1, −1.3, −1); the third
+        // interval, (−2, −1.2), misses it.
+        comparisons: vec![ComparisonRow {
+            point: 0,
+            replicate,
+            endpoint: 0,
+            comparison: 0,
+            control: 0,
+            treatment: 1,
+            test: Some("welch_t"),
+            n_control: 2,
+            n_treatment: 1,
+            events: None,
+            estimate: Some(if replicate == 2 { -1.6 } else { -1.0 }),
+            std_error: Some(0.25),
+            ci: Some(if replicate == 2 { (-2.0, -1.2) } else { (-1.5, -0.5) }),
+            statistic: Some(-4.0),
+            df: Some(2.0),
+            p_value: Some(if significant { 0.01 } else { 0.2 }),
+            p_adjusted: Some(if significant { 0.01 } else { 0.2 }),
+            decision: Some(significant),
+            truth: Some(if replicate == 1 { -1.3 } else { -1.0 }),
+            failure: None,
+        }],
         arms: vec![arm(0), arm(1)],
+        failures: vec![FailureRow { point: 0, replicate, patient: 0, arm: 0, reason: "PK: it's broken".into() }],
         patients: vec![PatientRow {
             point: 0, replicate, patient: 0, arm: 0, age: Some(50.0), sex: Some("F".into()), weight: None, egfr: None, status: Status::Failed,
             dropout_day: None, ae_day: None, event_day: None, event_observed: None, dose_mg: 0.0, exposure: None, baseline: None, endpoint: None,
@@ -65,7 +101,13 @@ fn a_complete_run_is_committed_and_queryable() {
     assert_eq!(w.finish(RunEnd::Complete).unwrap(), 1);
     assert_eq!(cell(&db, "SELECT status FROM runs"), "complete");
     assert_eq!(cell(&db, "SELECT count(*) FROM trials"), "3");
-    assert_eq!(cell(&db, "SELECT round(power, 4) FROM power"), "0.6667");
+    assert_eq!(cell(&db, "SELECT round(pos, 4) FROM study_success"), "0.6667");
+    assert_eq!(cell(&db, "SELECT round(rejection_rate, 4) FROM operating_characteristics"), "0.6667");
+    assert_eq!(cell(&db, "SELECT round(rejection_mcse, 4) FROM operating_characteristics"), "0.2722");
+    assert_eq!(cell(&db, "SELECT round(truth, 4) || ' ' || round(bias, 4) FROM operating_characteristics"), "-1.1 -0.1");
+    assert_eq!(cell(&db, "SELECT round(coverage, 4) || ' ' || nominal_coverage FROM operating_characteristics"), "0.6667 0.95");
+    assert_eq!(cell(&db, "SELECT control || ' -> ' || treatment FROM operating_characteristics"), "placebo -> 10 mg");
+    assert_eq!(cell(&db, "SELECT count(*) || ' ' || any_value(reason) FROM failures"), "3 PK: it's broken");
     assert_eq!(cell(&db, "SELECT failure FROM patients LIMIT 1"), "PK: it's broken");
     assert_eq!(cell(&db, "SELECT seed FROM runs"), u64::MAX.to_string());
     assert_eq!(cell(&db, "SELECT finished_at >= started_at FROM runs"), "true");
@@ -97,7 +139,7 @@ fn an_interrupted_run_leaves_only_its_status_and_the_next_run_works() {
     w.write(vec![trial(0, true)]).unwrap();
     assert_eq!(w.finish(RunEnd::Complete).unwrap(), 3);
     assert_eq!(cell(&db, "SELECT count(*) FROM trials"), "1");
-    assert_eq!(cell(&db, "SELECT count(*) FROM power"), "1");
+    assert_eq!(cell(&db, "SELECT count(*) FROM study_success"), "1");
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -117,5 +159,18 @@ fn export_writes_every_table() {
     let csv = std::fs::read_to_string(d.join("csv/trials.csv")).unwrap();
     assert!(csv.starts_with("run_id,point,replicate"), "{csv}");
     assert!(query(&d.join("missing.duckdb"), "SELECT 1").is_err());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_store_of_another_schema_version_is_refused_with_what_to_do() {
+    let d = dir("version");
+    let db = d.join("old.duckdb");
+    {
+        let conn = duckdb::Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE runs (run_id BIGINT); INSERT INTO runs VALUES (1);").unwrap();
+    }
+    let e = RunWriter::start(&db, meta(), 1).err().expect("refused").to_string();
+    assert!(e.contains("schema version 1") && e.contains("use a new file"), "{e}");
     std::fs::remove_dir_all(&d).unwrap();
 }

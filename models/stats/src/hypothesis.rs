@@ -26,6 +26,17 @@ pub enum Sided {
     OneLower,
 }
 
+impl Sided {
+    /// `two`, `one_upper` or `one_lower` (the name stored with results).
+    pub fn name(self) -> &'static str {
+        match self {
+            Sided::Two => "two",
+            Sided::OneUpper => "one_upper",
+            Sided::OneLower => "one_lower",
+        }
+    }
+}
+
 /// Which direction of the effect is a benefit: sets the sign of the margin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {

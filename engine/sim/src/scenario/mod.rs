@@ -3,6 +3,7 @@
 //!
 //! The format is documented key by key in `engine/sim/README.md`.
 
+mod endpoints;
 mod error;
 mod model;
 mod raw;
@@ -84,7 +85,8 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
         settings = sweep_points(sweep).map_err(|(k, m)| invalid(k, m))?;
     }
     let sha256 = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    let mut points = Vec::new();
+    // Each point's raw scenario.
+    let mut raws = Vec::new();
     for (index, values) in settings.into_iter().enumerate() {
         let label = values.iter().map(|(k, v)| format!("{k}={}", show(v))).collect::<Vec<_>>().join(", ");
         let mut t = table.clone();
@@ -92,28 +94,48 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
         for (k, v) in &values {
             set_path(&mut t, k, v.clone()).map_err(|m| invalid(format!("sweep.\"{k}\""), m))?;
         }
-        let point_err = |message: String| ScenarioError::Point { file: file.into(), point: index, label: label.clone(), message };
         let raw: RawScenario = if values.is_empty() {
             base.clone()
         } else {
-            toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| point_err(e.message().trim().to_string()))?
+            toml::Value::Table(t)
+                .try_into()
+                .map_err(|e: toml::de::Error| ScenarioError::Point { file: file.into(), point: index, label: label.clone(), message: e.message().trim().to_string() })?
         };
-        let mut scenario = resolve::resolve(&raw, available).map_err(|e| {
-            if values.is_empty() { invalid(e.key, e.message) } else { point_err(format!("{}: {}", e.key, e.message)) }
-        })?;
-        if let Some(r) = overrides.replicates {
-            if r == 0 {
-                return Err(invalid("--replicates".into(), "must be at least 1".into()));
+        raws.push((index, label, values, raw));
+    }
+    // Resolve every point; patients carry the union of the covariates any point reads (the
+    // cohort pools are shared between points), so points whose own set is smaller are
+    // resolved again with the union.
+    let resolve_all = |extra: &std::collections::BTreeSet<String>| -> Result<Vec<ScenarioPoint>, ScenarioError> {
+        let mut points = Vec::new();
+        for (index, label, values, raw) in &raws {
+            let mut scenario = resolve::resolve(raw, available, extra).map_err(|e| {
+                if values.is_empty() {
+                    invalid(e.key, e.message)
+                } else {
+                    ScenarioError::Point { file: file.into(), point: *index, label: label.clone(), message: format!("{}: {}", e.key, e.message) }
+                }
+            })?;
+            if let Some(r) = overrides.replicates {
+                if r == 0 {
+                    return Err(invalid("--replicates".into(), "must be at least 1".into()));
+                }
+                scenario.replicates = r;
             }
-            scenario.replicates = r;
+            if let Some(s) = overrides.seed {
+                scenario.seed = s;
+            }
+            if let Some(d) = overrides.detail {
+                scenario.detail = d;
+            }
+            points.push(ScenarioPoint { index: *index, label: label.clone(), values: values.clone(), scenario });
         }
-        if let Some(s) = overrides.seed {
-            scenario.seed = s;
-        }
-        if let Some(d) = overrides.detail {
-            scenario.detail = d;
-        }
-        points.push(ScenarioPoint { index, label, values, scenario });
+        Ok(points)
+    };
+    let mut points = resolve_all(&Default::default())?;
+    let union: std::collections::BTreeSet<String> = points.iter().flat_map(|p| p.scenario.covariates.iter().cloned()).collect();
+    if points.iter().any(|p| p.scenario.covariates.len() != union.len()) {
+        points = resolve_all(&union)?;
     }
     if points.iter().any(|p| p.scenario.replicates != points[0].scenario.replicates || p.scenario.seed != points[0].scenario.seed) {
         return Err(invalid("sweep".into(), "study.replicates and study.seed cannot be swept".into()));

@@ -9,6 +9,10 @@ use vtrial_response::safety::AeHazard;
 use vtrial_response::tte::Weibull;
 use vtrial_response::turnover::TurnoverKind;
 
+use vtrial_stats::Hypothesis;
+use vtrial_stats::binary::PropCi;
+use vtrial_stats::multiplicity::Adjustment;
+
 use crate::regimen::Regimen;
 
 /// One scenario point, ready to simulate.
@@ -47,8 +51,8 @@ pub struct Scenario {
     pub dropout_per_h: f64,
     /// Probability of missing any one dose.
     pub missed_dose_probability: f64,
-    /// The primary endpoint and its comparison.
-    pub primary: Primary,
+    /// The endpoints: the primary first, then the secondary ones in file order.
+    pub endpoints: Vec<Endpoint>,
     /// What is stored.
     pub detail: Detail,
 }
@@ -334,41 +338,127 @@ pub enum Randomisation {
     },
 }
 
-/// The primary endpoint.
+/// An endpoint and how it is analysed: one comparison per treatment arm against the
+/// control, adjusted for multiplicity across them.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Primary {
+pub struct Endpoint {
+    /// Name stored with the results (`primary` for the primary endpoint by default).
+    pub name: String,
+    /// Whether this is the primary endpoint (its comparisons define the trial's success).
+    pub primary: bool,
     /// What is measured.
     pub kind: EndpointKind,
     /// Assessment time, hours (continuous and responder endpoints).
     pub at_h: f64,
     /// Control arm index.
     pub control: usize,
-    /// Treatment arm index.
-    pub treatment: usize,
-    /// Significance level.
-    pub alpha: f64,
-    /// One- or two-sided.
-    pub sided: u8,
-    /// One-sided tests: whether lower values (or fewer events) are better.
-    pub lower_is_better: bool,
+    /// Treatment arm indices, in testing order.
+    pub treatments: Vec<usize>,
+    /// The test.
+    pub method: Method,
+    /// Alpha, sidedness, margin and direction.
+    pub hypothesis: Hypothesis,
+    /// Adjustment across the comparisons.
+    pub multiplicity: Multiplicity,
+    /// Covariates (indices into [`Scenario::covariates`]) a logistic or Cox model adjusts for.
+    pub adjust_for: Vec<usize>,
+    /// Whether ANCOVA, log-rank and Cox are stratified by the randomisation strata.
+    pub stratified: bool,
 }
 
-/// Kinds of primary endpoint.
+/// The test of one comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Welch's unequal-variance t-test.
+    WelchT,
+    /// ANCOVA of the endpoint adjusted for the baseline (and the strata when stratified).
+    Ancova,
+    /// Dunnett's many-to-one test (pooled variance, single step).
+    Dunnett,
+    /// Difference in proportions, Wald test, with a Wald or Newcombe interval.
+    DifferenceInProportions(PropCi),
+    /// Pearson's chi-square test (no continuity correction).
+    ChiSquare,
+    /// Fisher's exact test.
+    FisherExact,
+    /// Logistic regression on treatment (and covariates): log odds ratio.
+    Logistic,
+    /// Log-rank test (stratified when the endpoint is): Peto's log hazard ratio.
+    LogRank,
+    /// Cox proportional hazards, Efron's ties: log hazard ratio.
+    Cox,
+}
+
+impl Method {
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::WelchT => "welch_t",
+            Method::Ancova => "ancova",
+            Method::Dunnett => "dunnett",
+            Method::DifferenceInProportions(_) => "difference_in_proportions",
+            Method::ChiSquare => "chi_square",
+            Method::FisherExact => "fisher_exact",
+            Method::Logistic => "logistic",
+            Method::LogRank => "log_rank",
+            Method::Cox => "cox",
+        }
+    }
+
+    /// What the estimate measures: `mean_difference`, `risk_difference`,
+    /// `log_odds_ratio` or `log_hazard_ratio` (treatment versus control).
+    pub fn estimand(self) -> &'static str {
+        match self {
+            Method::WelchT | Method::Ancova | Method::Dunnett => "mean_difference",
+            Method::DifferenceInProportions(_) | Method::ChiSquare | Method::FisherExact => "risk_difference",
+            Method::Logistic => "log_odds_ratio",
+            Method::LogRank | Method::Cox => "log_hazard_ratio",
+        }
+    }
+
+    /// Whether the method tests against a non-inferiority margin.
+    pub fn supports_margin(self) -> bool {
+        !matches!(self, Method::ChiSquare | Method::FisherExact | Method::LogRank)
+    }
+}
+
+/// Multiplicity adjustment across an endpoint's comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Multiplicity {
+    /// Each comparison at the full alpha.
+    None,
+    /// Adjusted p-values (Bonferroni, Holm, Hochberg, fixed sequence).
+    Adjusted(Adjustment),
+    /// Dunnett's test adjusts its own p-values.
+    Dunnett,
+}
+
+impl Multiplicity {
+    /// Name stored with the results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Multiplicity::None => "none",
+            Multiplicity::Adjusted(a) => a.name(),
+            Multiplicity::Dunnett => "dunnett",
+        }
+    }
+}
+
+/// Kinds of endpoint.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum EndpointKind {
-    /// Response at `at_h` minus baseline: Welch t-test.
+    /// Response at `at_h` minus baseline (completers).
     ChangeFromBaseline,
-    /// Response at `at_h`: Welch t-test.
+    /// Response at `at_h` (completers).
     Value,
-    /// Change from baseline beyond a threshold: difference in proportions (dropouts are
-    /// non-responders).
+    /// Change from baseline beyond a threshold (dropouts are non-responders).
     Responder {
         /// Threshold on the change from baseline.
         threshold: f64,
         /// Whether a response is a change at or below it.
         below: bool,
     },
-    /// Time to event: log-rank test.
+    /// Time to event, censored at dropout and at the end of the study.
     TimeToEvent,
     /// No comparison (e.g. a PK study).
     None,
@@ -382,16 +472,6 @@ impl EndpointKind {
             EndpointKind::Value => "value",
             EndpointKind::Responder { .. } => "responder",
             EndpointKind::TimeToEvent => "time_to_event",
-            EndpointKind::None => "none",
-        }
-    }
-
-    /// The test used.
-    pub fn test(&self) -> &'static str {
-        match self {
-            EndpointKind::ChangeFromBaseline | EndpointKind::Value => "welch_t",
-            EndpointKind::Responder { .. } => "difference_in_proportions",
-            EndpointKind::TimeToEvent => "log_rank",
             EndpointKind::None => "none",
         }
     }

@@ -329,25 +329,50 @@ pub struct RawCompliance {
 #[serde(deny_unknown_fields)]
 pub struct RawEndpoints {
     /// `[endpoints.primary]`.
-    pub primary: RawPrimary,
+    pub primary: RawEndpoint,
+    /// `[[endpoints.secondary]]`: further endpoints, analysed and stored the same way; they
+    /// do not enter the probability of success.
+    #[serde(default)]
+    pub secondary: Vec<RawEndpoint>,
 }
 
-/// `[endpoints.primary]`.
+/// `[endpoints.primary]` or one `[[endpoints.secondary]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPrimary {
+pub struct RawEndpoint {
+    /// Name stored with the results (default `primary`; required for secondary endpoints).
+    pub name: Option<String>,
     /// `change_from_baseline`, `value`, `responder`, `time_to_event` or `none`.
     pub kind: String,
     /// Day of assessment (continuous and responder endpoints).
     pub at_day: Option<f64>,
-    /// The two arms compared: `[control, treatment]` (default first and last arm).
+    /// One comparison: `[control, treatment]`.
     pub compare: Option<Vec<String>>,
-    /// Significance level (default 0.05).
+    /// The control arm (default the first arm).
+    pub control: Option<String>,
+    /// The arms compared with the control, in testing order (default every other arm).
+    pub treatments: Option<Vec<String>>,
+    /// The test: `welch_t`, `ancova`, `dunnett` (continuous); `difference_in_proportions`,
+    /// `chi_square`, `fisher_exact`, `logistic` (responder); `log_rank`, `cox` (time to event).
+    pub method: Option<String>,
+    /// Difference in proportions: `newcombe` (default) or `wald` confidence interval.
+    pub ci: Option<String>,
+    /// Covariates a logistic or Cox model adjusts for.
+    pub covariates: Option<Vec<String>>,
+    /// Whether ANCOVA, log-rank and Cox are stratified by the randomisation strata
+    /// (default: when randomisation is stratified).
+    pub stratified: Option<bool>,
+    /// Several comparisons: `none`, `bonferroni`, `holm`, `hochberg`, `fixed_sequence` or
+    /// `dunnett` (with `method = "dunnett"`).
+    pub multiplicity: Option<String>,
+    /// Significance level (default 0.05; one-sided tests: the one-sided level).
     pub alpha: Option<f64>,
     /// 1 or 2 (default 2).
     pub sided: Option<u8>,
-    /// For a one-sided test: `lower` or `higher` values are better.
+    /// `lower` or `higher` values (fewer or more events) are better.
     pub better: Option<String>,
+    /// Non-inferiority margin (> 0, in the estimate's units; needs `sided = 1` and `better`).
+    pub margin: Option<f64>,
     /// Responder: the threshold on the change from baseline.
     pub threshold: Option<f64>,
 }

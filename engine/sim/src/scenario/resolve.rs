@@ -10,6 +10,7 @@ use vtrial_response::safety::AeHazard;
 use vtrial_response::tte::Weibull;
 use vtrial_response::turnover::TurnoverKind;
 
+use super::endpoints;
 use super::model::*;
 use super::raw::*;
 use crate::regimen::Regimen;
@@ -20,9 +21,9 @@ pub(crate) struct KeyError {
     pub message: String,
 }
 
-type R<T> = Result<T, KeyError>;
+pub(crate) type R<T> = Result<T, KeyError>;
 
-fn bad<T>(key: impl Into<String>, message: impl Into<String>) -> R<T> {
+pub(crate) fn bad<T>(key: impl Into<String>, message: impl Into<String>) -> R<T> {
     Err(KeyError { key: key.into(), message: message.into() })
 }
 
@@ -129,7 +130,9 @@ fn variables(key: &str, text: &str, available: &[String], used: &mut BTreeSet<St
 }
 
 /// Resolves one point. `available`: the cohort source's columns.
-pub(crate) fn resolve(raw: &RawScenario, available: &[String]) -> R<Scenario> {
+/// Resolves one point. `extra`: covariates to carry even if this point reads none of them
+/// (the union over the sweep's points).
+pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<String>) -> R<Scenario> {
     let mut used = BTreeSet::new();
     let s = &raw.study;
     if s.name.trim().is_empty() {
@@ -343,6 +346,9 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String]) -> R<Scenario> {
                 return bad("safety", "adverse events driven by Cmax need a [drug.pk] model");
             }
             let c50 = param("safety.cmax50", &x.cmax50, "concentration", available, &mut used)?;
+            if c50.omega != 0.0 || c50.sd != 0.0 || !c50.typical.covariates.is_empty() {
+                return bad("safety.cmax50", "the AE model's Cmax50 is one value for all patients: remove omega, sd and covariates");
+            }
             let hazard = AeHazard {
                 background: x.background_per_week / WEEK,
                 max: x.max_per_week / WEEK,
@@ -358,75 +364,22 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String]) -> R<Scenario> {
         }
     };
 
-    // Primary endpoint.
-    let p = &raw.endpoints.primary;
-    let arm_index = |name: &str, key: &str| -> R<usize> {
-        arms.iter().position(|a| a.name == name).map_or_else(
-            || bad(key, format!("unknown arm {name:?}; the arms are: {}", arms.iter().map(|a| format!("{:?}", a.name)).collect::<Vec<_>>().join(", "))),
-            Ok,
-        )
+    // Endpoints.
+    let stratified_randomisation = matches!(allocation, Allocation::Randomised { method: Randomisation::Stratified { .. }, .. });
+    let cx = endpoints::Context {
+        arms: &arms,
+        visits_h: &visits_h,
+        visits_days: &d.visits_days,
+        duration_h,
+        has_response: response.is_some(),
+        has_events: events.is_some(),
+        stratified_randomisation,
+        available,
     };
-    let (control, treatment) = match &p.compare {
-        Some(c) if c.len() == 2 => (arm_index(&c[0], "endpoints.primary.compare")?, arm_index(&c[1], "endpoints.primary.compare")?),
-        Some(_) => return bad("endpoints.primary.compare", "name exactly two arms: [control, treatment]"),
-        None => (0, arms.len() - 1),
-    };
-    let kind = match p.kind.as_str() {
-        "change_from_baseline" => EndpointKind::ChangeFromBaseline,
-        "value" => EndpointKind::Value,
-        "responder" => {
-            let Some(threshold) = p.threshold else {
-                return bad("endpoints.primary.threshold", "a responder endpoint needs the threshold on the change from baseline");
-            };
-            let below = match p.better.as_deref() {
-                None | Some("lower") => true,
-                Some("higher") => false,
-                Some(b) => return bad("endpoints.primary.better", format!("{b:?}: use \"lower\" or \"higher\"")),
-            };
-            EndpointKind::Responder { threshold, below }
-        }
-        "time_to_event" => EndpointKind::TimeToEvent,
-        "none" => EndpointKind::None,
-        k => return bad("endpoints.primary.kind", format!("unknown endpoint {k:?}; use change_from_baseline, value, responder, time_to_event or none")),
-    };
-    match kind {
-        EndpointKind::TimeToEvent if events.is_none() => return bad("endpoints.primary.kind", "time_to_event needs an [events] model"),
-        EndpointKind::ChangeFromBaseline | EndpointKind::Value | EndpointKind::Responder { .. } if response.is_none() => {
-            return bad("endpoints.primary.kind", format!("{} needs a [response] model", kind.name()));
-        }
-        _ => {}
+    let resolved_endpoints = endpoints::resolve(&raw.endpoints, &cx)?;
+    for (_, names) in &resolved_endpoints {
+        used.extend(names.iter().cloned());
     }
-    if kind != EndpointKind::None && control == treatment {
-        return bad("endpoints.primary.compare", "the two compared arms must differ (a trial with one arm has no comparison: use kind = \"none\")");
-    }
-    let at_h = match (kind, p.at_day) {
-        (EndpointKind::TimeToEvent | EndpointKind::None, _) => duration_h,
-        (_, None) => return bad("endpoints.primary.at_day", "give the day of assessment (one of the visits)"),
-        (_, Some(day)) => {
-            if !visits_h.iter().any(|&v| (v - day * DAY).abs() < 1e-9) {
-                return bad("endpoints.primary.at_day", format!("day {day} is not a visit; the visits are on days {:?}", d.visits_days));
-            }
-            if day == 0.0 && kind != EndpointKind::Value {
-                return bad("endpoints.primary.at_day", "the change from baseline at day 0 is 0: choose a later visit");
-            }
-            day * DAY
-        }
-    };
-    let alpha = p.alpha.unwrap_or(0.05);
-    if !(alpha > 0.0 && alpha < 1.0) {
-        return bad("endpoints.primary.alpha", format!("{alpha}: a significance level in (0, 1)"));
-    }
-    let sided = p.sided.unwrap_or(2);
-    if sided != 1 && sided != 2 {
-        return bad("endpoints.primary.sided", format!("{sided}: 1 or 2"));
-    }
-    let lower_is_better = match (p.better.as_deref(), sided) {
-        (Some("lower"), _) => true,
-        (Some("higher"), _) => false,
-        (None, 2) => true,
-        (None, _) => return bad("endpoints.primary.better", "a one-sided test needs the direction: better = \"lower\" or \"higher\""),
-        (Some(b), _) => return bad("endpoints.primary.better", format!("{b:?}: use \"lower\" or \"higher\"")),
-    };
     let detail = match raw.output.detail.as_deref() {
         None => Detail::Trial,
         Some(x) => Detail::from_name(x).map_or_else(|| bad("output.detail", format!("{x:?}: use trial, patient or observation")), Ok)?,
@@ -437,6 +390,7 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String]) -> R<Scenario> {
             used.insert(c.to_string());
         }
     }
+    used.extend(extra.iter().cloned());
     let covariates: Vec<String> = used.into_iter().collect();
     // Compile the expressions against the final covariate order.
     let names: Vec<&str> = covariates.iter().map(String::as_str).collect();
@@ -446,6 +400,13 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String]) -> R<Scenario> {
             adj.0 = recompile(&adj.1).expect("checked above");
         }
     }
+    let endpoints = resolved_endpoints
+        .into_iter()
+        .map(|(mut e, names)| {
+            e.adjust_for = names.iter().map(|n| covariates.iter().position(|c| c == n).expect("added to the covariates above")).collect();
+            e
+        })
+        .collect();
     let allocation = match allocation {
         Allocation::Randomised { n_total, method: Randomisation::Stratified { size, strata } } => Allocation::Randomised {
             n_total,
@@ -471,7 +432,7 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String]) -> R<Scenario> {
         pk_samples_h,
         dropout_per_h,
         missed_dose_probability,
-        primary: Primary { kind, at_h, control, treatment, alpha, sided, lower_is_better },
+        endpoints,
         detail,
     })
 }

@@ -1,0 +1,224 @@
+//! Operating characteristics of the trial analyses, end to end through scenarios: type-I
+//! error under the null for every test, power against closed forms, bias and coverage
+//! against the simulated truth. Tolerances are written in Monte-Carlo standard errors
+//! (MCSE = √(p(1−p)/R) for a rate over R trials): 3.5 MCSE, a false-alarm rate of about
+//! 5e-4 per check.
+
+use std::sync::atomic::AtomicBool;
+
+use vtrial_sim::cohort::{CohortSource, TestOnlySource};
+use vtrial_sim::driver::{self, RunOptions};
+use vtrial_sim::rows::{ComparisonRow, TrialOutput};
+use vtrial_sim::scenario::{self, Overrides};
+use vtrial_stats::Sided;
+use vtrial_stats::power::{schoenfeld_power, t_test_power};
+
+/// A two- or three-arm trial whose drug effect on the change from baseline is exactly
+/// `effect` for every treated patient (Emax with a negligible EC50 and no variability),
+/// residual SD `sd` (so the change has SD `sd·√2`), no dropout, full compliance. `events`:
+/// a time-to-event model, `endpoint`: the `[endpoints.primary]` body.
+fn scenario(arms: usize, n_per_arm: u32, effect: f64, sd: f64, events: &str, endpoint: &str) -> String {
+    let mut arm_text = String::from("[[arms]]\nname = \"placebo\"\n");
+    for k in 1..arms {
+        arm_text.push_str(&format!("[[arms]]\nname = \"dose {k}\"\nregimen = \"10 mg q24h\"\n"));
+    }
+    format!(
+        r#"[study]
+name = "oc"
+replicates = 100
+seed = 7
+duration_days = 28
+
+[cohort]
+generator = "copula"
+
+[drug.pk]
+model = "one_cmt_oral"
+cl = {{ value = 5.0, unit = "L/h" }}
+v  = {{ value = 50.0, unit = "L" }}
+ka = {{ value = 1.0, unit = "1/h" }}
+
+[response]
+model = "emax"
+exposure = "auc_ss"
+baseline = {{ value = 50.0, sd = 8.0 }}
+emax = {{ value = {effect:?} }}
+ec50 = {{ value = 1e-9, unit = "mg*h/L" }}
+onset_half_life_days = 0
+residual_sd = {sd:?}
+
+{events}
+
+{arm_text}
+[design]
+n_per_arm = {n_per_arm}
+randomisation = {{ method = "stratified", block_size = {block}, strata = ["sex"] }}
+visits_days = [0, 28]
+
+[endpoints.primary]
+{endpoint}
+"#,
+        block = 2 * arms
+    )
+}
+
+fn comparisons(text: &str, replicates: u32) -> Vec<TrialOutput> {
+    let file = scenario::parse(text, "oc.toml", &TestOnlySource.columns(), Overrides { replicates: Some(replicates), ..Default::default() })
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let mut rows: Vec<TrialOutput> = Vec::new();
+    driver::run(&file, &TestOnlySource, &mut rows, RunOptions::default(), &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
+    rows
+}
+
+/// Share of trials in which `pick` rejected, over trials whose comparisons all ran.
+fn rate(trials: &[TrialOutput], pick: impl Fn(&[ComparisonRow]) -> bool) -> f64 {
+    for t in trials {
+        for c in &t.comparisons {
+            assert!(c.failure.is_none(), "{c:?}");
+        }
+    }
+    trials.iter().filter(|t| pick(&t.comparisons)).count() as f64 / trials.len() as f64
+}
+
+fn assert_rate(what: &str, observed: f64, expected: f64, trials: usize, allowance: f64) {
+    let mcse = (expected * (1.0 - expected) / trials as f64).sqrt();
+    assert!(
+        (observed - expected).abs() <= 3.5 * mcse + allowance,
+        "{what}: {observed:.4} vs {expected:.4} (MCSE {mcse:.4}, allowance {allowance})"
+    );
+}
+
+const R: u32 = 2000;
+
+#[test]
+fn every_two_arm_test_holds_its_level_under_the_null() {
+    let continuous = "kind = \"change_from_baseline\"\nat_day = 28\n";
+    let responder = "kind = \"responder\"\nat_day = 28\nthreshold = -2\nbetter = \"lower\"\n";
+    // (label, endpoint body, one-sided alpha or two-sided alpha)
+    let cases: [(&str, String, f64); 9] = [
+        ("welch_t", format!("{continuous}method = \"welch_t\""), 0.05),
+        ("ancova", format!("{continuous}method = \"ancova\""), 0.05),
+        ("wald", format!("{responder}method = \"difference_in_proportions\"\nci = \"wald\""), 0.05),
+        ("newcombe", format!("{responder}method = \"difference_in_proportions\"\nci = \"newcombe\""), 0.05),
+        ("chi_square", format!("{responder}method = \"chi_square\""), 0.05),
+        ("fisher_exact", format!("{responder}method = \"fisher_exact\""), 0.05),
+        ("logistic", format!("{responder}method = \"logistic\"\ncovariates = [\"age\"]"), 0.05),
+        ("welch_t one-sided", format!("{continuous}method = \"welch_t\"\nalpha = 0.025\nsided = 1\nbetter = \"lower\""), 0.025),
+        ("ancova one-sided", format!("{continuous}method = \"ancova\"\nalpha = 0.025\nsided = 1\nbetter = \"higher\""), 0.025),
+    ];
+    for (label, endpoint, alpha) in cases {
+        let trials = comparisons(&scenario(2, 40, 0.0, 3.0, "", &endpoint), R);
+        let observed = rate(&trials, |c| c[0].decision == Some(true));
+        if label == "fisher_exact" {
+            // Fisher's exact test is conservative: its level is at most alpha.
+            assert!(observed <= alpha + 3.5 * (alpha * (1.0 - alpha) / f64::from(R)).sqrt(), "fisher_exact: {observed}");
+        } else {
+            assert_rate(label, observed, alpha, R as usize, 0.0);
+        }
+    }
+}
+
+#[test]
+fn time_to_event_tests_hold_their_level_and_log_rank_power_matches_schoenfeld() {
+    let tte = |hr: f64| format!("[events]\ndistribution = \"exponential\"\nmedian_days = 40\neffect = {{ hazard_ratio = {hr:?} }}");
+    for method in ["log_rank", "cox"] {
+        let text = scenario(2, 60, 0.0, 3.0, &tte(1.0), &format!("kind = \"time_to_event\"\nmethod = \"{method}\"\n"));
+        let trials = comparisons(&text, R);
+        assert_rate(method, rate(&trials, |c| c[0].decision == Some(true)), 0.05, R as usize, 0.0);
+    }
+    // HR 0.6, one-sided 2.5 %: Schoenfeld's power at the mean number of events. The formula
+    // is an approximation (about 0.01 here), allowed for on top of 3.5 MCSE.
+    let text = scenario(2, 100, 0.0, 3.0, &tte(0.6), "kind = \"time_to_event\"\nalpha = 0.025\nsided = 1\nbetter = \"lower\"\n");
+    let trials = comparisons(&text, R);
+    let events = trials.iter().map(|t| f64::from(t.comparisons[0].events.unwrap())).sum::<f64>() / trials.len() as f64;
+    let expected = schoenfeld_power(0.6, events, 0.025, 0.5, Sided::OneLower);
+    let observed = rate(&trials, |c| c[0].decision == Some(true));
+    assert!(expected > 0.5 && expected < 0.95, "{expected}");
+    assert_rate("log-rank power", observed, expected, R as usize, 0.02);
+    // The truth is log(0.6) for every patient on drug; Peto's estimate is close to it.
+    let truth = trials[0].comparisons[0].truth.unwrap();
+    assert!((truth - 0.6f64.ln()).abs() < 1e-12, "{truth}");
+}
+
+#[test]
+fn welch_power_matches_the_noncentral_t_and_estimates_are_unbiased_with_nominal_coverage() {
+    // Effect −2 on a change with SD 3·√2, 30 per arm.
+    let (effect, sd, n) = (-2.0, 3.0, 30);
+    let text = scenario(2, n, effect, sd, "", "kind = \"change_from_baseline\"\nat_day = 28\nmethod = \"welch_t\"\n");
+    let trials = comparisons(&text, R);
+    let expected = t_test_power(effect, sd * 2f64.sqrt(), n as usize, n as usize, 0.05, Sided::Two);
+    assert!(expected > 0.4 && expected < 0.9, "{expected}");
+    // Welch's df differ slightly from Student's: 0.005 allowed on top of 3.5 MCSE.
+    assert_rate("Welch power", rate(&trials, |c| c[0].decision == Some(true)), expected, R as usize, 0.005);
+    let estimates: Vec<f64> = trials.iter().map(|t| t.comparisons[0].estimate.unwrap()).collect();
+    let mean = estimates.iter().sum::<f64>() / estimates.len() as f64;
+    let sd_est = (estimates.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (estimates.len() - 1) as f64).sqrt();
+    let truth = trials[0].comparisons[0].truth.unwrap();
+    assert!((truth - effect).abs() < 1e-6, "truth {truth}");
+    assert!((mean - truth).abs() <= 3.5 * sd_est / (estimates.len() as f64).sqrt(), "bias: mean {mean} vs {truth}");
+    let covered = trials.iter().filter(|t| t.comparisons[0].ci.is_some_and(|(lo, hi)| lo <= truth && truth <= hi)).count() as f64 / f64::from(R);
+    assert_rate("coverage", covered, 0.95, R as usize, 0.0);
+}
+
+#[test]
+fn a_non_inferiority_test_rejects_at_alpha_on_the_margin() {
+    // Higher is better; the drug is worse by exactly the margin: the null's boundary.
+    let text = scenario(2, 40, -1.5, 3.0, "", "kind = \"change_from_baseline\"\nat_day = 28\nmargin = 1.5\nalpha = 0.025\nsided = 1\nbetter = \"higher\"\n");
+    let trials = comparisons(&text, R);
+    assert_rate("NI at the margin", rate(&trials, |c| c[0].decision == Some(true)), 0.025, R as usize, 0.0);
+}
+
+#[test]
+fn multiplicity_procedures_control_the_familywise_error() {
+    // Two doses, both without effect: any rejection is a familywise error.
+    let body = "kind = \"change_from_baseline\"\nat_day = 28\n";
+    for (method, adjustment, exact) in [
+        ("dunnett", "dunnett", true),
+        ("welch_t", "bonferroni", false),
+        ("welch_t", "holm", false),
+        ("welch_t", "hochberg", false),
+        ("welch_t", "fixed_sequence", true),
+    ] {
+        let text = scenario(3, 40, 0.0, 3.0, "", &format!("{body}method = \"{method}\"\nmultiplicity = \"{adjustment}\"\n"));
+        let trials = comparisons(&text, R);
+        assert_eq!(trials[0].comparisons.len(), 2);
+        let fwer = rate(&trials, |c| c.iter().any(|x| x.decision == Some(true)));
+        let bound = 0.05 + 3.5 * (0.05 * 0.95 / f64::from(R)).sqrt();
+        assert!(fwer <= bound, "{adjustment}: FWER {fwer}");
+        if exact {
+            // Dunnett's test and the fixed sequence use the whole alpha.
+            assert_rate(adjustment, fwer, 0.05, R as usize, 0.0);
+        }
+        // Without an adjustment, two tests at 5 % would exceed it.
+        let unadjusted = rate(&trials, |c| c.iter().any(|x| x.p_value.unwrap() < 0.05));
+        assert!(unadjusted > 0.07, "{adjustment}: unadjusted {unadjusted}");
+    }
+}
+
+#[test]
+fn bad_analysis_settings_are_rejected_with_what_to_change() {
+    let err = |endpoint: &str, arms: usize| -> String {
+        let text = scenario(arms, 10, 0.0, 3.0, "", endpoint);
+        scenario::parse(&text, "oc.toml", &TestOnlySource.columns(), Overrides::default()).expect_err("rejected").to_string()
+    };
+    let c = "kind = \"change_from_baseline\"\nat_day = 28\n";
+    let e = err(&format!("{c}method = \"log_rank\""), 2);
+    assert!(e.contains("endpoints.primary.method") && e.contains("welch_t, ancova or dunnett"), "{e}");
+    let e = err(c, 3);
+    assert!(e.contains("endpoints.primary.multiplicity") && e.contains("2 comparisons"), "{e}");
+    let e = err(&format!("{c}margin = 1"), 2);
+    assert!(e.contains("sided = 1"), "{e}");
+    let e = err(&format!("{c}margin = -1\nsided = 1\nbetter = \"lower\""), 2);
+    assert!(e.contains("endpoints.primary.margin") && e.contains("positive"), "{e}");
+    let e = err(&format!("{c}method = \"welch_t\"\ncovariates = [\"age\"]"), 2);
+    assert!(e.contains("covariates") && e.contains("logistic or cox"), "{e}");
+    let e = err(&format!("{c}method = \"dunnett\"\nmultiplicity = \"holm\""), 3);
+    assert!(e.contains("adjusts for multiplicity itself"), "{e}");
+    let e = err(&format!("{c}treatments = [\"placebo\"]"), 2);
+    assert!(e.contains("control arm"), "{e}");
+    let e = err("kind = \"responder\"\nat_day = 28\nthreshold = -2\nmethod = \"fisher_exact\"\nmargin = 0.1\nsided = 1\nbetter = \"lower\"", 2);
+    assert!(e.contains("tests no margin"), "{e}");
+    let text = scenario(2, 10, 0.0, 3.0, "", c).replace("visits_days = [0, 28]", "visits_days = [14, 28]");
+    let e = scenario::parse(&text, "oc.toml", &TestOnlySource.columns(), Overrides::default()).expect_err("no baseline").to_string();
+    assert!(e.contains("baseline visit on day 0"), "{e}");
+}
