@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 cargo test --release --workspace --all-targets "$@"
+scripts/notebooks.sh
