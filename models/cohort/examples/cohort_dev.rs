@@ -3,7 +3,8 @@
 //! `sample MODEL|default N SEED OUT [neural|copula] [CRITERIA]`, `evaluate REAL SYN [TRAIN]`,
 //! `diag REAL SYN` (detection AUC per column alone and with each column left out).
 //! `train` takes optional positional settings: hidden, weight decay, dropout, bins, refit,
-//! structured decay, direct linear paths (the sweep in the README).
+//! structured decay, direct linear paths, direct-path decay (`-`: the structured one),
+//! copula-centred prior of the direct paths, seed, learning rate (the sweep in the README).
 
 use std::path::Path;
 use std::time::Instant;
@@ -39,6 +40,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             if let Some(h) = a.get(9) {
                 o.config.linear = h.parse()?;
+            }
+            if let Some(h) = a.get(10).filter(|h| h.as_str() != "-") {
+                o.config.linear_decay = Some(h.parse()?);
+            }
+            if let Some(h) = a.get(11) {
+                o.config.copula_prior = h.parse()?;
+            }
+            if let Some(h) = a.get(12) {
+                o.config.seed = h.parse()?;
+            }
+            if let Some(h) = a.get(13) {
+                o.config.lr = h.parse()?;
             }
             let t = Instant::now();
             let m = vtrial_cohort::train(&o)?;

@@ -62,6 +62,16 @@ pub struct NadeConfig {
     /// had to pass through the small, heavily regularised hidden layer and came out weak.
     #[serde(default)]
     pub linear: bool,
+    /// L2 penalty of the direct paths α, per 1,000 rows (`None`: `structured_decay`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear_decay: Option<f64>,
+    /// Centre the direct paths' prior on the Gaussian copula of the training rows (and start
+    /// there): α is penalised by ‖α − α₀‖², α₀_j· = β_j / σ²_j from the least-squares
+    /// regression of column j's normal scores on the earlier columns' (the natural parameters
+    /// of the Gaussian conditional), instead of ‖α‖². The penalties then shrink the NADE
+    /// towards the copula rather than towards independence.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub copula_prior: bool,
 }
 
 fn yes() -> bool {
@@ -83,6 +93,8 @@ impl Default for NadeConfig {
             dropout: 0.0,
             refit: true,
             linear: true,
+            linear_decay: None,
+            copula_prior: true,
         }
     }
 }
@@ -146,6 +158,8 @@ struct Vars {
     score_j: Vec<Tensor>,
     /// Direct linear paths α (D × D, strictly lower triangle used), when enabled.
     alpha: Option<Tensor>,
+    /// Centre of α's prior (zeros, or the copula's natural parameters).
+    alpha0: Tensor,
     /// Token → (its column's) position matrix, S × D.
     pos_mat: Tensor,
     /// Strictly-lower-triangular mask, D × D.
@@ -175,6 +189,7 @@ fn build_vars(
     scores: &[Vec<f32>],
     hidden: usize,
     linear: bool,
+    alpha0: Option<&[f64]>,
 ) -> Vars {
     let root = vs.root();
     let s: usize = sizes.iter().sum();
@@ -206,6 +221,16 @@ fn build_vars(
     }
     let lower: Vec<f32> = (0..du * du).map(|i| if i % du < i / du { 1.0 } else { 0.0 }).collect();
     let alpha = linear.then(|| root.zeros("alpha", &[d, d]));
+    let alpha0 = match alpha0 {
+        Some(a0) => Tensor::from_slice(&a0.iter().map(|&x| x as f32).collect::<Vec<f32>>()).view([d, d]),
+        None => Tensor::zeros([d, d], (Kind::Float, Device::Cpu)),
+    };
+    if let (Some(al), true) = (&alpha, linear && alpha0.abs().sum(Kind::Float).double_value(&[]) > 0.0) {
+        // Start at the prior's centre (a trained parameter: copied outside the graph).
+        tch::no_grad(|| {
+            al.shallow_clone().copy_(&alpha0);
+        });
+    }
     Vars {
         u,
         p_in,
@@ -219,6 +244,7 @@ fn build_vars(
         pos_j: positions.iter().map(|p| Tensor::from_slice(p)).collect(),
         score_j: scores.iter().map(|p| Tensor::from_slice(p)).collect(),
         alpha,
+        alpha0,
         pos_mat: Tensor::from_slice(&pos_mat).view([s as i64, d]),
         lower: Tensor::from_slice(&lower).view([d, d]),
     }
@@ -291,21 +317,26 @@ fn run_epochs(
 ) -> Result<(Nade, usize, f64, f64), CohortError> {
     tch::manual_seed(cfg.seed as i64);
     let vs = nn::VarStore::new(Device::Cpu);
-    let vars = build_vars(&vs, sizes, positions, scores, cfg.hidden, cfg.linear);
+    let a0 = (cfg.linear && cfg.copula_prior).then(|| copula_alpha(rows, scores));
+    let vars = build_vars(&vs, sizes, positions, scores, cfg.hidden, cfg.linear, a0.as_deref());
     let mut opt = nn::Adam::default().build(&vs, cfg.lr)?;
     let penalty = |vars: &Vars| -> Tensor {
         let sq = |t: &Tensor| t.square().sum(Kind::Float);
         let mut one_hot = sq(&vars.u);
         let mut structured = sq(&vars.p_in);
+        let mut direct = Tensor::zeros([], (Kind::Float, Device::Cpu));
         if let Some(al) = vars.alpha_eff() {
-            structured += sq(&al);
+            direct += sq(&(al - &vars.alpha0 * &vars.lower));
         }
         for j in 0..vars.v.len() {
             one_hot += sq(&vars.v[j]);
             structured = structured + sq(&vars.q[j]) + sq(&vars.r[j]);
         }
         let per_row = 1000.0 / rows.len() as f64;
-        one_hot * (0.5 * cfg.weight_decay * per_row) + structured * (0.5 * cfg.structured_decay * per_row)
+        let lin_decay = cfg.linear_decay.unwrap_or(cfg.structured_decay);
+        one_hot * (0.5 * cfg.weight_decay * per_row)
+            + structured * (0.5 * cfg.structured_decay * per_row)
+            + direct * (0.5 * lin_decay * per_row)
     };
     let (x, t) = one_hot(rows, sizes);
     let valt = val.map(|v| one_hot(v, sizes));
@@ -334,6 +365,55 @@ fn run_epochs(
         Some(m) => Ok((m, best.1, best.0, train_nll)),
         None => Ok((export(&vars, sizes, cfg.hidden), epochs, f64::NAN, train_nll)),
     }
+}
+
+/// The Gaussian copula's natural parameters on the token normal scores (D × D, row-major,
+/// strictly lower): row j is β_j / σ²_j of the least-squares regression (with intercept and
+/// a small ridge) of column j's scores on the earlier columns' scores.
+fn copula_alpha(rows: &[Vec<usize>], scores: &[Vec<f32>]) -> Vec<f64> {
+    let d = scores.len();
+    let n = rows.len() as f64;
+    let z: Vec<Vec<f64>> = (0..d)
+        .map(|j| {
+            let col: Vec<f64> = rows.iter().map(|r| f64::from(scores[j][r[j]])).collect();
+            let m = col.iter().sum::<f64>() / n;
+            col.into_iter().map(|x| x - m).collect()
+        })
+        .collect();
+    let cov = |a: usize, b: usize| z[a].iter().zip(&z[b]).map(|(x, y)| x * y).sum::<f64>() / n;
+    let mut out = vec![0.0; d * d];
+    for j in 1..d {
+        let vj = cov(j, j);
+        if vj < 1e-9 {
+            continue;
+        }
+        // Normal equations (ridge 1e-3 on the diagonal), solved by Cholesky.
+        let mut a = vec![0.0; j * j];
+        let mut rhs = vec![0.0; j];
+        for p in 0..j {
+            rhs[p] = cov(p, j);
+            for q in 0..j {
+                a[p * j + q] = cov(p, q) + if p == q { 1e-3 } else { 0.0 };
+            }
+        }
+        let Some(l) = crate::stats::cholesky(&a, j) else { continue };
+        let mut y = vec![0.0; j];
+        for p in 0..j {
+            let s: f64 = (0..p).map(|q| l[p * j + q] * y[q]).sum();
+            y[p] = (rhs[p] - s) / l[p * j + p];
+        }
+        let mut beta = vec![0.0; j];
+        for p in (0..j).rev() {
+            let s: f64 = (p + 1..j).map(|q| l[q * j + p] * beta[q]).sum();
+            beta[p] = (y[p] - s) / l[p * j + p];
+        }
+        let explained: f64 = (0..j).map(|p| beta[p] * rhs[p]).sum();
+        let resid = (vj - explained).max(0.05 * vj);
+        for p in 0..j {
+            out[j * d + p] = beta[p] / resid;
+        }
+    }
+    out
 }
 
 fn export(vars: &Vars, sizes: &[usize], hidden: usize) -> Nade {
