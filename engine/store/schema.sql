@@ -177,6 +177,8 @@ CREATE TABLE IF NOT EXISTS observations (   -- detail = observation
 );
 
 -- Operating characteristics per scenario point, endpoint and comparison, for complete runs.
+-- mean_n: patients analysed in the two arms; events: time-to-event endpoints (with their
+-- MCSE sd/√trials and 5th/95th percentiles).
 -- rejection_rate is the power (the type-I error when the truth is null) with its Monte-Carlo
 -- SE; trials whose comparison could not be analysed count as not rejected. truth is the
 -- mean over trials of the simulated truth; bias = mean estimate − truth, with MCSE
@@ -204,7 +206,11 @@ WITH c AS (
                     ELSE (ci_lower <= point_truth AND point_truth <= ci_upper)::INTEGER END) AS coverage,
            count(CASE WHEN estimate IS NOT NULL AND point_truth IS NOT NULL THEN 1 END) AS covered_n,
            avg(n_control + n_treatment) AS mean_n,
-           avg(events) AS mean_events
+           stddev_samp(n_control + n_treatment) / sqrt(count(*)) AS mean_n_mcse,
+           avg(events) AS mean_events,
+           stddev_samp(events) / sqrt(count(events)) AS mean_events_mcse,
+           quantile_cont(events, 0.05) AS p05_events,
+           quantile_cont(events, 0.95) AS p95_events
     FROM c
     GROUP BY run_id, point, endpoint, comparison
 )
@@ -220,7 +226,7 @@ SELECT a.run_id, a.point, p.label, a.endpoint, a.primary_endpoint, a.comparison,
        a.coverage,
        sqrt(a.coverage * (1 - a.coverage) / a.covered_n) AS coverage_mcse,
        CASE WHEN a.sided = 'two' THEN 1 - a.alpha ELSE 1 - 2 * a.alpha END AS nominal_coverage,
-       a.mean_n, a.mean_events
+       a.mean_n, a.mean_n_mcse, a.mean_events, a.mean_events_mcse, a.p05_events, a.p95_events
 FROM agg a
 JOIN points p USING (run_id, point)
 JOIN arm_definitions dc ON dc.run_id = a.run_id AND dc.point = a.point AND dc.arm = a.control_arm
@@ -240,10 +246,12 @@ SELECT t.run_id, t.point, p.label,
        avg(t.success::INTEGER)                         AS pos,
        sqrt(avg(t.success::INTEGER) * (1 - avg(t.success::INTEGER)) / count(t.success)) AS pos_mcse,
        avg(t.n_patients)                               AS mean_patients,
+       stddev_samp(t.n_patients) / sqrt(count(*))      AS mean_patients_mcse,
        quantile_cont(t.n_patients, 0.05)               AS p05_patients,
        median(t.n_patients)                            AS median_patients,
        quantile_cont(t.n_patients, 0.95)               AS p95_patients,
        avg(e.events)                                   AS mean_events,
+       stddev_samp(e.events) / sqrt(count(*))          AS mean_events_mcse,
        quantile_cont(e.events, 0.05)                   AS p05_events,
        quantile_cont(e.events, 0.95)                   AS p95_events,
        avg(t.n_dropouts)                               AS mean_dropouts,

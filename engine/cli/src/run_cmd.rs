@@ -18,9 +18,10 @@ use vtrial_store::writer::{PointMeta, RunEnd, RunMeta, RunWriter};
 /// Run a scenario: every sweep point × replicate, results into a DuckDB file.
 ///
 /// Prints a progress bar on a terminal and, at the end, one summary row per scenario
-/// point: trials, mean patients per arm, mean dropouts per trial, failed patients, and the
-/// share of trials with a significant primary comparison with its Monte-Carlo standard
-/// error. Ctrl-C stops the run cleanly: nothing of it is committed except its status.
+/// point (trials, mean patients per arm, mean dropouts per trial, failed patients, and the
+/// probability of success with its Monte-Carlo standard error) and one per comparison
+/// (rejection rate, mean estimate, truth, bias and coverage, with MCSEs). Ctrl-C stops the
+/// run cleanly: nothing of it is committed except its status.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Scenario file (TOML; see engine/sim/README.md).
@@ -41,6 +42,10 @@ pub struct RunArgs {
     /// (+ concentrations, responses, events); replaces output.detail.
     #[arg(long)]
     pub detail: Option<String>,
+    /// Most rows the cohort generator may draw to meet rare inclusion criteria (per cohort;
+    /// default: 200,000 for the pre-run check, the generator's own budget for the run).
+    #[arg(long)]
+    pub max_draws: Option<usize>,
 }
 
 /// The cohort source of the CLI: the real generator.
@@ -50,9 +55,9 @@ pub(crate) fn cohort_source() -> Result<Box<dyn CohortSource>> {
 }
 
 /// Loads and checks a scenario (syntax, design, cohorts) against the source.
-pub(crate) fn load(path: &std::path::Path, source: &dyn CohortSource, overrides: Overrides) -> Result<ScenarioFile> {
+pub(crate) fn load(path: &std::path::Path, source: &dyn CohortSource, overrides: Overrides, max_draws: usize) -> Result<ScenarioFile> {
     let file = vtrial_sim::scenario::load(path, &source.columns(), overrides)?;
-    driver::check_cohorts(&file, source)?;
+    driver::check_cohorts(&file, source, max_draws)?;
     Ok(file)
 }
 
@@ -65,7 +70,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .transpose()?;
     let source = cohort_source()?;
     let overrides = Overrides { replicates: args.replicates, seed: args.seed, detail };
-    let file = load(&args.scenario, source.as_ref(), overrides)?;
+    let max_draws = args.max_draws.unwrap_or(0);
+    let file = load(&args.scenario, source.as_ref(), overrides, max_draws)?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let first = &file.points[0].scenario;
     let meta = RunMeta {
@@ -111,7 +117,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} trials ({per_sec}, eta {eta})").expect("valid template").progress_chars("=> "));
     let start = Instant::now();
-    let outcome = driver::run(&file, source.as_ref(), &mut writer, RunOptions { threads, batch: 64 }, &mut |done, _| bar.set_position(done), &cancel);
+    let outcome = driver::run(&file, source.as_ref(), &mut writer, RunOptions { threads, batch: 64, max_draws }, &mut |done, _| bar.set_position(done), &cancel);
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     match outcome {

@@ -15,12 +15,15 @@ use vtrial_sim::scenario::Overrides;
 pub struct ValidateArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
+    /// Most rows the cohort generator may draw to check rare inclusion criteria (default 200,000).
+    #[arg(long)]
+    pub max_draws: Option<usize>,
 }
 
 /// Runs the command.
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let source = crate::run_cmd::cohort_source()?;
-    let file = crate::run_cmd::load(&args.scenario, source.as_ref(), Overrides::default())?;
+    let file = crate::run_cmd::load(&args.scenario, source.as_ref(), Overrides::default(), args.max_draws.unwrap_or(0))?;
     let first = &file.points[0].scenario;
     println!(
         "{}: valid: {:?}, {} arm(s), {} point(s) x {} replicates",

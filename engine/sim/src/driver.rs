@@ -61,11 +61,14 @@ pub struct RunOptions {
     pub threads: usize,
     /// Trials per batch handed to the sink.
     pub batch: usize,
+    /// Most rows the generator may draw per cohort pool to meet its criteria (0: the
+    /// source's default).
+    pub max_draws: usize,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { threads: 0, batch: 64 }
+        RunOptions { threads: 0, batch: 64, max_draws: 0 }
     }
 }
 
@@ -139,9 +142,9 @@ fn key_seed(seed: u64, key: &PoolKey) -> u64 {
 }
 
 /// Checks that every cohort of every point can be sampled (a pilot of up to 50 patients
-/// with a bounded number of draws): criteria no generated patient meets fail here, before
-/// any simulation.
-pub fn check_cohorts(file: &ScenarioFile, source: &dyn CohortSource) -> Result<(), RunError> {
+/// with at most `max_draws` generated rows, 0: 200,000): criteria no generated patient
+/// meets fail here, before any simulation.
+pub fn check_cohorts(file: &ScenarioFile, source: &dyn CohortSource, max_draws: usize) -> Result<(), RunError> {
     let mut seen = BTreeMap::new();
     for p in &file.points {
         for (key, n) in needs(&p.scenario) {
@@ -154,7 +157,7 @@ pub fn check_cohorts(file: &ScenarioFile, source: &dyn CohortSource) -> Result<(
                 criteria: key.1.as_deref(),
                 generator: &key.0,
                 columns: &p.scenario.covariates,
-                max_draws: 200_000,
+                max_draws: if max_draws > 0 { max_draws } else { 200_000 },
             };
             source.sample(&req).map_err(|e| RunError::Cohort { point: p.index, criteria: key.1.clone().unwrap_or_default(), source: e })?;
         }
@@ -190,7 +193,8 @@ pub fn run(
     let mut pools: BTreeMap<PoolKey, Pool> = BTreeMap::new();
     for (key, (stride, point)) in sizes {
         let seed = key_seed(file.points[0].scenario.seed, &key);
-        let req = CohortRequest { n: stride * replicates, seed, criteria: key.1.as_deref(), generator: &key.0, columns: &covariates, max_draws: 0 };
+        let req =
+            CohortRequest { n: stride * replicates, seed, criteria: key.1.as_deref(), generator: &key.0, columns: &covariates, max_draws: options.max_draws };
         let table = source.sample(&req).map_err(|e| RunError::Cohort { point, criteria: key.1.clone().unwrap_or_default(), source: e })?;
         pools.insert(key, Pool { table, stride });
     }

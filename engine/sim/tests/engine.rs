@@ -15,7 +15,7 @@ fn load(name: &str, overrides: Overrides) -> ScenarioFile {
 
 fn run(file: &ScenarioFile, threads: usize, batch: usize) -> (Vec<TrialOutput>, Vec<driver::PointSummary>) {
     let mut rows: Vec<TrialOutput> = Vec::new();
-    let summary = driver::run(file, &TestOnlySource, &mut rows, RunOptions { threads, batch }, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
+    let summary = driver::run(file, &TestOnlySource, &mut rows, RunOptions { threads, batch, max_draws: 0 }, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
     (rows, summary)
 }
 
@@ -74,7 +74,7 @@ fn every_shipped_scenario_validates_and_runs() {
             continue;
         }
         let file = scenario::load(&path, &TestOnlySource.columns(), Overrides { replicates: Some(2), ..Default::default() }).unwrap_or_else(|e| panic!("{e}"));
-        driver::check_cohorts(&file, &TestOnlySource).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        driver::check_cohorts(&file, &TestOnlySource, 0).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let (rows, summary) = run(&file, 0, 64);
         assert_eq!(rows.len(), 2 * file.points.len(), "{}", path.display());
         assert!(summary.iter().all(|s| s.failed_patients == 0), "{}: {summary:?}", path.display());
@@ -146,7 +146,7 @@ fn impossible_designs_are_rejected_with_what_to_change() {
 fn criteria_no_patient_meets_are_rejected_before_simulating() {
     let text = base().replace("egfr >= 45\"", "egfr >= 45 and age > 200\"");
     let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();
-    let e = driver::check_cohorts(&file, &TestOnlySource).unwrap_err().to_string();
+    let e = driver::check_cohorts(&file, &TestOnlySource, 0).unwrap_err().to_string();
     assert!(e.contains("age > 200") && e.contains("relax"), "{e}");
 }
 
@@ -216,4 +216,21 @@ fn michaelis_menten_pk_through_the_ode_solver_is_more_than_dose_proportional() {
     // The model is stated wrongly on purpose: `cl` is not a parameter of a Michaelis–Menten model.
     let bad = text.replace("km = { value = 1.0, unit = \"mg/L\" }", "km = { value = 1.0, unit = \"mg/L\" }\ncl = { value = 1.0, unit = \"L/h\" }");
     assert!(parse_err(&bad).contains("has no parameter cl"));
+}
+
+#[test]
+fn correlated_etas_give_a_full_omega_and_bad_correlations_are_rejected() {
+    let with = |corr: &str| base().replace("error = { proportional = 0.15, additive = 0.01 }", &format!("error = {{ proportional = 0.15, additive = 0.01 }}\ncorrelations = {corr}"));
+    let file = scenario::parse(&with("{ \"cl,v\" = 0.5 }"), "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+    let omega = file.points[0].scenario.pk.as_ref().unwrap().omega.clone().unwrap();
+    let (cl, v) = (omega.index_of("CL").unwrap(), omega.index_of("V").unwrap());
+    let c = omega.covariance();
+    assert!((c[(cl, v)] - 0.5 * (0.09f64 * 0.04).sqrt()).abs() < 1e-15 && c[(v, cl)] == c[(cl, v)], "{c}");
+    let e = parse_err(&with("{ \"cl,q\" = 0.5 }"));
+    assert!(e.contains("drug.pk.correlations") && e.contains("need an omega"), "{e}");
+    let e = parse_err(&with("{ \"cl,v\" = 1.5 }"));
+    assert!(e.contains("(-1, 1)"), "{e}");
+    // Pairwise plausible, jointly impossible: not positive definite.
+    let e = parse_err(&with("{ \"cl,v\" = 0.95, \"cl,ka\" = 0.95, \"ka,v\" = -0.95 }"));
+    assert!(e.contains("OMEGA"), "{e}");
 }

@@ -69,12 +69,14 @@ pub(crate) fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// Converts a CSV file with a header row into a Parquet file (column types inferred).
+/// Converts a CSV file with a header row into a Parquet file. Column types are inferred but
+/// only as integer, double or text (never boolean or date: a column of `F`/`T` labels, or of
+/// `0`/`1`, must not become BOOLEAN).
 pub fn csv_to_parquet(csv: &Path, parquet: &Path) -> Result<(), StoreError> {
     let err = |source| StoreError::Duckdb { path: parquet.display().to_string(), source };
     let conn = duckdb::Connection::open_in_memory().map_err(err)?;
     let sql = format!(
-        "COPY (SELECT * FROM read_csv({}, header = true)) TO {} (FORMAT parquet)",
+        "COPY (SELECT * FROM read_csv({}, header = true, auto_type_candidates = ['BIGINT', 'DOUBLE', 'VARCHAR'])) TO {} (FORMAT parquet)",
         literal(&csv.display().to_string()),
         literal(&parquet.display().to_string())
     );
@@ -126,11 +128,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("vtrial-store-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let (csv, pq) = (dir.join("a'b.csv"), dir.join("out.parquet"));
-        std::fs::write(&csv, "ID,TIME,CP\n1,0,0\n1,1.5,2.25\n").unwrap();
+        std::fs::write(&csv, "ID,TIME,CP,SEX\n1,0,0,F\n1,1.5,2.25,F\n").unwrap();
         csv_to_parquet(&csv, &pq).unwrap();
         let conn = duckdb::Connection::open_in_memory().unwrap();
         let sum: f64 = conn.query_row(&format!("SELECT sum(CP) FROM read_parquet({})", literal(&pq.display().to_string())), [], |r| r.get(0)).unwrap();
         assert_eq!(sum, 2.25);
+        let sex: String = conn.query_row(&format!("SELECT typeof(SEX) || ':' || SEX FROM read_parquet({}) LIMIT 1", literal(&pq.display().to_string())), [], |r| r.get(0)).unwrap();
+        assert_eq!(sex, "VARCHAR:F");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -103,6 +103,10 @@ pub struct RawPk {
     pub f: Option<f64>,
     /// Residual error of concentrations.
     pub error: Option<RawResidual>,
+    /// Correlations between the ETAs of two parameters with `omega`, e.g.
+    /// `{ "cl,v" = 0.6 }`: a full Ω (the covariance is ρ·√(ω₁ω₂)).
+    #[serde(default)]
+    pub correlations: std::collections::BTreeMap<String, f64>,
 }
 
 /// A parameter: typical value with unit, log-normal IIV and covariate effects.

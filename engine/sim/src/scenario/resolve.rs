@@ -510,7 +510,32 @@ fn pk_model(p: &RawPk, available: &[String], used: &mut BTreeSet<String>) -> R<P
     let omega = if eta_names.is_empty() {
         None
     } else {
-        Some(Omega::diagonal("OMEGA", eta_names, &variances).map_err(|e| KeyError { key: "drug.pk".into(), message: e.to_string() })?)
+        let k = eta_names.len();
+        // Covariance matrix, row-major.
+        let mut cov = vec![0.0; k * k];
+        for (i, v) in variances.iter().enumerate() {
+            cov[i * k + i] = *v;
+        }
+        for (pair, &rho) in &p.correlations {
+            let key = format!("drug.pk.correlations.\"{pair}\"");
+            let names: Vec<String> = pair.split(',').map(|n| n.trim().to_ascii_uppercase()).collect();
+            let index = |n: &String| eta_names.iter().position(|e| e == n);
+            let (i, j) = match names.as_slice() {
+                [a, b] if a != b => match (index(a), index(b)) {
+                    (Some(i), Some(j)) => (i, j),
+                    _ => return bad(key, format!("both parameters need an omega; those with one: {}", eta_names.join(", ").to_ascii_lowercase())),
+                },
+                _ => return bad(key, "name two different parameters, e.g. \"cl,v\""),
+            };
+            if !(rho > -1.0 && rho < 1.0) {
+                return bad(key, format!("{rho}: a correlation is in (-1, 1)"));
+            }
+            let c = rho * (variances[i] * variances[j]).sqrt();
+            cov[i * k + j] = c;
+            cov[j * k + i] = c;
+        }
+        let lower: Vec<f64> = (0..k).flat_map(|i| (0..=i).map(move |j| (i, j))).map(|(i, j)| cov[i * k + j]).collect();
+        Some(Omega::from_lower_triangle("OMEGA", eta_names, &lower).map_err(|e| KeyError { key: "drug.pk.correlations".into(), message: e.to_string() })?)
     };
     let f = p.f.unwrap_or(1.0);
     if !(f > 0.0 && f <= 1.0) {
