@@ -84,6 +84,17 @@ pub struct TransformSettings {
     pub max_categories: usize,
     /// See [`TransformOptions::max_bins`].
     pub max_bins: usize,
+    /// See [`TransformOptions::edge_sub_bins`] (models written before it had none: 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub edge_sub_bins: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(x: &usize) -> bool {
+    *x == 1
 }
 
 /// A loaded model.
@@ -330,6 +341,7 @@ pub fn train(opts: &TrainOptions) -> Result<CohortModel, CohortError> {
         transform: TransformSettings {
             max_categories: opts.transform.max_categories,
             max_bins: opts.transform.max_bins,
+            edge_sub_bins: opts.transform.edge_sub_bins,
         },
         report,
         data: provenance(&opts.data, &table, table.n_rows(), excluded)?,
