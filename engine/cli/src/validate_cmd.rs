@@ -34,19 +34,25 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
         first.replicates,
     );
     for e in &first.endpoints {
+        let role = if e.primary { "primary" } else { "secondary" };
+        if e.treatments.is_empty() {
+            println!("  {role} endpoint {:?}: {}, no comparison", e.name, e.kind.name());
+            continue;
+        }
         let arm = |i: usize| first.arms[i].name.as_str();
         let comparisons: Vec<String> = e.treatments.iter().map(|&t| format!("{} vs {}", arm(t), arm(e.control))).collect();
+        let h = &e.hypothesis;
         println!(
-            "  {} endpoint {:?}: {}, {}{}, alpha {} ({:?}), multiplicity {}: {}",
-            if e.primary { "primary" } else { "secondary" },
+            "  {role} endpoint {:?}: {}, {}{}, alpha {} ({}{}), multiplicity {}: {}",
             e.name,
             e.kind.name(),
             e.method.name(),
             if e.stratified { " (stratified)" } else { "" },
-            e.hypothesis.alpha,
-            e.hypothesis.sided,
+            h.alpha,
+            h.sided.name(),
+            if h.margin > 0.0 { format!(", non-inferiority margin {}", h.margin) } else { String::new() },
             e.multiplicity.name(),
-            if comparisons.is_empty() { "no comparison".to_string() } else { comparisons.join(", ") }
+            comparisons.join(", ")
         );
     }
     for p in &file.points {

@@ -70,6 +70,13 @@ fn validate_reports_bad_input_before_simulating() {
     let d = temp("validate");
     let ok = vtrial().arg("validate").arg(scenario("renal-impairment-pk.toml")).output().unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("primary endpoint \"primary\": none, no comparison"));
+    let p2 = vtrial().arg("validate").arg(scenario("phase2-dose-ranging.toml")).output().unwrap();
+    let listing = String::from_utf8_lossy(&p2.stdout);
+    assert!(
+        listing.contains("ancova (stratified), alpha 0.05 (two), multiplicity fixed_sequence: 100 mg vs placebo, 50 mg vs placebo"),
+        "{listing}"
+    );
     let text = std::fs::read_to_string(scenario("phase2-dose-ranging.toml")).unwrap();
     for (bad, expected) in [
         (text.replace("replicates = 1000", "replicates = 1000\nreplicatess = 3"), ":10:1: unknown field `replicatess`"),

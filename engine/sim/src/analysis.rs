@@ -96,10 +96,18 @@ pub fn analyse(endpoint: &Endpoint, subjects: &[Subject]) -> Vec<ComparisonOutco
     // Multiplicity. A comparison without a result counts as p = 1 (it cannot be rejected;
     // with a fixed sequence it stops the sequence).
     match endpoint.multiplicity {
-        Multiplicity::None | Multiplicity::Dunnett => {
+        Multiplicity::None => {
             for o in &mut out {
                 if let Ok(r) = &o.result {
                     o.p_adjusted = Some(r.p_value);
+                    o.decision = Some(r.decision);
+                }
+            }
+        }
+        // Dunnett's adjusted p-values are already in place; its decisions use them.
+        Multiplicity::Dunnett => {
+            for o in &mut out {
+                if let Ok(r) = &o.result {
                     o.decision = Some(r.decision);
                 }
             }

@@ -182,6 +182,11 @@ fn multiplicity_procedures_control_the_familywise_error() {
         let text = scenario(3, 40, 0.0, 3.0, "", &format!("{body}method = \"{method}\"\nmultiplicity = \"{adjustment}\"\n"));
         let trials = comparisons(&text, R);
         assert_eq!(trials[0].comparisons.len(), 2);
+        // Adjusted p-values are never below the unadjusted ones, and decide.
+        for c in trials.iter().flat_map(|t| &t.comparisons) {
+            let (p, q) = (c.p_value.unwrap(), c.p_adjusted.unwrap());
+            assert!(q >= p - 1e-12 && c.decision == Some(q < 0.05), "{adjustment}: {c:?}");
+        }
         let fwer = rate(&trials, |c| c.iter().any(|x| x.decision == Some(true)));
         let bound = 0.05 + 3.5 * (0.05 * 0.95 / f64::from(R)).sqrt();
         assert!(fwer <= bound, "{adjustment}: FWER {fwer}");
