@@ -4,7 +4,7 @@
 //! ```text
 //! setup   : Individual ─▶ Dosing ─▶ Pharmacokinetics ─▶ Events        (once)
 //! visit k : Status ─▶ Response                                         (once per visit)
-//! end     : rows sorted by PatientId, endpoints, the primary comparison
+//! end     : rows sorted by PatientId, endpoints, every comparison (vtrial-stats), success
 //! ```
 //!
 //! - Individual: PK parameters (typical value × covariates × exp(η), η ~ N(0, Ω)) and
@@ -39,7 +39,6 @@ use vtrial_pk::{Dose, DoseInput, PkError, PkSystem, Record, RecordKind, Simulato
 use vtrial_response::course::onset;
 use vtrial_response::emax::Emax;
 use vtrial_response::turnover::Turnover;
-
 use vtrial_stats::dist::normal;
 
 use crate::analysis::{self, Subject};
