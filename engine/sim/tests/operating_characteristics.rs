@@ -227,3 +227,14 @@ fn bad_analysis_settings_are_rejected_with_what_to_change() {
     let e = scenario::parse(&text, "oc.toml", &TestOnlySource.columns(), Overrides::default()).expect_err("no baseline").to_string();
     assert!(e.contains("baseline visit on day 0"), "{e}");
 }
+
+#[test]
+fn a_one_sided_responder_test_looks_for_more_responders_on_treatment() {
+    // Lower scores are better, so a response is a change at or below −2; the drug lowers
+    // the score by 3: more responders on treatment, which a one-sided test must detect.
+    let endpoint = "kind = \"responder\"\nat_day = 28\nthreshold = -2\nbetter = \"lower\"\nalpha = 0.025\nsided = 1\n";
+    let trials = comparisons(&scenario(2, 60, -3.0, 3.0, "", endpoint), 200);
+    let estimate = trials.iter().map(|t| t.comparisons[0].estimate.unwrap()).sum::<f64>() / trials.len() as f64;
+    assert!(estimate > 0.2, "{estimate}");
+    assert!(rate(&trials, |c| c[0].decision == Some(true)) > 0.8);
+}

@@ -79,7 +79,7 @@ fn endpoint(p: &RawEndpoint, key: &str, primary: bool, cx: &Context) -> R<(Endpo
         }
     };
     let method = method(p, key, kind)?;
-    let hypothesis = hypothesis(p, key, method)?;
+    let hypothesis = hypothesis(p, key, method, kind)?;
     let multiplicity = multiplicity(p, key, method, treatments.len())?;
     let covariates = p.covariates.clone().unwrap_or_default();
     if !covariates.is_empty() && !matches!(method, Method::Logistic | Method::Cox) {
@@ -205,7 +205,10 @@ fn method(p: &RawEndpoint, key: &str, kind: EndpointKind) -> R<Method> {
     Ok(m)
 }
 
-fn hypothesis(p: &RawEndpoint, key: &str, method: Method) -> R<Hypothesis> {
+/// Alpha, sidedness, margin and the direction of benefit of the estimate. For responders
+/// `better` says which side of the threshold responds; the estimate (more responders on
+/// treatment) is then always better when higher.
+fn hypothesis(p: &RawEndpoint, key: &str, method: Method, kind: EndpointKind) -> R<Hypothesis> {
     let alpha = p.alpha.unwrap_or(0.05);
     if !(alpha > 0.0 && alpha < 1.0) {
         return bad(format!("{key}.alpha"), format!("{alpha}: a significance level in (0, 1)"));
@@ -215,6 +218,7 @@ fn hypothesis(p: &RawEndpoint, key: &str, method: Method) -> R<Hypothesis> {
         return bad(format!("{key}.sided"), format!("{sided}: 1 or 2"));
     }
     let direction = match p.better.as_deref() {
+        Some(_) if matches!(kind, EndpointKind::Responder { .. }) => Some(Direction::HigherIsBetter),
         Some("lower") => Some(Direction::LowerIsBetter),
         Some("higher") => Some(Direction::HigherIsBetter),
         None => None,
