@@ -233,11 +233,3 @@ fn truth(method: Method, pair: &[&Subject], control: usize, treatment: usize) ->
 fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
-
-/// Mean and unbiased variance.
-pub fn mean_var(x: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    let var = if x.len() > 1 { x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { f64::NAN };
-    (mean, var)
-}

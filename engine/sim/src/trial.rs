@@ -39,6 +39,7 @@ use vtrial_pk::{Dose, DoseInput, PkError, PkSystem, Record, RecordKind, Simulato
 use vtrial_response::course::onset;
 use vtrial_response::emax::Emax;
 use vtrial_response::turnover::Turnover;
+use vtrial_stats::continuous::mean_var;
 use vtrial_stats::dist::normal;
 
 use crate::analysis::{self, Subject};
@@ -739,16 +740,21 @@ struct Outcome<'a> {
     m: &'a Measurements,
 }
 
+/// The baseline (first visit) and the value at visit `at` of a series of visit values (NaN
+/// where absent).
+fn baseline_and_at(series: &[f64], at: Option<usize>) -> (f64, f64) {
+    let base = series.first().copied().unwrap_or(f64::NAN);
+    (base, at.and_then(|k| series.get(k).copied()).unwrap_or(f64::NAN))
+}
+
 /// An endpoint's value for one patient (`None`: missing or failed): the measured change or
-/// value, 1/0 for a responder (patients who left early do not respond), or the time to
-/// event or censoring in days.
-fn endpoint_value(e: &Endpoint, o: &Outcome, visits_h: &[f64]) -> Option<f64> {
+/// value at visit `at` (the endpoint's assessment), 1/0 for a responder (patients who left
+/// early do not respond), or the time to event or censoring in days.
+fn endpoint_value(e: &Endpoint, at: Option<usize>, o: &Outcome) -> Option<f64> {
     if o.course.failure.is_some() {
         return None;
     }
-    let m = &o.m.measured;
-    let base = m.first().copied().unwrap_or(f64::NAN);
-    let at = visits_h.iter().position(|&v| v == e.at_h).and_then(|k| m.get(k).copied()).unwrap_or(f64::NAN);
+    let (base, at) = baseline_and_at(&o.m.measured, at);
     match e.kind {
         EndpointKind::ChangeFromBaseline => Some(at - base).filter(|x| x.is_finite()),
         EndpointKind::Value => Some(at).filter(|x| x.is_finite()),
@@ -765,13 +771,11 @@ fn endpoint_value(e: &Endpoint, o: &Outcome, visits_h: &[f64]) -> Option<f64> {
 /// The patient's noise-free expectation of an endpoint, as if they completed the study: the
 /// expected value or change, the probability of responding (the change measured with
 /// residual error at both visits: normal with variance 2σ²), or the log hazard ratio.
-fn expected_value(e: &Endpoint, o: &Outcome, s: &Scenario) -> Option<f64> {
+fn expected_value(e: &Endpoint, at: Option<usize>, o: &Outcome, s: &Scenario) -> Option<f64> {
     if o.course.failure.is_some() {
         return None;
     }
-    let m = &o.m.expected;
-    let base = m.first().copied().unwrap_or(f64::NAN);
-    let at = s.visits_h.iter().position(|&v| v == e.at_h).and_then(|k| m.get(k).copied()).unwrap_or(f64::NAN);
+    let (base, at) = baseline_and_at(&o.m.expected, at);
     let value = match e.kind {
         EndpointKind::ChangeFromBaseline => at - base,
         EndpointKind::Value => at,
@@ -787,21 +791,28 @@ fn expected_value(e: &Endpoint, o: &Outcome, s: &Scenario) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
-/// Every comparison of every endpoint.
-fn comparisons(s: &Scenario, all: &[Outcome], point: u32, replicate: u32) -> Vec<ComparisonRow> {
+/// The visit at which an endpoint is assessed.
+fn assessment_visit(e: &Endpoint, s: &Scenario) -> Option<usize> {
+    s.visits_h.iter().position(|&v| v == e.at_h)
+}
+
+/// Every comparison of every endpoint; `values[e][i]`: endpoint `e` of patient `all[i]`.
+fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], point: u32, replicate: u32) -> Vec<ComparisonRow> {
     let mut rows = Vec::new();
     for (ei, e) in s.endpoints.iter().enumerate() {
+        let at = assessment_visit(e, s);
         let subjects: Vec<Subject> = all
             .iter()
-            .filter(|o| o.course.failure.is_none())
-            .map(|o| Subject {
+            .zip(&values[ei])
+            .filter(|(o, _)| o.course.failure.is_none())
+            .map(|(o, value)| Subject {
                 arm: o.arm,
                 stratum: o.stratum,
-                value: endpoint_value(e, o, &s.visits_h),
+                value: *value,
                 event: o.course.tte.is_some_and(|t| t.1),
                 baseline: o.m.measured.first().copied().unwrap_or(f64::NAN),
                 covariates: e.adjust_for.iter().map(|&i| o.cov.nums[i]).collect(),
-                expected: expected_value(e, o, s),
+                expected: expected_value(e, at, o, s),
             })
             .collect();
         for (ci, c) in analysis::analyse(e, &subjects).into_iter().enumerate() {
@@ -840,7 +851,6 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         .map(|(id, cov, arm, stratum, dosing, pk, course, m)| Outcome { id: id.0, cov, arm: arm.0, stratum: stratum.0, dosing, pk, course, m })
         .collect();
     all.sort_by_key(|o| o.id);
-    let primary = &s.endpoints[0];
     let metric = s.response.as_ref().and_then(|r| match &r.drug {
         DrugEffect::Emax { exposure, .. } if *exposure != Exposure::Concentration => Some(*exposure),
         _ => None,
@@ -851,7 +861,16 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         }
         Some(exposure_of(o.pk, metric.unwrap_or(Exposure::AucSs))).filter(|x| x.is_finite())
     };
-    let endpoints: Vec<Option<f64>> = all.iter().map(|o| endpoint_value(primary, o, &s.visits_h)).collect();
+    // Each endpoint's value per patient, computed once (arms summarise the primary one).
+    let endpoint_values: Vec<Vec<Option<f64>>> = s
+        .endpoints
+        .iter()
+        .map(|e| {
+            let at = assessment_visit(e, s);
+            all.iter().map(|o| endpoint_value(e, at, o)).collect()
+        })
+        .collect();
+    let endpoints = &endpoint_values[0];
 
     // Arms.
     let mut arms = Vec::with_capacity(s.arms.len());
@@ -859,7 +878,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         let members: Vec<usize> = (0..all.len()).filter(|&i| all[i].arm == a).collect();
         let count = |f: &dyn Fn(&Outcome) -> bool| members.iter().filter(|&&i| f(&all[i])).count() as u32;
         let values: Vec<f64> = members.iter().filter_map(|&i| endpoints[i]).collect();
-        let (mean, var) = if values.is_empty() { (f64::NAN, f64::NAN) } else { analysis::mean_var(&values) };
+        let (mean, var) = if values.is_empty() { (f64::NAN, f64::NAN) } else { mean_var(&values) };
         let exps: Vec<f64> = members.iter().filter_map(|&i| exposure(&all[i])).collect();
         arms.push(ArmRow {
             point,
@@ -878,7 +897,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         });
     }
 
-    let comparisons = comparisons(s, &all, point, replicate);
+    let comparisons = comparisons(s, &all, &endpoint_values, point, replicate);
     let primary_decisions: Vec<Option<bool>> = comparisons.iter().filter(|c| c.endpoint == 0).map(|c| c.decision).collect();
     let trial = TrialRow {
         point,
@@ -895,7 +914,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
     if s.detail >= Detail::Patient {
         let col = |name: &str| s.covariates.iter().position(|c| c == name);
         let (age, sex, weight, egfr) = (col("age"), col("sex"), col("weight"), col("egfr"));
-        for (o, ep) in all.iter().zip(&endpoints) {
+        for (o, ep) in all.iter().zip(endpoints) {
             let num = |c: Option<usize>| c.map(|i| o.cov.nums[i]).filter(|v| v.is_finite());
             let left_early = o.course.leave_h.is_finite() && o.course.failure.is_none();
             patients.push(PatientRow {
