@@ -510,11 +510,11 @@ fn pk_model(p: &RawPk, available: &[String], used: &mut BTreeSet<String>) -> R<P
     let omega = if eta_names.is_empty() {
         None
     } else {
-        let k = eta_names.len();
-        // Covariance matrix, row-major.
-        let mut cov = vec![0.0; k * k];
+        // Ω's lower triangle, row by row (element (i, j), j ≤ i, at i(i+1)/2 + j).
+        let at = |i: usize, j: usize| i * (i + 1) / 2 + j;
+        let mut lower = vec![0.0; at(eta_names.len(), 0)];
         for (i, v) in variances.iter().enumerate() {
-            cov[i * k + i] = *v;
+            lower[at(i, i)] = *v;
         }
         for (pair, &rho) in &p.correlations {
             let key = format!("drug.pk.correlations.\"{pair}\"");
@@ -530,11 +530,8 @@ fn pk_model(p: &RawPk, available: &[String], used: &mut BTreeSet<String>) -> R<P
             if !(rho > -1.0 && rho < 1.0) {
                 return bad(key, format!("{rho}: a correlation is in (-1, 1)"));
             }
-            let c = rho * (variances[i] * variances[j]).sqrt();
-            cov[i * k + j] = c;
-            cov[j * k + i] = c;
+            lower[at(i.max(j), i.min(j))] = rho * (variances[i] * variances[j]).sqrt();
         }
-        let lower: Vec<f64> = (0..k).flat_map(|i| (0..=i).map(move |j| (i, j))).map(|(i, j)| cov[i * k + j]).collect();
         Some(Omega::from_lower_triangle("OMEGA", eta_names, &lower).map_err(|e| KeyError { key: "drug.pk.correlations".into(), message: e.to_string() })?)
     };
     let f = p.f.unwrap_or(1.0);
