@@ -2,7 +2,11 @@
 //! their closed forms at several tolerances, nonlinear models against DOP853, dense
 //! observations, and its errors.
 
+mod common;
+
 use std::cell::Cell;
+
+use common::Counting;
 
 use vtrial_pk::nonlinear::{LinearOde, MichaelisMenten, OdePk, PkOde, Transit};
 use vtrial_pk::ode::{FnSystem, Method, OdeError, SolverOptions, Solver};
@@ -112,25 +116,6 @@ fn michaelis_menten_agrees_with_dop853() {
 fn transit_model_agrees_with_dop853() {
     let transit = Transit { n: 5, mtt: 3.0, ka: 1.0, cl: 2.0, v: 30.0 };
     agrees_with_dop853(transit, &daily(0, 100.0), "transit");
-}
-
-/// A model that counts its right-hand-side calls.
-struct Counting {
-    inner: LinearOde,
-    calls: Cell<usize>,
-}
-
-impl PkOde for Counting {
-    fn n_cmt(&self) -> usize {
-        self.inner.n_cmt()
-    }
-    fn central(&self) -> usize {
-        self.inner.central()
-    }
-    fn rhs(&self, a: &[f64], da: &mut [f64]) {
-        self.calls.set(self.calls.get() + 1);
-        self.inner.rhs(a, da);
-    }
 }
 
 /// mrgsolve's benchmark regimen (100 mg q24h × 28 into the depot) observed at `times`: the

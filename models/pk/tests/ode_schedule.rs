@@ -2,33 +2,15 @@
 //! solver's dense output, so they neither shorten steps nor restart the solver; only doses,
 //! infusion starts and ends and lag times (discontinuities) do.
 
+mod common;
+
 use std::cell::Cell;
 
-use vtrial_pk::nonlinear::{LinearOde, OdePk, PkOde};
+use common::Counting;
+
+use vtrial_pk::nonlinear::{LinearOde, OdePk};
 use vtrial_pk::ode::{Method, SolverOptions};
 use vtrial_pk::{Dose, LinearParams, LinearPk, Record, RecordKind, Simulator, Structure};
-
-/// A model that counts its right-hand-side calls.
-struct Counting {
-    inner: LinearOde,
-    calls: Cell<usize>,
-}
-
-impl PkOde for Counting {
-    fn n_cmt(&self) -> usize {
-        self.inner.n_cmt()
-    }
-    fn central(&self) -> usize {
-        self.inner.central()
-    }
-    fn rhs(&self, a: &[f64], da: &mut [f64]) {
-        self.calls.set(self.calls.get() + 1);
-        self.inner.rhs(a, da);
-    }
-    fn jacobian(&self, a: &[f64], jac: &mut [f64]) -> bool {
-        self.inner.jacobian(a, jac)
-    }
-}
 
 fn params() -> LinearParams {
     LinearParams { cl: 1.0, v: 20.0, q: 2.0, v2: 50.0, ka: 1.2, ..Default::default() }

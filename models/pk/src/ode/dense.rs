@@ -179,8 +179,8 @@ impl Dense {
 mod tests {
     use super::Dense;
 
-    #[test]
-    fn matches_its_endpoints() {
+    /// A quartic interpolant over [1, 1.5] with known coefficients.
+    fn quartic_interpolant() -> Dense {
         let mut d = Dense::default();
         d.resize(2);
         let c = d.begin(1.0, 0.5);
@@ -189,6 +189,12 @@ mod tests {
         c.p0.copy_from_slice(&[3.0, 1.0]);
         c.p1.copy_from_slice(&[-1.0, 2.0]);
         c.p2.copy_from_slice(&[7.0, 0.5]);
+        d
+    }
+
+    #[test]
+    fn matches_its_endpoints() {
+        let d = quartic_interpolant();
         let mut out = [0.0; 2];
         d.eval(1.0, &mut out);
         assert_eq!(out, [1.0, -2.0]);
@@ -201,14 +207,7 @@ mod tests {
 
     #[test]
     fn derivatives_match_central_differences() {
-        let mut d = Dense::default();
-        d.resize(2);
-        let c = d.begin(1.0, 0.5);
-        c.y0.copy_from_slice(&[1.0, -2.0]);
-        c.delta.copy_from_slice(&[0.5, 4.0]);
-        c.p0.copy_from_slice(&[3.0, 1.0]);
-        c.p1.copy_from_slice(&[-1.0, 2.0]);
-        c.p2.copy_from_slice(&[7.0, 0.5]);
+        let mut d = quartic_interpolant();
         let mut quartic = d.clone();
         let data = d.begin_dop853(1.0, 0.5);
         for (k, x) in data.iter_mut().enumerate() {
