@@ -219,15 +219,11 @@ impl Adams {
                     max_steps: opts.max_steps,
                 });
             }
-            let last = t + h >= t_end || (t + 1.01 * h >= t_end && t_end - t <= opts.h_max);
+            let last = control::lands_on_end(t, h, t_end, opts.h_max);
             let h_step = if last { t_end - t } else { h };
             let t_new = if last { t_end } else { t + h };
-            let h_min = (10.0 * f64::EPSILON * t.abs()).max(1e-300);
-            if !last && h_step <= h_min {
-                break Err(match non_finite {
-                    Some(component) => OdeError::NonFinite { t, component },
-                    None => OdeError::StepSizeTooSmall { t, h: h_step },
-                });
+            if !last && let Some(e) = control::step_too_small(t, h_step, non_finite) {
+                break Err(e);
             }
             attempts += 1;
             match self.attempt::<S, N>(sys, t_new, h_step, stats) {

@@ -36,6 +36,23 @@ pub(crate) fn first_non_finite(v: &[f64]) -> Option<usize> {
     v.iter().position(|x| !x.is_finite())
 }
 
+/// Whether the step of size `h` from `t` is the last one before `t_end`: it reaches it, or
+/// falls short by less than 1 % (within `h_max`), in which case it is stretched to land
+/// exactly on `t_end` rather than leaving a sliver.
+pub(crate) fn lands_on_end(t: f64, h: f64, t_end: f64, h_max: f64) -> bool {
+    t + h >= t_end || (t + 1.01 * h >= t_end && t_end - t <= h_max)
+}
+
+/// The error when a step `h` (not the last) has shrunk below what `t` can resolve, or `None`:
+/// the non-finite component that drove it down, if one did, else "step size too small".
+pub(crate) fn step_too_small(t: f64, h: f64, non_finite: Option<usize>) -> Option<super::OdeError> {
+    let h_min = (10.0 * f64::EPSILON * t.abs()).max(1e-300);
+    (h <= h_min).then(|| match non_finite {
+        Some(component) => super::OdeError::NonFinite { t, component },
+        None => super::OdeError::StepSizeTooSmall { t, h },
+    })
+}
+
 /// Initial step size by Hairer's `hinit` (Hairer, Nørsett & Wanner I, §II.4): the smaller of
 /// an estimate from `‖y₀‖/‖f₀‖` and one from the second derivative along an Euler step, for a
 /// method of the given `order`. Costs one right-hand-side call, at a time no later than

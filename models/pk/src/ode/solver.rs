@@ -336,17 +336,11 @@ impl Solver {
                     max_steps: opts.max_steps,
                 });
             }
-            // Land exactly on the last stop, stretching the step by up to 1% (within h_max)
-            // rather than leaving a sliver.
-            let last = t + h >= t_end || (t + 1.01 * h >= t_end && t_end - t <= h_max);
+            let last = control::lands_on_end(t, h, t_end, h_max);
             let t_new = if last { t_end } else { t + h };
             let h_step = t_new - t;
-            let h_min = (10.0 * f64::EPSILON * t.abs()).max(1e-300);
-            if !last && h_step <= h_min {
-                break Err(match non_finite {
-                    Some(component) => OdeError::NonFinite { t, component },
-                    None => OdeError::StepSizeTooSmall { t, h: h_step },
-                });
+            if !last && let Some(e) = control::step_too_small(t, h_step, non_finite) {
+                break Err(e);
             }
             attempts += 1;
             if !f0_valid {
