@@ -1,7 +1,8 @@
 //! Student's t distribution with `ν > 0` degrees of freedom (ν may be fractional, as in
 //! Welch's test).
 //!
-//! `P(T > t) = ½ I_{ν/(ν+t²)}(ν/2, ½)` for `t ≥ 0`; the quantile inverts the CDF by
+//! `P(T > t) = ½ I_{ν/(ν+t²)}(ν/2, ½)` for `t ≥ 0` (for `t² < ν` through the complementary
+//! `½ − ½ I_{t²/(ν+t²)}(½, ν/2)`, which keeps full precision near 0); the quantile inverts the CDF by
 //! safeguarded Newton steps from the normal quantile.
 
 use super::special::{beta_inc, ln_beta};
@@ -20,7 +21,14 @@ pub fn sf(x: f64, df: f64) -> f64 {
     if df.is_infinite() {
         return normal::sf(x);
     }
-    let tail = 0.5 * beta_inc(0.5 * df, 0.5, df / (df + x * x));
+    let x2 = x * x;
+    let tail = if x2 < df {
+        // Near 0, `1 − ν/(ν+x²)` would cancel: use I_z(ν/2, ½) = 1 − I_{1−z}(½, ν/2) with
+        // 1 − z = x²/(ν+x²), which is exact.
+        0.5 - 0.5 * beta_inc(0.5, 0.5 * df, x2 / (df + x2))
+    } else {
+        0.5 * beta_inc(0.5 * df, 0.5, df / (df + x2))
+    };
     if x >= 0.0 { tail } else { 1.0 - tail }
 }
 
