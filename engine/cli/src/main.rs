@@ -79,13 +79,63 @@ impl Format {
 
 /// Writes a file atomically: `write` fills a temporary file beside `path`, which then
 /// replaces `path`, so a crash never leaves a half-written file under the final name.
+/// Errors name `path` (not the temporary file).
 fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().context("the output path has no file name")?.to_string_lossy();
+    if !dir.is_dir() {
+        bail!("{}: cannot write here: the directory {} does not exist", path.display(), dir.display());
+    }
     let tmp: PathBuf = dir.join(format!(".{name}.partial-{}", std::process::id()));
-    let result = write(&tmp).and_then(|()| std::fs::rename(&tmp, path).with_context(|| format!("moving {} to {}", tmp.display(), path.display())));
+    let result = write(&tmp)
+        .and_then(|()| std::fs::rename(&tmp, path).with_context(|| format!("moving {} to {}", tmp.display(), path.display())))
+        .with_context(|| format!("writing {}", path.display()));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Refuses a command whose outputs would overwrite one of its inputs or each other (the
+/// same file under any spelling of its path), before any work is done.
+fn ensure_distinct_paths(inputs: &[&Path], outputs: &[&Path]) -> Result<()> {
+    let key = |p: &Path| -> PathBuf {
+        // An output need not exist yet: resolve its directory, keep its name.
+        std::fs::canonicalize(p).unwrap_or_else(|_| {
+            let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+            dir.join(p.file_name().unwrap_or_default())
+        })
+    };
+    for (i, out) in outputs.iter().enumerate() {
+        let k = key(out);
+        if let Some(input) = inputs.iter().find(|p| key(p) == k) {
+            bail!("{}: the output would overwrite the input {}; choose another output path", out.display(), input.display());
+        }
+        if let Some(other) = outputs[..i].iter().find(|p| key(p) == k) {
+            bail!("{}: two outputs name the same file ({}); give each its own path", out.display(), other.display());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_must_differ_from_inputs_and_each_other() {
+        let dir = std::env::temp_dir().join(format!("vtrial-paths-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let data = dir.join("data.csv");
+        std::fs::write(&data, "ID,TIME\n").unwrap();
+        let same_by_other_spelling = dir.join(".").join("data.csv");
+        let err = ensure_distinct_paths(&[&data], &[&same_by_other_spelling]).unwrap_err().to_string();
+        assert!(err.contains("would overwrite the input"), "{err}");
+        let (a, b) = (dir.join("a.csv"), dir.join("a.csv"));
+        let err = ensure_distinct_paths(&[&data], &[&a, &b]).unwrap_err().to_string();
+        assert!(err.contains("same file"), "{err}");
+        ensure_distinct_paths(&[&data], &[&dir.join("out.csv"), &dir.join("out2.csv")]).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

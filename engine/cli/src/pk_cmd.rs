@@ -9,7 +9,7 @@ use vtrial_engine::dataset::Dataset;
 use vtrial_engine::model_file::PkModelFile;
 use vtrial_engine::pk_run::{PkRunOptions, simulate, write_csv};
 
-use crate::{Format, write_atomically};
+use crate::{Format, ensure_distinct_paths, write_atomically};
 
 /// Arguments of `vtrial pk`.
 #[derive(Debug, Args)]
@@ -38,6 +38,7 @@ pub struct PkArgs {
 /// Runs `vtrial pk`; exit code 1 when some individuals failed to simulate.
 pub fn run(args: PkArgs) -> Result<ExitCode> {
     let format = Format::of(&args.out)?;
+    ensure_distinct_paths(&[&args.data, &args.model], &[&args.out])?;
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("setting the number of threads")?;
     }
