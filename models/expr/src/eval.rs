@@ -250,6 +250,82 @@ impl<'a, S: Slots<'a>> Ev<'a, S> {
         }
     }
 
+    /// Evaluates the condition `c` in SQL's three-valued logic: `None` is
+    /// *unknown*. A comparison, `in` or `between` with a missing operand is
+    /// unknown (`x in (…)` is unknown when `x` matches no item and an item is
+    /// missing, as in SQL); `not` of unknown is unknown; `and`/`or` are
+    /// Kleene's. Anything else is evaluated as usual: a missing result is
+    /// unknown, other values hold as in [`truth`](Ev::truth).
+    pub fn tri(&self, c: &'a C) -> Res<Option<bool>> {
+        Ok(match c {
+            C::Not(a) => self.tri(a)?.map(|b| !b),
+            C::And(a, b) => match self.tri(a)? {
+                Some(false) => Some(false),
+                x => match (x, self.tri(b)?) {
+                    (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                },
+            },
+            C::Or(a, b) => match self.tri(a)? {
+                Some(true) => Some(true),
+                x => match (x, self.tri(b)?) {
+                    (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                },
+            },
+            C::Cmp(op, a, b) => {
+                let (x, y) = (self.eval(a)?, self.eval(b)?);
+                if matches!(x, V::Missing(_)) || matches!(y, V::Missing(_)) {
+                    // Still a type error where a known pair would be one.
+                    self.compare(*op, x, y)?;
+                    None
+                } else {
+                    Some(self.compare(*op, x, y)?)
+                }
+            }
+            C::In {
+                value,
+                list,
+                negated,
+            } => {
+                let v = self.eval(value)?;
+                if let V::Missing(_) = v {
+                    return Ok(None);
+                }
+                let mut unknown = false;
+                for item in list.iter() {
+                    match self.equal(v, self.eval(item)?, "in")? {
+                        Some(true) => return Ok(Some(!*negated)),
+                        Some(false) => {}
+                        None => unknown = true,
+                    }
+                }
+                if unknown { None } else { Some(*negated) }
+            }
+            C::Between { parts, negated } => {
+                let [v, lo, hi] = &**parts;
+                let v = self.ordered(self.eval(v)?, "between")?;
+                let lo = self.ordered(self.eval(lo)?, "between")?;
+                let hi = self.ordered(self.eval(hi)?, "between")?;
+                // lo <= v and v <= hi, each unknown when an operand is missing.
+                let ge = v.zip(lo).map(|(v, lo)| lo <= v);
+                let le = v.zip(hi).map(|(v, hi)| v <= hi);
+                let inside = match (ge, le) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                };
+                inside.map(|b| b != *negated)
+            }
+            _ => match self.eval(c)? {
+                V::Missing(_) => None,
+                v => Some(self.truth(v, "result")?),
+            },
+        })
+    }
+
     /// Evaluates `c`.
     pub fn eval(&self, c: &'a C) -> Res<V<'a>> {
         Ok(match c {
@@ -380,6 +456,42 @@ impl Compiled {
         };
         let v = ev.eval(&self.root).map_err(|e| *e)?;
         ev.num(v, "result").map_err(|e| *e)
+    }
+
+    /// Evaluates a condition in SQL's three-valued logic: `Some(true)`,
+    /// `Some(false)`, or `None` for *unknown*. A comparison (`== != < <= > >=`),
+    /// `in` or `between` with a missing operand is unknown; `not` unknown is
+    /// unknown; `and` is false when either side is false, true when both are
+    /// true, else unknown; `or` is true when either side is true, false when
+    /// both are false, else unknown. So for a patient whose `sbp` is missing,
+    /// `sbp > 120`, `not (sbp > 120)` and `sbp <= 120` are all unknown, and a
+    /// filter that keeps only the rows where the condition is `Some(true)`
+    /// keeps this patient for none of them (unlike [`eval_bool`], where
+    /// `not (sbp > 120)` is true). Below the logical operators (inside
+    /// arithmetic or `if`) values are as in [`eval`](Compiled::eval).
+    ///
+    /// ```
+    /// use vtrial_expr::{Expr, Value};
+    /// let c = Expr::parse("not (sbp > 120)")?.compile(&["sbp"])?;
+    /// assert_eq!(c.eval_condition(&[Value::Missing])?, None);
+    /// assert_eq!(c.eval_condition(&[110.0.into()])?, Some(true));
+    /// let c = Expr::parse("sbp > 120 or age > 60")?.compile(&["sbp", "age"])?;
+    /// assert_eq!(c.eval_condition(&[Value::Missing, 70.0.into()])?, Some(true));
+    /// assert_eq!(c.eval_condition(&[Value::Missing, 50.0.into()])?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// See [`EvalError`]; a string result is an error.
+    ///
+    /// [`eval_bool`]: Compiled::eval_bool
+    pub fn eval_condition(&self, slots: &[Value]) -> Result<Option<bool>, EvalError> {
+        self.check_slots(slots.len())?;
+        let ev = Ev {
+            names: &self.names,
+            slots: ValueSlots(slots),
+        };
+        ev.tri(&self.root).map_err(|e| *e)
     }
 
     /// Evaluates a condition (an inclusion criterion, a subgroup): a boolean

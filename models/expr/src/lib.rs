@@ -95,7 +95,10 @@
 //! including `!=`, `in`, `not in`, `between` and `not between` — so a patient
 //! with a missing eGFR satisfies neither `egfr < 60` nor `egfr >= 60`. Beware
 //! that `not (egfr < 60)` *is* true for that patient; write `egfr >= 60`, or
-//! test `missing(egfr)` explicitly. Arithmetic with a missing value is an
+//! test `missing(egfr)` explicitly, or evaluate with
+//! [`Compiled::eval_condition`], SQL's three-valued logic, where a comparison
+//! with a missing value is *unknown* and `not (egfr < 60)` stays unknown
+//! (inclusion criteria use it). Arithmetic with a missing value is an
 //! [`EvalError::Missing`] naming the variable.
 //!
 //! **Errors, not NaN.** Division by zero, `log`/`log10` of a number ≤ 0,
@@ -135,6 +138,8 @@ pub struct Expr {
     root: ast::Node,
     /// Each distinct variable and the column of its first appearance.
     vars: Vec<(String, usize)>,
+    /// The 1-based start column of every node, in post-order.
+    spans: Vec<usize>,
 }
 
 impl Expr {
@@ -144,8 +149,8 @@ impl Expr {
     /// A [`ParseError`] with the 1-based column of the offending token, e.g.
     /// `column 6: expected a number, a name or '(' after '*', found ')'`.
     pub fn parse(src: &str) -> Result<Expr, ParseError> {
-        let (root, vars) = parser::parse(src)?;
-        Ok(Expr { root, vars })
+        let (root, vars, spans) = parser::parse(src)?;
+        Ok(Expr { root, vars, spans })
     }
 
     /// The distinct variable names, as written, in order of first appearance.
@@ -161,6 +166,54 @@ impl Expr {
     /// The syntax tree.
     pub fn root(&self) -> &ast::Node {
         &self.root
+    }
+
+    /// The 1-based column where the sub-expression `node` starts in the parsed
+    /// text (its first token; for a parenthesised sub-expression, the first
+    /// token inside the parentheses). `node` must be a node of this
+    /// expression's own tree ([`root`](Expr::root) or one reached from it);
+    /// any other node gives `None`.
+    ///
+    /// ```
+    /// let e = vtrial_expr::Expr::parse("age > 60 and weight - 57")?;
+    /// let vtrial_expr::ast::Node::Binary { right, .. } = e.root() else { unreachable!() };
+    /// assert_eq!(e.column_of(right), Some(14));
+    /// # Ok::<(), vtrial_expr::ParseError>(())
+    /// ```
+    pub fn column_of(&self, node: &ast::Node) -> Option<usize> {
+        fn walk(n: &ast::Node, target: &ast::Node, k: &mut usize, hit: &mut Option<usize>) {
+            use ast::Node as N;
+            match n {
+                N::Num(_) | N::Str(_) | N::Var(_) => {}
+                N::Unary { operand, .. } => walk(operand, target, k, hit),
+                N::Binary { left, right, .. } => {
+                    walk(left, target, k, hit);
+                    walk(right, target, k, hit);
+                }
+                N::In { value, list, .. } => {
+                    walk(value, target, k, hit);
+                    list.iter().for_each(|i| walk(i, target, k, hit));
+                }
+                N::Between {
+                    value, low, high, ..
+                } => {
+                    walk(value, target, k, hit);
+                    walk(low, target, k, hit);
+                    walk(high, target, k, hit);
+                }
+                N::Call { args, .. } => args.iter().for_each(|a| walk(a, target, k, hit)),
+            }
+            if std::ptr::eq(n, target) {
+                *hit = Some(*k);
+            }
+            *k += 1;
+        }
+        let (mut k, mut hit) = (0, None);
+        walk(&self.root, node, &mut k, &mut hit);
+        let index = hit?;
+        // The parser records one column per node it builds; a mismatch would
+        // be a parser bug, and then no column is better than a wrong one.
+        (k == self.spans.len()).then(|| self.spans[index])
     }
 }
 

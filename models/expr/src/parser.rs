@@ -17,15 +17,21 @@ pub(crate) const MAX_HEIGHT: usize = 256;
 type Parsed = (Node, usize);
 type PResult = Result<Parsed, ParseError>;
 
+/// What [`parse`] returns: the tree, each variable's first column (in order of
+/// first appearance), and the 1-based start column of every node of the tree
+/// in post-order (children left to right, then the node).
+pub(crate) type ParseOutput = (Node, Vec<(String, usize)>, Vec<usize>);
+
 /// Parses `src`; also returns each variable's first column, in order of
-/// first appearance.
-pub(crate) fn parse(src: &str) -> Result<(Node, Vec<(String, usize)>), ParseError> {
+/// first appearance, and every node's start column (post-order).
+pub(crate) fn parse(src: &str) -> Result<ParseOutput, ParseError> {
     let tokens = lex(src)?;
     let mut p = Parser {
         tokens,
         pos: 0,
         nesting: 0,
         vars: Vec::new(),
+        spans: Vec::new(),
     };
     if p.peek().tok == Tok::End {
         return Err(p.error_at(0, "expected an expression, found end of input".to_owned()));
@@ -35,7 +41,7 @@ pub(crate) fn parse(src: &str) -> Result<(Node, Vec<(String, usize)>), ParseErro
         let msg = p.unexpected("an operator or end of input");
         return Err(p.error_here(msg));
     }
-    Ok((node, p.vars))
+    Ok((node, p.vars, p.spans))
 }
 
 struct Parser<'s> {
@@ -43,6 +49,9 @@ struct Parser<'s> {
     pos: usize,
     nesting: usize,
     vars: Vec<(String, usize)>,
+    /// Start column of each node, in the order the nodes are built: the
+    /// parser builds every node after its children, so this is post-order.
+    spans: Vec<usize>,
 }
 
 fn binary(op: BinaryOp, (l, lh): Parsed, (r, rh): Parsed) -> Parsed {
@@ -174,9 +183,11 @@ impl<'s> Parser<'s> {
 
     /// `or := and (('or' | '||') and)*`
     fn or(&mut self) -> PResult {
+        let start = self.peek().col;
         let mut left = self.and()?;
         while self.eat(&Tok::Or) {
             let right = self.and()?;
+            self.spans.push(start);
             left = self.check_height(binary(BinaryOp::Or, left, right))?;
         }
         Ok(left)
@@ -184,9 +195,11 @@ impl<'s> Parser<'s> {
 
     /// `and := not (('and' | '&&') not)*`
     fn and(&mut self) -> PResult {
+        let start = self.peek().col;
         let mut left = self.not()?;
         while self.eat(&Tok::And) {
             let right = self.not()?;
+            self.spans.push(start);
             left = self.check_height(binary(BinaryOp::And, left, right))?;
         }
         Ok(left)
@@ -195,11 +208,13 @@ impl<'s> Parser<'s> {
     /// `not := ('not' | '!') not | comparison`
     fn not(&mut self) -> PResult {
         if self.peek().tok == Tok::Not {
+            let start = self.peek().col;
             self.advance();
             self.enter()?;
             let operand = self.not();
             self.leave();
             let (operand, h) = operand?;
+            self.spans.push(start);
             let node = Node::Unary {
                 op: UnaryOp::Not,
                 operand: Box::new(operand),
@@ -215,10 +230,12 @@ impl<'s> Parser<'s> {
     ///                   | ['not'] 'between' sum 'and' sum ]
     /// ```
     fn comparison(&mut self) -> PResult {
+        let start = self.peek().col;
         let left = self.sum()?;
         let result = if let Some(op) = comparison(&self.peek().tok) {
             self.advance();
             let right = self.sum()?;
+            self.spans.push(start);
             binary(op, left, right)
         } else {
             let negated = self.peek().tok == Tok::Not
@@ -229,7 +246,7 @@ impl<'s> Parser<'s> {
             match self.peek().tok {
                 Tok::In => {
                     self.advance();
-                    self.in_list(left, negated)?
+                    self.in_list(left, negated, start)?
                 }
                 Tok::Between => {
                     self.advance();
@@ -239,6 +256,7 @@ impl<'s> Parser<'s> {
                         return Err(self.error_here(msg));
                     }
                     let high = self.sum()?;
+                    self.spans.push(start);
                     let height = 1 + left.1.max(low.1).max(high.1);
                     let node = Node::Between {
                         value: Box::new(left.0),
@@ -264,12 +282,13 @@ impl<'s> Parser<'s> {
     }
 
     /// The `( … )` after `in`.
-    fn in_list(&mut self, value: Parsed, negated: bool) -> PResult {
+    fn in_list(&mut self, value: Parsed, negated: bool, start: usize) -> PResult {
         if !self.eat(&Tok::LParen) {
             let msg = self.unexpected("'(' starting the list of values");
             return Err(self.error_here(msg));
         }
         let (list, h) = self.comma_list("in the 'in' list")?;
+        self.spans.push(start);
         let node = Node::In {
             value: Box::new(value.0),
             list,
@@ -306,6 +325,7 @@ impl<'s> Parser<'s> {
 
     /// `sum := product (('+' | '-') product)*`
     fn sum(&mut self) -> PResult {
+        let start = self.peek().col;
         let mut left = self.product()?;
         loop {
             let op = match self.peek().tok {
@@ -315,12 +335,14 @@ impl<'s> Parser<'s> {
             };
             self.advance();
             let right = self.product()?;
+            self.spans.push(start);
             left = self.check_height(binary(op, left, right))?;
         }
     }
 
     /// `product := unary (('*' | '/') unary)*`
     fn product(&mut self) -> PResult {
+        let start = self.peek().col;
         let mut left = self.unary()?;
         loop {
             let op = match self.peek().tok {
@@ -330,6 +352,7 @@ impl<'s> Parser<'s> {
             };
             self.advance();
             let right = self.unary()?;
+            self.spans.push(start);
             left = self.check_height(binary(op, left, right))?;
         }
     }
@@ -337,6 +360,7 @@ impl<'s> Parser<'s> {
     /// `unary := ('-' | '+') unary | power` — a unary `+` is dropped.
     fn unary(&mut self) -> PResult {
         let tok = self.peek().tok.clone();
+        let start = self.peek().col;
         if matches!(tok, Tok::Minus | Tok::Plus) {
             self.advance();
             self.enter()?;
@@ -346,6 +370,7 @@ impl<'s> Parser<'s> {
             if tok == Tok::Plus {
                 return Ok((operand, h));
             }
+            self.spans.push(start);
             let node = Node::Unary {
                 op: UnaryOp::Neg,
                 operand: Box::new(operand),
@@ -358,11 +383,13 @@ impl<'s> Parser<'s> {
     /// `power := primary [('^' | '**') unary]` — right-associative, and the
     /// exponent may carry a sign: `2^-1`, `a^b^c` = `a^(b^c)`.
     fn power(&mut self) -> PResult {
+        let start = self.peek().col;
         let base = self.primary()?;
         if self.eat(&Tok::Caret) {
             self.enter()?;
             let exponent = self.unary();
             self.leave();
+            self.spans.push(start);
             return self.check_height(binary(BinaryOp::Pow, base, exponent?));
         }
         Ok(base)
@@ -374,10 +401,12 @@ impl<'s> Parser<'s> {
         match t.tok {
             Tok::Num(x) => {
                 self.advance();
+                self.spans.push(t.col);
                 Ok((Node::Num(x), 1))
             }
             Tok::Str(s) => {
                 self.advance();
+                self.spans.push(t.col);
                 Ok((Node::Str(s), 1))
             }
             Tok::Ident if self.peek_at(1).tok == Tok::LParen => self.call(),
@@ -386,6 +415,7 @@ impl<'s> Parser<'s> {
                 if !self.vars.iter().any(|(v, _)| v == t.text) {
                     self.vars.push((t.text.to_owned(), t.col));
                 }
+                self.spans.push(t.col);
                 Ok((Node::Var(t.text.to_owned()), 1))
             }
             Tok::LParen => {
@@ -455,6 +485,7 @@ impl<'s> Parser<'s> {
             let msg = format!("the argument of '{}' must be a variable name", name.text);
             return Err(self.error_at(name_index + 2, msg));
         }
+        self.spans.push(name.col);
         self.check_height((Node::Call { func, args }, h + 1))
     }
 }
