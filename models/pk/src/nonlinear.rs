@@ -143,7 +143,15 @@ impl PkOde for MichaelisMenten {
     fn rhs(&self, a: &[f64], da: &mut [f64]) {
         let c_idx = self.central();
         let c = a[c_idx] / self.v;
-        let mut dc = -self.vmax * c / (self.km + c) - self.cl * c;
+        // Below C = 0 (a step's overshoot past an emptied compartment) the saturable term
+        // continues as its first-order limit VMAX·C/KM, which pulls C back to 0 (the slope
+        // is continuous at 0, and a stiff solver damps it). With VMAX·C/(KM + C) the
+        // denominator changes sign at C = −KM and elimination ran on at VMAX below zero:
+        // with KM = 1e-9 amounts reached −100 mg (found by review). Not max(C, 0) either:
+        // that freezes an overshoot, and not KM + |C|, which is ±VMAX on either side of 0
+        // for tiny KM, so the solver chatters across 0 in ever smaller steps.
+        let saturable = if c >= 0.0 { self.vmax * c / (self.km + c) } else { self.vmax * c / self.km };
+        let mut dc = -saturable - self.cl * c;
         if let Some(ka) = self.ka {
             da[0] = -ka * a[0];
             dc += ka * a[0];
@@ -161,8 +169,9 @@ impl PkOde for MichaelisMenten {
         jac.iter_mut().for_each(|j| *j = 0.0);
         let ci = self.central();
         let c = a[ci] / self.v;
-        // d/dAc of −VMAX·C/(KM + C) − CL·C, with dC/dAc = 1/V.
-        jac[ci * n + ci] = -(self.vmax * self.km / (self.km + c).powi(2) + self.cl) / self.v;
+        // d/dAc of −VMAX·C/(KM + C) (−VMAX·C/KM below 0) − CL·C, with dC/dAc = 1/V.
+        let saturable = if c >= 0.0 { self.vmax * self.km / (self.km + c).powi(2) } else { self.vmax / self.km };
+        jac[ci * n + ci] = -(saturable + self.cl) / self.v;
         if let Some(ka) = self.ka {
             jac[0] = -ka;
             jac[ci * n] = ka;
@@ -362,6 +371,38 @@ mod tests {
         Simulator::default().run(&mut [OdePk::new(mm, tight())], &records, |i, s| if i == 1 { a = s[1] }).unwrap();
         Simulator::default().run(&mut [lin], &records, |i, s| if i == 1 { b = s[1] }).unwrap();
         assert!((a - b).abs() < 1e-4 * b, "{a} vs {b}");
+    }
+
+    #[test]
+    fn michaelis_menten_with_tiny_km_empties_to_zero_and_stays_there() {
+        // KM ≪ C: elimination is zero-order at VMAX until the compartment is empty (40 mg at
+        // 8 mg/h: at 5 h), then stops. Each case is solved with the default options and at
+        // loose tolerances, where a step overshoots zero most. KM = 1e-12 mg/L at loose
+        // tolerances may instead fail with the solver's step-limit error (the switch from
+        // zero to first order happens within 4e-11 mg); it must never return wrong numbers.
+        for km in [1e-3, 1e-9, 1e-12] {
+            for options in [SolverOptions::default(), SolverOptions { rtol: 1e-4, atol: 1e-4, ..SolverOptions::default() }] {
+                let mm = MichaelisMenten { vmax: 8.0, km, v: 40.0, cl: 0.0, ka: None, peripheral: None };
+                let mut records = vec![Record { time: 0.0, kind: RecordKind::Dose(Dose::bolus(0, 40.0)), params: 0 }];
+                records.extend((1..=100).map(|h| Record { time: f64::from(h), kind: RecordKind::Observation, params: 0 }));
+                let (rtol, atol) = (options.rtol, options.atol);
+                let mut amounts = Vec::new();
+                let result = Simulator::default().run(&mut [OdePk::new(mm, options)], &records, |i, s| amounts.push((records[i].time, s[0])));
+                if let Err(e) = result {
+                    assert!(km < 1e-9 && rtol > 1e-6 && matches!(e, PkError::Ode { .. }), "KM {km}, rtol {rtol}: {e}");
+                    continue;
+                }
+                for (t, a) in amounts {
+                    assert!(a >= -10.0 * atol, "KM {km}, rtol {rtol}: A({t}) = {a} < 0");
+                    if t >= 6.0 {
+                        assert!(a.abs() <= 10.0 * atol, "KM {km}, rtol {rtol}: A({t}) = {a}, expected 0");
+                    } else if t <= 4.0 && km <= 1e-9 {
+                        let exact = 40.0 - 8.0 * t;
+                        assert!((a - exact).abs() <= 10.0 * (rtol * exact + atol), "KM {km}, rtol {rtol}: A({t}) = {a}, expected {exact}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
