@@ -158,16 +158,31 @@ impl Dataset {
     /// Reads and checks a data set from a CSV file.
     pub fn read(path: impl AsRef<Path>) -> Result<Dataset, DatasetError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| DatasetError::Io { path: path.into(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| DatasetError::Io { path: path.into(), source })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            DatasetError::Csv {
+                path: path.into(),
+                line: line_at(valid, valid.len()),
+                message: "the file is not UTF-8 text (save it as UTF-8 CSV)".into(),
+            }
+        })?;
         Dataset::parse(&text, path)
     }
 
     /// Parses CSV text; `path` is used in messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Dataset, DatasetError> {
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+        if text.trim().is_empty() {
+            return Err(DatasetError::Header { path: path.into(), message: "the file is empty; expected a header line with at least ID and TIME, then one line per record".into() });
+        }
+        // Flexible: a blank line (spaces only) is skipped and a ragged record gets a message
+        // of ours (see below), not the reader's.
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+        // Lines are counted from byte offsets: the csv reader's own line count is one short
+        // per CRLF line ending.
         let csv_err = |e: csv::Error| DatasetError::Csv {
             path: path.into(),
-            line: e.position().map_or(0, |p| p.line()),
+            line: e.position().map_or(0, |p| line_at(text.as_bytes(), p.byte() as usize)),
             message: e.to_string(),
         };
         let header: Vec<String> = reader.headers().map_err(csv_err)?.iter().map(str::to_string).collect();
@@ -200,9 +215,20 @@ impl Dataset {
             item_columns,
         };
         let text_columns = text_covariates(text, &covariate_columns);
+        let mut lines = LineCounter::new(text.as_bytes());
         for record in reader.records() {
             let record = record.map_err(csv_err)?;
-            let line = record.position().map_or(0, |p| p.line());
+            let line = record.position().map_or(0, |p| lines.line_at(p.byte() as usize));
+            if record.iter().all(str::is_empty) {
+                continue;
+            }
+            if record.len() != ds.header.len() {
+                return Err(DatasetError::Csv {
+                    path: path.into(),
+                    line,
+                    message: format!("{} fields, but the header has {} columns ({})", record.len(), ds.header.len(), ds.header.join(",")),
+                });
+            }
             if let Some(&(_, c)) = ds.item_columns.iter().find(|(it, _)| *it == Item::Comment)
                 && record.get(c).is_some_and(|v| v.starts_with('C') || v.starts_with('c'))
             {
@@ -211,6 +237,9 @@ impl Dataset {
             }
             let row = ds.decode(&record, line, &covariate_columns, &text_columns)?;
             ds.rows.push(row);
+        }
+        if ds.rows.is_empty() {
+            return Err(DatasetError::Header { path: path.into(), message: format!("no records after the header ({} comment records skipped); nothing to simulate", ds.skipped_comments) });
         }
         ds.check_order()?;
         Ok(ds)
@@ -248,15 +277,19 @@ impl Dataset {
         }
         let time = number(Item::Time)?.ok_or_else(|| self.cell_error(line, get(Item::Time).expect("checked"), "every record needs a TIME".into()))?;
         let amt = number(Item::Amt)?.unwrap_or(0.0);
+        if amt < 0.0 {
+            let c = get(Item::Amt).expect("non-zero");
+            return Err(self.cell_error(line, c, format!("AMT = {amt} is negative; a dose amount must be >= 0 (other records take 0 or '.')")));
+        }
         let evid = match get(Item::Evid) {
             Some(_) => integer(Item::Evid, "EVID 0 (observation), 1 (dose), 2 (other), 3 (reset) or 4 (reset and dose)", &|v| (0.0..=4.0).contains(&v))? as u8,
-            None => u8::from(amt > 0.0),
+            // As NONMEM without an EVID item: a dose where AMT > 0, else an observation,
+            // or an other-type event where MDV = 1.
+            None if amt > 0.0 => 1,
+            None if integer(Item::Mdv, "MDV 0 or 1", &|v| v == 0.0 || v == 1.0)? == 1.0 => 2,
+            None => 0,
         };
         let is_dose = matches!(evid, 1 | 4);
-        if is_dose && amt < 0.0 {
-            let c = get(Item::Amt).expect("non-zero");
-            return Err(self.cell_error(line, c, format!("AMT = {amt} is negative; a dose amount must be >= 0")));
-        }
         let cmt = integer(Item::Cmt, "a compartment number >= 1 (or '.' for the default)", &|v| v >= 0.0)? as u32;
         let rate = number(Item::Rate)?.unwrap_or(0.0);
         if is_dose && !(rate >= 0.0 || rate == -1.0 || rate == -2.0) {
@@ -268,7 +301,7 @@ impl Dataset {
             let c = get(Item::Ii).expect("non-zero");
             return Err(self.cell_error(line, c, format!("II = {ii} is negative")));
         }
-        let addl = integer(Item::Addl, "a whole number >= 0", &|v| v >= 0.0 && v <= f64::from(u32::MAX))? as u32;
+        let addl = integer(Item::Addl, "a whole number from 0 to 4294967295", &|v| v >= 0.0 && v <= f64::from(u32::MAX))? as u32;
         let ss = integer(Item::Ss, "SS 0, 1 or 2", &|v| (0.0..=2.0).contains(&v))? as u8;
         if is_dose && addl > 0 && ii <= 0.0 {
             let c = get(Item::Addl).expect("non-zero");
@@ -343,6 +376,43 @@ impl Dataset {
     }
 }
 
+/// The 1-based line of the record the csv reader places at byte `offset` of `bytes`: its
+/// first character not a line end or blank (the reader's record positions can sit on the
+/// LF of a CRLF or on blank lines before the record).
+fn line_at(bytes: &[u8], offset: usize) -> u64 {
+    let start = record_start(bytes, offset);
+    1 + bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// The first byte at or after `offset` that is not a line end, space or tab.
+fn record_start(bytes: &[u8], offset: usize) -> usize {
+    let offset = offset.min(bytes.len());
+    offset + bytes[offset..].iter().take_while(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t')).count()
+}
+
+/// [`line_at`] for increasing offsets, counting each byte once.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LineCounter { bytes, offset: 0, line: 1 }
+    }
+
+    fn line_at(&mut self, offset: usize) -> u64 {
+        let offset = record_start(self.bytes, offset);
+        if offset < self.offset {
+            return line_at(self.bytes, offset);
+        }
+        self.line += self.bytes[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.offset = offset;
+        self.line
+    }
+}
+
 fn is_missing(cell: &str) -> bool {
     cell.is_empty() || cell == "."
 }
@@ -386,6 +456,50 @@ mod tests {
     fn evid_defaults_from_amt() {
         let ds = parse("ID,TIME,AMT\n1,0,50\n1,1,0\n").unwrap();
         assert_eq!((ds.rows[0].evid, ds.rows[1].evid), (1, 0));
+        // As NONMEM: MDV = 1 without a dose is an other-type event.
+        let ds = parse("ID,TIME,AMT,MDV\n1,0,50,1\n1,1,0,1\n1,2,.,0\n").unwrap();
+        assert_eq!([ds.rows[0].evid, ds.rows[1].evid, ds.rows[2].evid], [1, 2, 0]);
+    }
+
+    #[test]
+    fn lines_are_counted_the_same_with_crlf_line_ends() {
+        for end in ["\n", "\r\n"] {
+            let text = ["ID,TIME,AMT", "1,0,100", "1,1,.", "1,2,x"].join(end) + end;
+            assert!(message(&text).starts_with("data.csv:4: column 3 (AMT)"), "{end:?}: {}", message(&text));
+            let ds = parse(&text.replace(",x", ",.")).unwrap();
+            assert_eq!(ds.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 3, 4], "{end:?}");
+        }
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_ragged_records_named() {
+        let ds = parse("ID,TIME,AMT\n1,0,100\n   \n\n1,1,.\n").unwrap();
+        assert_eq!(ds.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 5]);
+        assert!(message("ID,TIME,AMT\n1,0,100\n1,1\n").starts_with("data.csv:3: 2 fields, but the header has 3 columns"), "{}", message("ID,TIME,AMT\n1,0,100\n1,1\n"));
+    }
+
+    #[test]
+    fn empty_files_and_files_without_records_are_errors() {
+        assert!(message("").contains("the file is empty"), "{}", message(""));
+        assert!(message("ID,TIME,AMT\n").contains("no records after the header"), "{}", message("ID,TIME,AMT\n"));
+        assert!(message("C,ID,TIME\nC,1,0\n").contains("1 comment records skipped"));
+    }
+
+    #[test]
+    fn negative_amounts_are_errors_with_or_without_evid() {
+        assert!(message("ID,TIME,AMT\n1,0,-100\n").contains("data.csv:2: column 3 (AMT): AMT = -100 is negative"));
+        assert!(message("ID,TIME,EVID,AMT\n1,0,0,-1\n").contains("AMT = -1 is negative"));
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_names_its_line() {
+        let dir = std::env::temp_dir().join(format!("vtrial-dataset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("latin1.csv");
+        std::fs::write(&path, b"ID,TIME,SITE\n1,0,A\n1,1,M\xfcnchen\n").unwrap();
+        let err = Dataset::read(&path).unwrap_err().to_string();
+        assert!(err.contains("latin1.csv:3:") && err.contains("not UTF-8"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     fn message(text: &str) -> String {
