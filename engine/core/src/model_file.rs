@@ -423,9 +423,15 @@ impl PkModelFile {
             let (name, _, src, offset, expr) = &sources[k];
             parameters.push((name.clone(), compile(src, *offset, expr)?, covariates.len() + rank));
         }
+        let defined = |name: &str| parameters.iter().any(|(n, _, _)| n.eq_ignore_ascii_case(name));
+        let nonmem = trans4_names(raw.model.structure.get_ref(), &defined);
         let mut structural = Vec::new();
         for (needed, required) in structure.parameters() {
-            match parameters.iter().position(|(n, _, _)| n.eq_ignore_ascii_case(needed) || is_alias(needed, n)) {
+            let found = match nonmem.iter().find(|(ours, _)| *ours == needed) {
+                Some((_, theirs)) => parameters.iter().position(|(n, _, _)| n.eq_ignore_ascii_case(theirs)),
+                None => parameters.iter().position(|(n, _, _)| n.eq_ignore_ascii_case(needed) || is_alias(needed, n)),
+            };
+            match found {
                 Some(p) => structural.push(Some(p)),
                 None if !required => structural.push(None),
                 None => {
@@ -441,7 +447,12 @@ impl PkModelFile {
 
         let (scale_src, scale_offset) = match &raw.model.scale {
             Some(v) => expression_text(&loc, v)?,
-            None => ("V".to_string(), raw.model.structure.span().start),
+            // The central volume under the name the file gives it (V, V1, VC, or V2 with
+            // NONMEM's ADVAN4/12 numbering).
+            None => {
+                let v = structure.parameters().iter().position(|(n, _)| *n == "V").and_then(|i| structural[i]);
+                (v.map_or_else(|| "V".to_string(), |p| parameters[p].0.clone()), raw.model.structure.span().start)
+            }
         };
         let scale = compile(&scale_src, scale_offset, &parse_expr(&loc, &scale_src, scale_offset)?)?;
 
@@ -475,12 +486,20 @@ impl PkModelFile {
             None => ResidualError::None,
             Some(r) => residual_error(&loc, r)?,
         };
+        let output = raw.model.output.clone().unwrap_or_else(|| "CP".into());
+        let n_cmt = structure.n_cmt();
+        let taken = ["ID", "TIME", "EVID", "DV"].iter().any(|c| output.eq_ignore_ascii_case(c))
+            || output.to_ascii_uppercase().strip_prefix('A').and_then(|k| k.parse::<usize>().ok()).is_some_and(|k| k >= 1 && k <= n_cmt);
+        if taken || output.trim().is_empty() {
+            let at = text.find("output").unwrap_or(0);
+            return Err(loc.error(at, format!("output name '{output}' is taken by another output column (ID, TIME, EVID, DV, A1…A{n_cmt}); choose another, e.g. \"CP\"")));
+        }
         Ok(PkModelFile {
             path: path.into(),
             structure,
             solver,
             description: raw.model.description.clone(),
-            output: raw.model.output.clone().unwrap_or_else(|| "CP".into()),
+            output,
             units: raw.model.units.clone().unwrap_or_default(),
             param_timing,
             n_covariates: covariates.len(),
@@ -541,6 +560,20 @@ fn model_structure(loc: &Locator<'_>, raw: &RawModel) -> Result<ModelStructure, 
         return Err(loc.error(n.span().start, "transit_compartments applies to structure transit_one_cmt only"));
     }
     Ok(structure)
+}
+
+/// NONMEM's TRANS4 names where they differ from ours, as (ours, NONMEM's): with a depot,
+/// NONMEM numbers the central compartment 2, so ADVAN4 has CL, V2 (central), Q, V3, KA and
+/// ADVAN12 CL, V2, Q3, V3, Q4, V4, KA. Used when the structure is written `advan4` /
+/// `advan12` and the parameters use that numbering (V3, resp. V4, is defined); otherwise
+/// our names (V central, V2 and V3 peripheral) apply. ADVAN3 and ADVAN11 (V1, Q2, V2, Q3,
+/// V3) agree with ours through the aliases V1 and Q2.
+fn trans4_names(structure: &str, defined: &dyn Fn(&str) -> bool) -> &'static [(&'static str, &'static str)] {
+    match structure.to_ascii_lowercase().as_str() {
+        "advan4" if defined("V3") => &[("V", "V2"), ("V2", "V3")],
+        "advan12" if defined("V4") => &[("V", "V2"), ("Q", "Q3"), ("V2", "V3"), ("Q3", "Q4"), ("V3", "V4")],
+        _ => &[],
+    }
 }
 
 /// Structural parameter names and the aliases accepted for them.
@@ -716,6 +749,36 @@ additive = 0.05
 
     fn message(text: &str) -> String {
         parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn advan4_and_advan12_take_nonmem_trans4_names() {
+        let nonmem = "[model]\nstructure = \"ADVAN4\"\n[parameters]\nCL = 1\nV2 = 20\nQ = 2\nV3 = 50\nKA = 1.2\n";
+        let m = PkModelFile::parse(nonmem, Path::new("m.toml"), &[]).unwrap();
+        let names: Vec<&str> = m.structural.iter().map(|p| m.parameters[p.unwrap()].0.as_str()).collect();
+        assert_eq!(names, ["CL", "V2", "Q", "V3", "KA"], "our CL, V, Q, V2, KA");
+        let ours = "[model]\nstructure = \"advan4\"\n[parameters]\nCL = 1\nV = 20\nQ = 2\nV2 = 50\nKA = 1.2\n";
+        let m = PkModelFile::parse(ours, Path::new("m.toml"), &[]).unwrap();
+        let names: Vec<&str> = m.structural.iter().map(|p| m.parameters[p.unwrap()].0.as_str()).collect();
+        assert_eq!(names, ["CL", "V", "Q", "V2", "KA"]);
+        let nonmem12 = "[model]\nstructure = \"advan12\"\n[parameters]\nCL = 1\nV2 = 20\nQ3 = 2\nV3 = 50\nQ4 = 1\nV4 = 80\nKA = 1.2\n";
+        let m = PkModelFile::parse(nonmem12, Path::new("m.toml"), &[]).unwrap();
+        let names: Vec<&str> = m.structural.iter().map(|p| m.parameters[p.unwrap()].0.as_str()).collect();
+        assert_eq!(names, ["CL", "V2", "Q3", "V3", "Q4", "V4", "KA"]);
+        // The default scale is the central volume by the file's own name for it.
+        let v1 = "[model]\nstructure = \"advan1\"\n[parameters]\nCL = 1\nV1 = 20\n";
+        assert_eq!(PkModelFile::parse(v1, Path::new("m.toml"), &[]).unwrap().scale.source, "V1");
+        assert_eq!(m.scale.source, "V2");
+    }
+
+    #[test]
+    fn output_names_of_other_columns_are_refused() {
+        for name in ["ID", "time", "A1", "a2", "DV"] {
+            let m = GOOD.replace("scale = \"V / 1000\"", &format!("scale = \"V / 1000\"\noutput = \"{name}\""));
+            assert!(message(&m).contains(&format!("output name '{name}' is taken")), "{name}: {}", message(&m));
+        }
+        let m = GOOD.replace("scale = \"V / 1000\"", "scale = \"V / 1000\"\noutput = \"A3\"");
+        assert!(parse(&m).is_ok(), "a one-compartment oral model has A1 and A2 only");
     }
 
     #[test]

@@ -167,7 +167,11 @@ fn simulate_individual(
             systems.push(system);
             last_params.clone_from(&params);
         }
-        scales.push(slots.eval(&model.scale).map_err(|m| record_error(row, format!("scale: {m}")))?);
+        let scale = slots.eval(&model.scale).map_err(|m| record_error(row, format!("scale: {m}")))?;
+        if !(scale > 0.0 && scale.is_finite()) {
+            return Err(record_error(row, format!("scale ({}) is {scale}; it must be a finite number > 0 (the output is the central amount / scale)", model.scale.source)));
+        }
+        scales.push(scale);
         let kind = record_kind(model, row, &slots).map_err(|m| record_error(row, m))?;
         records.push(Record { time: row.time, kind, params: systems.len() - 1 });
     }
@@ -259,14 +263,37 @@ pub fn write_csv<W: std::io::Write>(model: &PkModelFile, result: &PkRunResult, o
     for r in &result.rows {
         fields.clear();
         fields.push(r.id.clone());
-        fields.push(r.time.to_string());
+        fields.push(number(r.time));
         fields.push(r.evid.to_string());
-        fields.push(r.output.to_string());
+        fields.push(number(r.output));
         if with_dv {
-            fields.push(r.dv.map_or(String::new(), |v| v.to_string()));
+            fields.push(r.dv.map_or(String::new(), number));
         }
-        fields.extend(r.amounts.iter().map(f64::to_string));
+        fields.extend(r.amounts.iter().copied().map(number));
         w.write_record(&fields)?;
     }
     w.flush()
+}
+
+/// A number as CSV text: the shortest form that reads back to the same `f64`, in scientific
+/// notation where plain digits would be long (|x| < 1e-5 or ≥ 1e15, e.g. `1.39e-31` rather
+/// than thirty zeros).
+fn number(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-5..1e15).contains(&x.abs()) { format!("{x:e}") } else { x.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    #[test]
+    fn numbers_round_trip_and_stay_short() {
+        for x in [0.0, -0.0, 1.0, 0.1, 123.456, 1e-5, 9.99e-6, -1.3907791823725651e-31, 2.5e15, 1e300, f64::MIN_POSITIVE] {
+            let text = number(x);
+            assert_eq!(text.parse::<f64>().unwrap().to_bits(), x.to_bits(), "{x} -> {text}");
+            assert!(text.len() <= 24, "{text}");
+        }
+        assert_eq!(number(-1.3907791823725651e-31), "-1.3907791823725651e-31");
+        assert_eq!(number(0.5), "0.5");
+    }
 }

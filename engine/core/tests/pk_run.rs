@@ -90,3 +90,11 @@ fn an_individual_whose_parameters_are_invalid_stops_the_run_with_its_line() {
     let err = simulate(&model, &data, PkRunOptions::default()).unwrap_err().to_string();
     assert!(err.starts_with("neg.csv:3: parameter CL:"), "{err}");
 }
+
+#[test]
+fn a_scale_that_is_not_positive_stops_the_run_with_its_line() {
+    let data = Dataset::parse("ID,TIME,EVID,AMT,CMT,S\n1,0,1,100,1,1\n1,1,0,.,2,1\n2,0,1,100,1,0\n", Path::new("s.csv")).unwrap();
+    let model = PkModelFile::parse("[model]\nstructure = \"one_cmt_oral\"\nscale = \"S\"\n[parameters]\nCL = 1\nV = 20\nKA = 1\n", Path::new("s.toml"), &data.covariates).unwrap();
+    let err = simulate(&model, &data, PkRunOptions::default()).unwrap_err().to_string();
+    assert!(err.starts_with("s.csv:4: scale (S) is 0; it must be a finite number > 0"), "{err}");
+}
