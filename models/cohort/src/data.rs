@@ -108,15 +108,60 @@ pub fn read_csv(path: &Path) -> Result<RawTable, CohortError> {
     read_csv_from(file, &path.display().to_string())
 }
 
+/// Line numbers (1-based) from byte offsets into a text, for LF and CRLF line ends alike
+/// (csv's own `Position::line` is off by one after a CRLF header and for the first record).
+pub(crate) struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// Counts in `bytes`.
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        LineCounter { bytes, offset: 0, line: 1 }
+    }
+    /// The line holding byte `offset`: 1 + the newlines before it (fast for rising offsets).
+    pub(crate) fn line_at(&mut self, offset: u64) -> u64 {
+        let mut offset = (offset as usize).min(self.bytes.len());
+        // After a CRLF, csv puts a record's start on the LF that ends the line before it;
+        // no record starts with a line end, so step over them.
+        while offset < self.bytes.len() && matches!(self.bytes[offset], b'\r' | b'\n') {
+            offset += 1;
+        }
+        if offset < self.offset {
+            self.offset = 0;
+            self.line = 1;
+        }
+        self.line += self.bytes[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.offset = offset;
+        self.line
+    }
+}
+
 /// Reads CSV text from any reader; `source` names it in messages.
-pub fn read_csv_from<R: std::io::Read>(reader: R, source: &str) -> Result<RawTable, CohortError> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(reader);
+pub fn read_csv_from<R: std::io::Read>(mut reader: R, source: &str) -> Result<RawTable, CohortError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| CohortError::Io { path: source.to_string(), source: e })?;
+    let lines_of = std::cell::RefCell::new(LineCounter::new(&bytes));
+    let line_of = |p: Option<&csv::Position>| p.map_or(0, |p| lines_of.borrow_mut().line_at(p.byte()));
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(&bytes[..]);
     let csv_err = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
+        let line = line_of(e.position());
         CohortError::Csv { source_name: source.to_string(), line, message: e.to_string() }
     };
-    let names: Vec<String> =
-        rdr.headers().map_err(csv_err)?.iter().map(|s| s.trim().to_string()).collect();
+    let header = rdr.byte_headers().map_err(csv_err)?.clone();
+    let mut names: Vec<String> = Vec::with_capacity(header.len());
+    for (j, h) in header.iter().enumerate() {
+        let h = std::str::from_utf8(h).map_err(|e| CohortError::Csv {
+            source_name: source.to_string(),
+            line: 1,
+            message: format!("the name of column {} is not valid UTF-8 text ({e})", j + 1),
+        })?;
+        names.push(h.trim().to_string());
+    }
     if names.is_empty() {
         return Err(CohortError::Csv {
             source_name: source.to_string(),
@@ -135,10 +180,19 @@ pub fn read_csv_from<R: std::io::Read>(reader: R, source: &str) -> Result<RawTab
     }
     let mut cells: Vec<Vec<String>> = vec![Vec::new(); names.len()];
     let mut lines: Vec<u64> = Vec::new();
-    for rec in rdr.records() {
+    for rec in rdr.byte_records() {
         let rec = rec.map_err(csv_err)?;
-        lines.push(rec.position().map_or(0, |p| p.line()));
+        let line = line_of(rec.position());
+        lines.push(line);
         for (j, c) in rec.iter().enumerate() {
+            let c = std::str::from_utf8(c).map_err(|e| CohortError::BadCell {
+                source_name: source.to_string(),
+                line,
+                column: names[j].clone(),
+                column_number: j + 1,
+                value: String::from_utf8_lossy(c).into_owned(),
+                expected: format!("valid UTF-8 text ({e}; save the file as UTF-8)"),
+            })?;
             cells[j].push(c.to_string());
         }
     }

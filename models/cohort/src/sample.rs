@@ -48,7 +48,8 @@ pub struct SampleOptions {
     pub generator: Generator,
     /// Rows per chunk (part of the result's definition: keep the default for reproducibility).
     pub chunk: usize,
-    /// Most rows generated before giving up on rare criteria.
+    /// Most rows generated before giving up (counted per row: the last chunk is cut at the
+    /// budget); `n` larger than this is refused up front.
     pub max_draws: usize,
 }
 
@@ -317,12 +318,15 @@ fn criteria_value(layout: &Layout, label_values: &[Vec<Value>], c: usize, x: f64
 
 /// Rows of one chunk, row-major over the layout's columns (labels as level index; NaN missing).
 struct Chunk {
+    /// Rows of the chunk that count (the first `rows`; the rest are past the budget).
+    rows: usize,
     values: Vec<f64>,
     keep: Vec<bool>,
     implausible: BTreeMap<String, usize>,
     rejected: usize,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn gen_chunk(
     model: &CohortModel,
     layout: &Layout,
@@ -331,7 +335,10 @@ fn gen_chunk(
     screen: Option<&Screen>,
     label_values: &[Vec<Value>],
     chunk: u64,
+    rows: usize,
 ) -> Result<Chunk, CohortError> {
+    // The random streams and tokens are those of the whole chunk, so a chunk cut at the
+    // budget holds the same first rows as a whole one; only the first `rows` are used.
     let n = opts.chunk;
     let cols = &model.meta.columns;
     let d = cols.len();
@@ -382,7 +389,7 @@ fn gen_chunk(
         }
     };
     let mut values = vec![f64::NAN; n * w];
-    let mut keep = vec![true; n];
+    let mut keep: Vec<bool> = (0..n).map(|r| r < rows).collect();
     let mut implausible: BTreeMap<String, usize> = BTreeMap::new();
     let mut rejected = 0;
     let bounds: Vec<(usize, f64, f64, &str)> = BOUNDS
@@ -404,7 +411,7 @@ fn gen_chunk(
     };
     let pgx_eur = pgx::phenotype_cdf(pgx::EUROPEAN);
     let pgx_afr = pgx::phenotype_cdf(pgx::AFRICAN_AMERICAN);
-    for r in 0..n {
+    for r in 0..rows.min(n) {
         if screened.as_ref().is_some_and(|k| !k[r]) {
             // Already failed a term of the criteria while its tokens were drawn.
             keep[r] = false;
@@ -508,7 +515,7 @@ fn gen_chunk(
             }
         }
     }
-    Ok(Chunk { values, keep, implausible, rejected })
+    Ok(Chunk { rows: rows.min(n), values, keep, implausible, rejected })
 }
 
 /// Generates a cohort. See the module docs for determinism; the report counts every row.
@@ -516,9 +523,20 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
     if opts.chunk == 0 {
         return Err(CohortError::Invalid("chunk size must be positive".into()));
     }
+    if opts.n > opts.max_draws {
+        // Every patient is at least one draw: this could never finish. Also keeps absurd
+        // sizes from reaching an allocation.
+        return Err(CohortError::Invalid(format!(
+            "{} patients were asked for with a budget of {} draws (--max-draws): every patient \
+             takes at least one draw, so this cannot finish; raise --max-draws to at least {} \
+             (more with criteria: draws needed ≈ n / acceptance rate)",
+            opts.n, opts.max_draws, opts.n
+        )));
+    }
     let layout = Layout::new(model);
     let names: Vec<&str> = layout.names.iter().map(String::as_str).collect();
-    let criteria = opts.criteria.as_deref().map(|s| Criteria::parse(s, &names)).transpose()?;
+    let text: Vec<bool> = layout.levels.iter().map(Option::is_some).collect();
+    let criteria = opts.criteria.as_deref().map(|s| Criteria::parse_typed(s, &names, &text)).transpose()?;
     let screen = match (&criteria, opts.generator) {
         (Some(cr), Generator::Neural) => Screen::new(&layout, cr, model.meta.columns.len()),
         _ => None,
@@ -530,7 +548,11 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
         .collect();
     tch::set_num_threads(1);
     let w = layout.names.len();
-    let mut rows: Vec<f64> = Vec::with_capacity(opts.n * w);
+    if opts.n.checked_mul(w).is_none_or(|x| x > isize::MAX as usize / 8) {
+        return Err(CohortError::Invalid(format!("{} patients of {w} columns do not fit in memory", opts.n)));
+    }
+    // Grown as rows are accepted; the reservation is capped, not sized for `n` up front.
+    let mut rows: Vec<f64> = Vec::with_capacity(opts.n.min(1 << 16) * w);
     let mut report = SampleReport {
         drawn: 0,
         implausible: BTreeMap::new(),
@@ -542,16 +564,24 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
     let started = std::time::Instant::now();
     let mut next = 0u64;
     let pilot = if criteria.is_some() { 16 } else { 1 };
-    let mut batch = opts.n.div_ceil(opts.chunk).max(pilot);
+    let mut batch = opts.n.div_ceil(opts.chunk).max(pilot).min(512);
     let mut taken = 0usize;
     while taken < opts.n {
+        // Never past the budget: the pilot and every batch are cut to the draws left.
+        let left = opts.max_draws - report.drawn;
+        batch = batch.min(left.div_ceil(opts.chunk)).max(1);
+        let start = next;
         let chunks: Vec<Chunk> = (next..next + batch as u64)
             .into_par_iter()
-            .map(|c| gen_chunk(model, &layout, opts, criteria.as_ref(), screen.as_ref(), &label_values, c))
+            .map(|c| {
+                let before = (c - start) as usize * opts.chunk;
+                let cut = left.saturating_sub(before).min(opts.chunk);
+                gen_chunk(model, &layout, opts, criteria.as_ref(), screen.as_ref(), &label_values, c, cut)
+            })
             .collect::<Result<_, _>>()?;
         next += batch as u64;
         for ch in chunks {
-            report.drawn += opts.chunk;
+            report.drawn += ch.rows;
             report.rejected_by_criteria += ch.rejected;
             for (k, v) in ch.implausible {
                 *report.implausible.entry(k).or_insert(0) += v;
@@ -573,7 +603,7 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
         }
         let rate = report.accepted as f64 / report.drawn as f64;
         let needed = if rate > 0.0 { (opts.n - taken) as f64 / rate } else { f64::INFINITY };
-        if report.drawn as f64 + needed > opts.max_draws as f64 {
+        if report.drawn >= opts.max_draws || report.drawn as f64 + needed > opts.max_draws as f64 {
             let mut hint = range_hint(&layout, criteria.as_ref(), model);
             if report.accepted > 0 {
                 // Possible but rare: say what finishing would take at the speed measured here.

@@ -51,6 +51,9 @@ pub struct Evaluation {
     pub detection_auc: f64,
     /// Privacy (when training rows were given).
     pub privacy: Option<privacy::Privacy>,
+    /// Real columns (not excluded) left out because the synthetic table (or the training
+    /// rows) lack them: the figures above do not cover these.
+    pub real_columns_not_compared: Vec<String>,
 }
 
 /// A table as numeric columns over a fixed column list.
@@ -142,6 +145,8 @@ pub fn evaluate_tables(
         .filter(|n| train.as_ref().is_none_or(|t| t.index(n).is_some()))
         .cloned()
         .collect();
+    let real_columns_not_compared: Vec<String> =
+        real.names.iter().filter(|n| !opt.exclude.contains(n) && !names.contains(n)).cloned().collect();
     if names.is_empty() {
         return Err(CohortError::Invalid(format!(
             "{} and {} have no column in common (real: {}; synthetic: {})",
@@ -200,6 +205,7 @@ pub fn evaluate_tables(
         privacy::privacy(&s.cols, &tn.cols, &r.cols, &metric, opt.privacy_rows, opt.seed)
     });
     Ok(Evaluation {
+        real_columns_not_compared,
         real_rows: r.n,
         synthetic_rows: s.n,
         columns,
@@ -248,6 +254,14 @@ impl Evaluation {
         use std::fmt::Write;
         let mut o = String::new();
         let _ = writeln!(o, "real rows {}, synthetic rows {}", self.real_rows, self.synthetic_rows);
+        if !self.real_columns_not_compared.is_empty() {
+            let _ = writeln!(
+                o,
+                "not compared ({} real columns missing from the synthetic or training data): {}",
+                self.real_columns_not_compared.len(),
+                self.real_columns_not_compared.join(", ")
+            );
+        }
         let _ = writeln!(o, "{:<16} {:>6} {:>8} {:>10}", "column", "metric", "value", "|Δmissing|");
         for c in &self.columns {
             let _ = writeln!(o, "{:<16} {:>6} {:>8.4} {:>10.4}", c.name, c.metric, c.value, c.missing_diff);
