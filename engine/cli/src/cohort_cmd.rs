@@ -76,7 +76,8 @@ pub enum CohortCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
-    /// Split a CSV into a training part and a holdout (rows copied verbatim).
+    /// Split a CSV into a training part and a holdout (each row's fields kept; written back as
+    /// CSV with LF line ends, no byte-order mark, quotes only where needed).
     Split {
         /// Input file.
         #[arg(long)]
@@ -183,17 +184,44 @@ pub fn run(args: CohortArgs) -> anyhow::Result<()> {
             );
         }
         CohortCommand::Evaluate { real, synthetic, train, json } => {
+            // The output location is checked before the (long) evaluation.
+            if let Some(p) = &json {
+                let mut inputs = vec![real.as_path(), synthetic.as_path()];
+                inputs.extend(train.as_deref());
+                crate::ensure_distinct_paths(&inputs, &[p])?;
+                check_output_dir(p)?;
+            }
             let e = evaluate_files(&real, &synthetic, train.as_deref(), &EvalOptions::default())?;
+            if !e.real_columns_not_compared.is_empty() {
+                eprintln!(
+                    "warning: {} of {} real columns are not compared (missing from {}{}): {}",
+                    e.real_columns_not_compared.len(),
+                    e.real_columns_not_compared.len() + e.columns.len(),
+                    synthetic.display(),
+                    train.as_ref().map_or(String::new(), |t| format!(" or {}", t.display())),
+                    e.real_columns_not_compared.join(", ")
+                );
+            }
             print!("{}", e.to_text());
             if let Some(p) = json {
-                std::fs::write(&p, serde_json::to_string_pretty(&e)? + "\n")
-                    .with_context(|| format!("writing {}", p.display()))?;
+                let text = serde_json::to_string_pretty(&e)? + "\n";
+                crate::write_atomically(&p, |tmp| Ok(std::fs::write(tmp, text)?))?;
             }
         }
         CohortCommand::Split { data, fraction, seed, train_out, holdout_out } => {
+            crate::ensure_distinct_paths(&[&data], &[&train_out, &holdout_out])?;
             let c = vtrial_cohort::split::split_file(&data, fraction, seed, &train_out, &holdout_out)?;
             eprintln!("{} rows to {}, {} rows to {}", c.train, train_out.display(), c.holdout, holdout_out.display());
         }
+    }
+    Ok(())
+}
+
+/// Fails, naming `path`, when its directory does not exist (before any work is done).
+fn check_output_dir(path: &Path) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        anyhow::bail!("{}: cannot write here: the directory {} does not exist", path.display(), dir.display());
     }
     Ok(())
 }

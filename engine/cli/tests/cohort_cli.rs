@@ -101,3 +101,89 @@ fn criteria_the_generator_cannot_meet_fail_early_with_the_reason() {
     assert!(!out.exists() && no_partial_files(&dir));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn cohort_split_refuses_clashing_outputs_empty_input_and_leaves_nothing_on_failure() {
+    let dir = scratch("split");
+    let data = dir.join("small.csv");
+    let text = "a,b\n1,2\n3,4\n5,6\n7,8\n";
+    std::fs::write(&data, text).unwrap();
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let d = data.to_str().unwrap();
+    let split = |train: &str, hold: &str| vtrial(&["cohort", "split", "--data", d, "--train-out", train, "--holdout-out", hold]);
+    let o = split(&p("same.csv"), &p("./same.csv"));
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("same file"));
+    let o = split(d, &p("ho.csv"));
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("overwrite the input"));
+    assert_eq!(std::fs::read_to_string(&data).unwrap(), text);
+    // The holdout cannot be written: the training part is not left behind either.
+    let o = split(&p("tr.csv"), &p("nope/ho.csv"));
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("nope/ho.csv"));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "files left behind");
+    // A header without rows is an error naming the file.
+    let hdr = dir.join("hdr.csv");
+    std::fs::write(&hdr, "a,b\n").unwrap();
+    let o = vtrial(&["cohort", "split", "--data", hdr.to_str().unwrap(), "--train-out", &p("tr.csv"), "--holdout-out", &p("ho.csv")]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && stderr.contains("hdr.csv") && stderr.contains("no data rows"), "{stderr}");
+    assert!(split(&p("tr.csv"), &p("ho.csv")).status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn cohort_sample_refuses_more_patients_than_draws_and_non_conditions_before_sampling() {
+    let dir = scratch("budget");
+    let out = dir.join("c.csv");
+    let o_ = out.to_str().unwrap();
+    for args in [
+        &["--n", "100", "--where", "sex == 'F'", "--max-draws", "10"][..],
+        &["--n", "1000000", "--max-draws", "10"],
+        &["--n", "18446744073709551615"],
+        &["--n", "3000000000"],
+    ] {
+        let o = vtrial(&[&["cohort", "sample", "--out", o_][..], args].concat());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        // An error, not a panic (101) or an abort.
+        assert!(matches!(o.status.code(), Some(c) if c != 0 && c != 101), "{args:?}: {stderr}");
+        assert!(stderr.contains("--max-draws") && stderr.contains("cannot finish"), "{args:?}: {stderr}");
+    }
+    let o = vtrial(&["cohort", "sample", "--out", o_, "--n", "10", "--where", "age - 57"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && stderr.contains("must be a condition") && stderr.contains("\n  ^"), "{stderr}");
+    assert!(!out.exists() && no_partial_files(&dir));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn cohort_evaluate_checks_the_json_location_first_and_names_uncompared_columns() {
+    let dir = scratch("eval");
+    let (real, syn, part) = (dir.join("real.csv"), dir.join("syn.csv"), dir.join("part.csv"));
+    for (out, seed) in [(&real, "1"), (&syn, "2")] {
+        let o = vtrial(&["cohort", "sample", "--n", "300", "--seed", seed, "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // A synthetic file with only 6 columns.
+    let six: String = std::fs::read_to_string(&syn)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').take(6).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    std::fs::write(&part, six).unwrap();
+    let (r, s, pt) = (real.to_str().unwrap(), syn.to_str().unwrap(), part.to_str().unwrap());
+    let t = std::time::Instant::now();
+    let o = vtrial(&["cohort", "evaluate", "--real", r, "--synthetic", s, "--json", "/nonexistent-vtrial-dir/ev.json"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && stderr.contains("/nonexistent-vtrial-dir") && stderr.contains("does not exist"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("detection AUC"), "evaluated before failing");
+    assert!(t.elapsed().as_secs() < 5);
+    let o = vtrial(&["cohort", "evaluate", "--real", r, "--synthetic", s, "--json", r]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("overwrite the input"));
+    let json = dir.join("ev.json");
+    let o = vtrial(&["cohort", "evaluate", "--real", r, "--synthetic", pt, "--json", json.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("warning:") && stderr.contains("not compared") && stderr.contains("cholesterol"), "{stderr}");
+    let ev: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(ev["real_columns_not_compared"].as_array().unwrap().iter().any(|c| c == "cholesterol"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
