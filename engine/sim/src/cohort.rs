@@ -192,7 +192,7 @@ impl CohortSource for TestOnlySource {
                 for (k, v) in row.iter().enumerate() {
                     slots[k] = if k == 1 { Value::str(if *v == 0.0 { "F" } else { "M" }) } else { Value::Num(*v) };
                 }
-                if !c.eval_bool(&slots).unwrap_or(false) {
+                if c.eval_condition(&slots).ok().flatten() != Some(true) {
                     continue;
                 }
             }

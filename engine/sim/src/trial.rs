@@ -359,12 +359,14 @@ fn dosing(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &ArmIdx, &mut Do
         let arm = &s.arms[arm.0];
         let mut regimen = &arm.regimen;
         for (cond, text, alt) in &arm.adjust {
-            match cond.eval_bool(&cov.values) {
-                Ok(true) => {
+            // Three-valued, as inclusion criteria: a condition on a missing covariate is
+            // unknown and does not select the alternative regimen.
+            match cond.eval_condition(&cov.values) {
+                Ok(Some(true)) => {
                     regimen = alt;
                     break;
                 }
-                Ok(false) => {}
+                Ok(Some(false) | None) => {}
                 Err(e) => {
                     fail(&mut course, format!("dose adjustment {text:?}: {e}"));
                     break;
