@@ -44,6 +44,9 @@ pub fn run(args: PkArgs) -> Result<ExitCode> {
     }
     let data = Dataset::read(&args.data)?;
     let model = PkModelFile::read(&args.model, &data.covariates)?;
+    for warning in &model.warnings {
+        eprintln!("warning: {warning}");
+    }
     let result = simulate(&model, &data, PkRunOptions { seed: args.seed, variability: !args.no_variability })?;
     write_atomically(&args.out, |tmp| {
         match format {

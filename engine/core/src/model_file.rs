@@ -26,7 +26,7 @@
 //!
 //! Unknown keys are rejected; every error names the file, line and column.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -320,6 +320,9 @@ pub struct PkModelFile {
     pub iov: Option<(String, Omega)>,
     /// Residual error of the output (`ResidualError::None`: DV is not simulated).
     pub residual: ResidualError,
+    /// Things that are allowed but probably mistakes (`file:line:column: …`), e.g. a
+    /// parameter nothing uses.
+    pub warnings: Vec<String>,
 }
 
 /// Turns byte offsets of the TOML text into line and column.
@@ -409,7 +412,10 @@ impl PkModelFile {
         inputs.extend(param_names.iter().cloned());
         inputs.extend(eta_names.iter().cloned());
         let input_refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        // Every name an expression reads (upper case), to find parameters nothing uses.
+        let used: std::cell::RefCell<BTreeSet<String>> = Default::default();
         let compile = |src: &str, offset: usize, expr: &Expr| -> Result<ModelExpr, ModelFileError> {
+            used.borrow_mut().extend(expr.variables().iter().map(|v| v.to_ascii_uppercase()));
             let compiled = expr.compile_ignore_case(&input_refs).map_err(|e| {
                 let column = match &e {
                     vtrial_expr::BindError::UnknownVariable { column, .. } | vtrial_expr::BindError::Ambiguous { column, .. } => *column,
@@ -486,6 +492,23 @@ impl PkModelFile {
             None => ResidualError::None,
             Some(r) => residual_error(&loc, r)?,
         };
+        // A parameter nothing reads is most likely a misnamed one (ALAG1 in [parameters]
+        // instead of ALAG in [dosing.1], TVCL never used in CL): say so, without failing.
+        let used = used.into_inner();
+        let warnings = parameters
+            .iter()
+            .enumerate()
+            .filter(|(p, (name, _, _))| !structural.contains(&Some(*p)) && !used.contains(&name.to_ascii_uppercase()))
+            .map(|(_, (name, expr, _))| {
+                let (line, column) = expr.at;
+                format!(
+                    "{}:{line}:{column}: parameter {name} is not used (not a structural parameter of {}: {}; not read by the scale, a dose modifier or another parameter)",
+                    path.display(),
+                    structure.name(),
+                    structure.parameters().iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+                )
+            })
+            .collect();
         let output = raw.model.output.clone().unwrap_or_else(|| "CP".into());
         let n_cmt = structure.n_cmt();
         let taken = ["ID", "TIME", "EVID", "DV"].iter().any(|c| output.eq_ignore_ascii_case(c))
@@ -511,6 +534,7 @@ impl PkModelFile {
             omega,
             iov,
             residual,
+            warnings,
         })
     }
 
@@ -769,6 +793,14 @@ additive = 0.05
         let v1 = "[model]\nstructure = \"advan1\"\n[parameters]\nCL = 1\nV1 = 20\n";
         assert_eq!(PkModelFile::parse(v1, Path::new("m.toml"), &[]).unwrap().scale.source, "V1");
         assert_eq!(m.scale.source, "V2");
+    }
+
+    #[test]
+    fn unused_parameters_are_warned_about() {
+        assert!(parse(GOOD).unwrap().warnings.is_empty(), "TVCL is read by CL");
+        let m = parse(&GOOD.replace("KA = 1.5", "KA = 1.5\nALAG1 = 0.5")).unwrap();
+        assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
+        assert!(m.warnings[0].starts_with("m.toml:11:9: parameter ALAG1 is not used (not a structural parameter of one_cmt_oral: CL, V, KA;"), "{}", m.warnings[0]);
     }
 
     #[test]
