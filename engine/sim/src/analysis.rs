@@ -96,11 +96,13 @@ pub fn analyse(endpoint: &Endpoint, subjects: &[Subject]) -> Vec<ComparisonOutco
     // Multiplicity. A comparison without a result counts as p = 1 (it cannot be rejected;
     // with a fixed sequence it stops the sequence).
     match endpoint.multiplicity {
+        // Every stored decision is `p_adjusted < alpha`, whatever the adjustment (the
+        // Newcombe test's p-value is its interval's inversion, so it agrees with the interval).
         Multiplicity::None => {
             for o in &mut out {
                 if let Ok(r) = &o.result {
                     o.p_adjusted = Some(r.p_value);
-                    o.decision = Some(r.decision);
+                    o.decision = Some(r.p_value < h.alpha);
                 }
             }
         }

@@ -66,6 +66,34 @@ proptest! {
         }
     }
 
+    /// The Newcombe test is the interval's inversion: `p < α` exactly when the level-α
+    /// interval excludes δ0, and at level `p` the interval's bound sits on δ0.
+    #[test]
+    fn newcombe_p_values_agree_with_the_interval(x1 in 0u64..60, n1 in 1u64..60, x0 in 0u64..60, n0 in 1u64..60, alpha in 0.001f64..0.3, margin in 0.0f64..0.3) {
+        let (x1, x0) = (x1.min(n1), x0.min(n0));
+        let hypotheses = [
+            Hypothesis::superiority(alpha, Sided::Two),
+            Hypothesis::superiority(alpha, Sided::OneUpper),
+            Hypothesis::superiority(alpha, Sided::OneLower),
+            Hypothesis::non_inferiority(alpha, margin, vtrial_stats::Direction::HigherIsBetter),
+            Hypothesis::non_inferiority(alpha, margin, vtrial_stats::Direction::LowerIsBetter),
+        ];
+        for h in hypotheses {
+            let Ok(r) = diff_proportions(x1, n1, x0, n0, PropCi::Newcombe, &h) else { continue };
+            sane(&r);
+            if (r.p_value - alpha).abs() > 1e-9 {
+                prop_assert_eq!(r.decision, r.p_value < alpha, "{:?} {:?}", h, r);
+            }
+            // (Above 1e-6: below it 1 − p/2 loses the digits the quantile needs.)
+            if r.p_value > 1e-6 && r.p_value < 0.5 {
+                let at_p = diff_proportions(x1, n1, x0, n0, PropCi::Newcombe, &Hypothesis { alpha: r.p_value, ..h }).unwrap();
+                let d0 = h.null_value();
+                let gap = (at_p.ci.0 - d0).abs().min((at_p.ci.1 - d0).abs());
+                prop_assert!(gap < 1e-8, "{:?}: interval at level p {:?} vs δ0 {}", h, at_p.ci, d0);
+            }
+        }
+    }
+
     #[test]
     fn logrank_and_cox_agree_in_sign(times in prop::collection::vec(0.1f64..10.0, 10..40), seed in 0u64..1000) {
         let n = times.len();

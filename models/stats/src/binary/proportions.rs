@@ -6,8 +6,11 @@
 //! Newcombe's hybrid score interval (Newcombe 1998, *Stat Med* 17:873–890, method 10):
 //! with Wilson intervals `(l₁, u₁)`, `(l₀, u₀)` of each proportion,
 //! `L = d − √((p₁ − l₁)² + (u₀ − p₀)²)`, `U = d + √((u₁ − p₁)² + (p₀ − l₀)²)`.
-//! With the Newcombe interval the decision is "the interval excludes δ0 on the side of H1"
-//! (the p-value stays the Wald one).
+//! With the Newcombe interval the test is the interval's inversion: the decision is "the
+//! interval excludes δ0 on the side of H1", and the p-value is the level at which it stops
+//! excluding δ0 (the α whose interval has δ0 on its bound, found by bisection on the normal
+//! quantile), so `p < α` exactly when the level-α interval excludes δ0 and multiplicity
+//! adjustments of p agree with the interval. The statistic stays the Wald `Z`.
 
 use super::props;
 use crate::dist::normal;
@@ -53,11 +56,8 @@ pub fn diff_proportions(
         PropCi::Wald => Ok(z_result("diff_prop_wald", d, se, h)),
         PropCi::Newcombe => {
             let mut r = z_result("diff_prop_newcombe", d, se, h);
-            let z = normal::quantile(h.ci_prob());
-            let (l1, u1) = wilson(x1, n1, z);
-            let (l0, u0) = wilson(x0, n0, z);
-            let lo = d - ((p1 - l1).powi(2) + (u0 - p0).powi(2)).sqrt();
-            let hi = d + ((u1 - p1).powi(2) + (p0 - l0).powi(2)).sqrt();
+            let bounds = |z: f64| newcombe(x1, n1, x0, n0, z);
+            let (lo, hi) = bounds(normal::quantile(h.ci_prob()));
             r.ci = (lo, hi);
             let d0 = h.null_value();
             r.decision = match h.sided {
@@ -65,7 +65,47 @@ pub fn diff_proportions(
                 Sided::OneUpper => lo > d0,
                 Sided::OneLower => hi < d0,
             };
+            // z* at which the interval's bound reaches δ0: the lower bound when the
+            // estimate is above δ0 (`above`), else the upper one. A one-sided hypothesis
+            // whose estimate lies on the wrong side of δ0 gets p = Φ(z*) ≥ ½.
+            let touch = |above: bool| invert(|z| if above { bounds(z).0 - d0 } else { d0 - bounds(z).1 });
+            r.p_value = match h.sided {
+                Sided::Two => 2.0 * normal::sf(touch(d > d0)),
+                Sided::OneUpper if d > d0 => normal::sf(touch(true)),
+                Sided::OneUpper => normal::cdf(touch(false)),
+                Sided::OneLower if d < d0 => normal::sf(touch(false)),
+                Sided::OneLower => normal::cdf(touch(true)),
+            }
+            .min(1.0);
             Ok(r)
         }
     }
+}
+
+/// Newcombe's hybrid score interval of `x1/n1 − x0/n0` at normal quantile `z`.
+fn newcombe(x1: u64, n1: u64, x0: u64, n0: u64, z: f64) -> (f64, f64) {
+    let (p1, p0) = (x1 as f64 / n1 as f64, x0 as f64 / n0 as f64);
+    let (l1, u1) = wilson(x1, n1, z);
+    let (l0, u0) = wilson(x0, n0, z);
+    let d = p1 - p0;
+    (d - ((p1 - l1).powi(2) + (u0 - p0).powi(2)).sqrt(), d + ((u1 - p1).powi(2) + (p0 - l0).powi(2)).sqrt())
+}
+
+/// The `z ≥ 0` where `gap(z)` — by how much the interval at quantile `z` still excludes δ0,
+/// decreasing as the interval widens — reaches 0, by bisection to 1e-12; 0 when it is not
+/// positive at `z = 0` (the estimate itself is not beyond δ0), 40 (p ≈ 0) when the interval
+/// never reaches δ0.
+fn invert(gap: impl Fn(f64) -> f64) -> f64 {
+    if gap(0.0) <= 0.0 {
+        return 0.0;
+    }
+    let (mut a, mut b) = (0.0, 40.0);
+    if gap(b) > 0.0 {
+        return b;
+    }
+    while b - a > 1e-12 {
+        let m = 0.5 * (a + b);
+        if gap(m) > 0.0 { a = m } else { b = m }
+    }
+    0.5 * (a + b)
 }
