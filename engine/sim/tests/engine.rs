@@ -122,6 +122,9 @@ fn parse_err(text: &str) -> String {
 fn impossible_designs_are_rejected_with_what_to_change() {
     let e = parse_err(&base().replace("n_per_arm = 50", "n_per_arm = 0").replace("\"design.n_per_arm\" = [30, 50]\n", ""));
     assert!(e.contains("design.n_per_arm") && e.contains("zero patients"), "{e}");
+    // 1073741824 × 4 arms wrapped to 0 patients in u32 arithmetic.
+    let e = parse_err(&base().replace("n_per_arm = 50", "n_per_arm = 1073741824").replace("\"design.n_per_arm\" = [30, 50]\n", ""));
+    assert!(e.contains("design.n_per_arm") && e.contains("more than 1000000 patients per trial"), "{e}");
     let e = parse_err(&base().replace("visits_days = [0, 14, 28, 56, 84]", "visits_days = [0, 14, 28, 56, 84, 90]"));
     assert!(e.contains("visits_days[5]") && e.contains("after the end of the study"), "{e}");
     let e = parse_err(&base().replace("cl = { value = 5.0, unit = \"L/h\"", "cl = { value = 5.0, unit = \"mg\""));

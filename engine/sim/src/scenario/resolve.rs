@@ -23,6 +23,11 @@ pub(crate) struct KeyError {
 
 pub(crate) type R<T> = Result<T, KeyError>;
 
+/// Most patients in one simulated trial (all arms together): far above any real trial, and
+/// it keeps sample-size arithmetic from overflowing (`n_per_arm = 1073741824` with 4 arms
+/// wrapped to 0 patients).
+pub(crate) const MAX_PATIENTS_PER_TRIAL: u32 = 1_000_000;
+
 pub(crate) fn bad<T>(key: impl Into<String>, message: impl Into<String>) -> R<T> {
     Err(KeyError { key: key.into(), message: message.into() })
 }
@@ -206,6 +211,9 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
                 if n == 0 {
                     return bad(format!("{key}.n"), "a cohort arm needs at least 1 patient");
                 }
+                if n > MAX_PATIENTS_PER_TRIAL {
+                    return bad(format!("{key}.n"), format!("{n} is more than {MAX_PATIENTS_PER_TRIAL} patients per trial"));
+                }
                 Some((inc.clone(), n))
             }
             (None, None) => None,
@@ -237,7 +245,13 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
                 if arms.iter().any(|a| a.ratio != 1) {
                     return bad("design.n_per_arm", "n_per_arm means equal allocation, but some arms have a ratio other than 1: use n_total");
                 }
-                n * arms.len() as u32
+                match n.checked_mul(arms.len() as u32).filter(|&t| t <= MAX_PATIENTS_PER_TRIAL) {
+                    Some(t) => t,
+                    None => return bad("design.n_per_arm", format!("{n} per arm × {} arms is more than {MAX_PATIENTS_PER_TRIAL} patients per trial", arms.len())),
+                }
+            }
+            (None, Some(n)) if n > MAX_PATIENTS_PER_TRIAL => {
+                return bad("design.n_total", format!("{n} is more than {MAX_PATIENTS_PER_TRIAL} patients per trial"));
             }
             (None, Some(n)) => {
                 if n < ratio_sum {
@@ -247,9 +261,9 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
             }
         };
         let method = match &d.randomisation {
-            None => Randomisation::Block { size: ratio_sum * 2 },
+            None => Randomisation::Block { size: 2 * ratio_sum },
             Some(r) => {
-                let size = r.block_size.unwrap_or(ratio_sum * 2);
+                let size = r.block_size.unwrap_or(2 * ratio_sum);
                 if size == 0 || size % ratio_sum != 0 {
                     return bad("design.randomisation.block_size", format!("{size} is not a multiple of the sum of the allocation ratios ({ratio_sum}, from {})", ratio_text(&arms)));
                 }
