@@ -23,6 +23,9 @@ pub struct ExportArgs {
     /// Only this run (default: every run).
     #[arg(long)]
     pub run: Option<i64>,
+    /// Replace files of the same names in the output folder (default: refuse).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Export formats.
@@ -40,7 +43,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
         ExportFormat::Parquet => Format::Parquet,
         ExportFormat::Csv => Format::Csv,
     };
-    let files = vtrial_store::export::export(&args.db, &args.out, format, args.run).with_context(|| format!("exporting {}", args.db.display()))?;
+    let files = vtrial_store::export::export(&args.db, &args.out, format, args.run, args.force).with_context(|| format!("exporting {}", args.db.display()))?;
     // A closed pipe (`| head`) is not an error.
     let mut out = std::io::stdout().lock();
     for f in files {

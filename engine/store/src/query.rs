@@ -16,14 +16,17 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Runs `sql` on the store at `path`, opened read-only (a query cannot change it).
+/// Runs `sql` on the store at `path`, opened read-only (a query cannot change it) and
+/// without external access: no `COPY … TO`, `ATTACH`, `read_csv` or other file access
+/// (through `COPY … TO` a query could overwrite any file, another store included).
+/// `vtrial export` writes files; notebooks open the store with their own DuckDB.
 pub fn query(path: &Path, sql: &str) -> Result<Table, StoreError> {
     let name = path.display().to_string();
     let err = |source| StoreError::Duckdb { path: name.clone(), source };
     if !path.exists() {
         return Err(StoreError::Io { path: name.clone(), source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such store (run `vtrial run` first)") });
     }
-    let config = Config::default().access_mode(AccessMode::ReadOnly).map_err(err)?;
+    let config = Config::default().access_mode(AccessMode::ReadOnly).and_then(|c| c.enable_external_access(false)).map_err(err)?;
     let conn = Connection::open_with_flags(path, config).map_err(err)?;
     query_conn(&conn, sql).map_err(err)
 }

@@ -152,13 +152,29 @@ fn export_writes_every_table() {
     w.finish(RunEnd::Complete).unwrap();
     for format in [Format::Parquet, Format::Csv] {
         let out = d.join(format.extension());
-        let files = export(&db, &out, format, None).unwrap();
+        let files = export(&db, &out, format, None, false).unwrap();
         assert_eq!(files.len(), vtrial_store::TABLES.len());
         assert!(files.iter().all(|f| f.exists()));
     }
     let csv = std::fs::read_to_string(d.join("csv/trials.csv")).unwrap();
     assert!(csv.starts_with("run_id,point,replicate"), "{csv}");
     assert!(query(&d.join("missing.duckdb"), "SELECT 1").is_err());
+    // Existing files are not replaced unless asked; nothing is written then.
+    std::fs::write(d.join("csv/runs.csv"), "precious").unwrap();
+    let e = export(&db, &d.join("csv"), Format::Csv, None, false).unwrap_err().to_string();
+    assert!(e.contains("would be replaced") && e.contains("--force"), "{e}");
+    assert_eq!(std::fs::read_to_string(d.join("csv/runs.csv")).unwrap(), "precious");
+    export(&db, &d.join("csv"), Format::Csv, None, true).unwrap();
+    assert!(std::fs::read_to_string(d.join("csv/runs.csv")).unwrap().starts_with("run_id"));
+    // A run the store does not hold.
+    let e = export(&db, &d.join("run99"), Format::Csv, Some(99), false).unwrap_err().to_string();
+    assert!(e.contains("no run 99 (its runs: 1)"), "{e}");
+    assert!(!d.join("run99").exists());
+    // Queries cannot write or read files.
+    let victim = d.join("victim.csv");
+    assert!(query(&db, &format!("COPY (SELECT 1 AS x) TO '{}' (FORMAT csv)", victim.display())).is_err());
+    assert!(!victim.exists());
+    assert!(query(&db, "SELECT * FROM read_csv('/etc/hostname')").is_err());
     std::fs::remove_dir_all(&d).unwrap();
 }
 
