@@ -9,12 +9,14 @@ use clap::Args;
 
 /// Run SQL on a run store and print the result as a table.
 ///
-/// The store is opened read-only. Tables: runs, points, point_parameters,
-/// arm_definitions, trials, arms, patients, observations; views: power, arm_summary,
-/// latest_run (see engine/store/schema.sql).
+/// The store is opened read-only, without access to other files (no COPY or ATTACH; use
+/// `vtrial export`). Tables: store_info, runs, points, point_parameters, arm_definitions,
+/// trials, comparisons, failures, arms, patients, observations; views:
+/// operating_characteristics, study_success, arm_summary, latest_run (see
+/// engine/store/schema.sql).
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The SQL, e.g. "SELECT * FROM power".
+    /// The SQL, e.g. "SELECT * FROM study_success".
     pub sql: String,
     /// DuckDB file.
     #[arg(long, default_value = "run.duckdb")]
