@@ -948,7 +948,9 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 continue;
             }
             let obs = |time_h: f64, kind: ObservationKind, value: f64| ObservationRow { point, replicate, patient: o.id, time_h, kind, value };
-            if let Some(res) = residual {
+            // No drug, no PK samples: a placebo patient's "concentrations" would be residual
+            // noise around 0 (half of them negative).
+            if let Some(res) = residual.filter(|_| !o.dosing.doses.is_empty()) {
                 let mut rng = rng_stream(s.seed, &[u64::from(point), u64::from(replicate), u64::from(o.id), purpose::RESIDUAL, 1]);
                 for &(time, c) in &o.pk.samples {
                     let eps: f64 = StandardNormal.sample(&mut rng);

@@ -35,6 +35,11 @@ fn dose_ranging_runs_and_is_identical_across_thread_counts() {
     assert_eq!(t.patients.len(), 120);
     assert!(t.patients.windows(2).all(|w| w[0].patient < w[1].patient));
     assert!(!t.observations.is_empty());
+    // Concentrations only for patients who received drug (arm 0 is placebo).
+    let placebo: std::collections::BTreeSet<u32> = t.patients.iter().filter(|p| p.arm == 0).map(|p| p.patient).collect();
+    let concentration = |o: &&vtrial_sim::rows::ObservationRow| o.kind == vtrial_sim::rows::ObservationKind::Concentration;
+    assert!(!placebo.is_empty() && t.observations.iter().filter(concentration).any(|o| !placebo.contains(&o.patient)));
+    assert!(t.observations.iter().filter(concentration).all(|o| !placebo.contains(&o.patient)));
 }
 
 #[test]
