@@ -96,6 +96,14 @@ fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Res
     result
 }
 
+/// Parses `--threads`: a whole number ≥ 1.
+fn thread_count(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{text:?} is not a number of threads; give a whole number >= 1 (or leave it out for all cores)")),
+    }
+}
+
 /// Refuses a command whose outputs would overwrite one of its inputs or each other (the
 /// same file under any spelling of its path), before any work is done.
 fn ensure_distinct_paths(inputs: &[&Path], outputs: &[&Path]) -> Result<()> {

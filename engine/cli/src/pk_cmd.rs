@@ -31,7 +31,7 @@ pub struct PkArgs {
     #[arg(long)]
     no_variability: bool,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::thread_count)]
     threads: Option<usize>,
 }
 

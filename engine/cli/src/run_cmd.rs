@@ -30,7 +30,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "run.duckdb")]
     pub db: PathBuf,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::thread_count)]
     pub threads: Option<usize>,
     /// Trials per scenario point (replaces study.replicates).
     #[arg(long)]

@@ -933,7 +933,8 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 ae_day: o.course.ae_h.map(|t| t / 24.0),
                 event_day: o.course.tte.map(|t| t.0 / 24.0),
                 event_observed: o.course.tte.map(|t| t.1),
-                dose_mg: o.dosing.doses.iter().filter(|d| d.time_h < o.course.leave_h).map(|d| d.amount_mg).sum(),
+                // Summed from +0.0: an empty f64 sum is -0.0, printed "-0" for placebo.
+                dose_mg: o.dosing.doses.iter().filter(|d| d.time_h < o.course.leave_h).fold(0.0, |sum, d| sum + d.amount_mg),
                 exposure: exposure(o),
                 baseline: s.response.as_ref().and_then(|_| o.m.measured.first().copied()).filter(|x| x.is_finite()),
                 endpoint: *ep,

@@ -181,6 +181,9 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
     let mut names = BTreeSet::new();
     for (i, a) in raw.arms.iter().enumerate() {
         let key = format!("arms[{i}]");
+        if a.name.trim().is_empty() {
+            return bad(format!("{key}.name"), "an arm needs a name (it labels the arm in every table), e.g. name = \"placebo\"");
+        }
         if !names.insert(a.name.clone()) {
             return bad(format!("{key}.name"), format!("arm name {:?} is used twice", a.name));
         }
