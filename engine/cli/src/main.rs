@@ -51,9 +51,17 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Each cause once: errors that quote their source (most do) are not repeated.
+            let mut shown = e.to_string();
+            eprintln!("error: {shown}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                // DuckDB's C-level code under its message says nothing more.
+                let bare_code = text.starts_with("Error code ") && text.ends_with("Unknown error code");
+                if !shown.contains(&text) && !bare_code {
+                    eprintln!("  caused by: {text}");
+                    shown.push_str(&text);
+                }
             }
             ExitCode::from(2)
         }
