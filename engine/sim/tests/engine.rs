@@ -127,6 +127,9 @@ fn parse_err(text: &str) -> String {
 fn impossible_designs_are_rejected_with_what_to_change() {
     let e = parse_err(&base().replace("n_per_arm = 50", "n_per_arm = 0").replace("\"design.n_per_arm\" = [30, 50]\n", ""));
     assert!(e.contains("design.n_per_arm") && e.contains("zero patients"), "{e}");
+    // An error outside the swept keys is the file's, not a sweep point's.
+    let e = parse_err(&base().replace("block_size = 8", "block_size = 6"));
+    assert!(!e.contains("sweep point"), "{e}");
     let e = parse_err(&base().replacen("name = \"placebo\"", "name = \" \"", 1));
     assert!(e.contains("arms[0].name") && e.contains("needs a name"), "{e}");
     // 1073741824 × 4 arms wrapped to 0 patients in u32 arithmetic.

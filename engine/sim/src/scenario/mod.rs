@@ -110,7 +110,9 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
         let mut points = Vec::new();
         for (index, label, values, raw) in &raws {
             let mut scenario = resolve::resolve(raw, available, extra).map_err(|e| {
-                if values.is_empty() {
+                // An error the file has without its sweep is the file's, not this point's.
+                let in_base = !values.is_empty() && resolve::resolve(&base, available, extra).err().is_some_and(|b| b.key == e.key);
+                if values.is_empty() || in_base {
                     invalid(e.key, e.message)
                 } else {
                     ScenarioError::Point { file: file.into(), point: *index, label: label.clone(), message: format!("{}: {}", e.key, e.message) }
