@@ -85,11 +85,11 @@ fn param(key: &str, p: &RawParam, kind: &str, available: &[String], used: &mut B
     }
     let omega = p.omega.unwrap_or(0.0);
     if !(omega >= 0.0 && omega.is_finite()) {
-        return bad(format!("{key}.omega"), format!("{omega}: the variance of a random effect must be >= 0"));
+        return bad(format!("{key}.omega"), format!("{omega}: the variance of a random effect must be a finite number >= 0"));
     }
     let sd = p.sd.unwrap_or(0.0);
     if !(sd >= 0.0 && sd.is_finite()) {
-        return bad(format!("{key}.sd"), format!("{sd}: a standard deviation must be >= 0"));
+        return bad(format!("{key}.sd"), format!("{sd}: a standard deviation must be a finite number >= 0"));
     }
     let mut covariates = Vec::new();
     for (name, text) in &p.covariates {
@@ -597,7 +597,7 @@ fn response_model(r: &RawResponse, has_pk: bool, available: &[String], used: &mu
             positive_param("response.hill", &hill)?;
             let onset = r.onset_half_life_days.unwrap_or(0.0);
             if !(onset >= 0.0 && onset.is_finite()) {
-                return bad("response.onset_half_life_days", "must be >= 0");
+                return bad("response.onset_half_life_days", format!("{onset}: must be a finite number of days >= 0"));
             }
             DrugEffect::Emax { exposure, emax, ec50, hill, onset_half_life_h: onset * DAY }
         }
@@ -642,7 +642,7 @@ fn response_model(r: &RawResponse, has_pk: bool, available: &[String], used: &mu
     let progression = Progression { slope: r.progression.as_ref().map_or(0.0, |p| p.per_year / YEAR) };
     let residual_sd = r.residual_sd.unwrap_or(0.0);
     if !(residual_sd >= 0.0 && residual_sd.is_finite()) {
-        return bad("response.residual_sd", "must be >= 0");
+        return bad("response.residual_sd", format!("{residual_sd}: must be a finite number >= 0"));
     }
     Ok(ResponseModel { name: r.name.clone().unwrap_or_else(|| "response".into()), baseline, drug, placebo, progression, residual_sd })
 }
