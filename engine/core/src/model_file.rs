@@ -589,13 +589,14 @@ fn model_structure(loc: &Locator<'_>, raw: &RawModel) -> Result<ModelStructure, 
 /// NONMEM's TRANS4 names where they differ from ours, as (ours, NONMEM's): with a depot,
 /// NONMEM numbers the central compartment 2, so ADVAN4 has CL, V2 (central), Q, V3, KA and
 /// ADVAN12 CL, V2, Q3, V3, Q4, V4, KA. Used when the structure is written `advan4` /
-/// `advan12` and the parameters use that numbering (V3, resp. V4, is defined); otherwise
-/// our names (V central, V2 and V3 peripheral) apply. ADVAN3 and ADVAN11 (V1, Q2, V2, Q3,
+/// `advan12` and the parameters use that numbering (V3, resp. V4, is defined and no V, V1
+/// or VC); otherwise our names (V central, V2 and V3 peripheral) apply. ADVAN3 and ADVAN11 (V1, Q2, V2, Q3,
 /// V3) agree with ours through the aliases V1 and Q2.
 fn trans4_names(structure: &str, defined: &dyn Fn(&str) -> bool) -> &'static [(&'static str, &'static str)] {
+    let central_named_ours = ["V", "V1", "VC"].iter().any(|v| defined(v));
     match structure.to_ascii_lowercase().as_str() {
-        "advan4" if defined("V3") => &[("V", "V2"), ("V2", "V3")],
-        "advan12" if defined("V4") => &[("V", "V2"), ("Q", "Q3"), ("V2", "V3"), ("Q3", "Q4"), ("V3", "V4")],
+        "advan4" if defined("V3") && !central_named_ours => &[("V", "V2"), ("V2", "V3")],
+        "advan12" if defined("V4") && !central_named_ours => &[("V", "V2"), ("Q", "Q3"), ("V2", "V3"), ("Q3", "Q4"), ("V3", "V4")],
         _ => &[],
     }
 }
