@@ -222,18 +222,19 @@ impl Dataset {
             if record.iter().all(str::is_empty) {
                 continue;
             }
+            // A comment record is skipped whatever its fields (free text after the C).
+            if let Some(&(_, c)) = ds.item_columns.iter().find(|(it, _)| *it == Item::Comment)
+                && record.get(c).is_some_and(|v| v.starts_with('C') || v.starts_with('c'))
+            {
+                ds.skipped_comments += 1;
+                continue;
+            }
             if record.len() != ds.header.len() {
                 return Err(DatasetError::Csv {
                     path: path.into(),
                     line,
                     message: format!("{} fields, but the header has {} columns ({})", record.len(), ds.header.len(), ds.header.join(",")),
                 });
-            }
-            if let Some(&(_, c)) = ds.item_columns.iter().find(|(it, _)| *it == Item::Comment)
-                && record.get(c).is_some_and(|v| v.starts_with('C') || v.starts_with('c'))
-            {
-                ds.skipped_comments += 1;
-                continue;
             }
             let row = ds.decode(&record, line, &covariate_columns, &text_columns)?;
             ds.rows.push(row);
@@ -476,6 +477,9 @@ mod tests {
         let ds = parse("ID,TIME,AMT\n1,0,100\n   \n\n1,1,.\n").unwrap();
         assert_eq!(ds.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 5]);
         assert!(message("ID,TIME,AMT\n1,0,100\n1,1\n").starts_with("data.csv:3: 2 fields, but the header has 3 columns"), "{}", message("ID,TIME,AMT\n1,0,100\n1,1\n"));
+        // Comment records may be free text.
+        let ds = parse("C,ID,TIME,AMT\nC dose records follow\n.,1,0,100\n").unwrap();
+        assert_eq!((ds.rows.len(), ds.skipped_comments), (1, 1));
     }
 
     #[test]
