@@ -199,14 +199,46 @@ struct Dosing {
     planned: usize,
 }
 
+/// Concentrations on a grid (half the turnover step, plus every dose time), each with its
+/// value just before and just after the doses at that time: a bolus makes the profile jump,
+/// and the turnover integration reads a step's start from the right and its end from the
+/// left (see `Turnover::simulate_with_jumps`). Between grid times it is interpolated linearly.
+#[derive(Debug, Default)]
+struct Profile {
+    times: Vec<f64>,
+    before: Vec<f64>,
+    after: Vec<f64>,
+    /// Dose times (where `after` may differ from `before`) and infusion ends.
+    jumps: Vec<f64>,
+}
+
+impl Profile {
+    /// The concentration at `t`, from the right (`after`) or the left at a grid time.
+    fn at(&self, t: f64, after: bool) -> f64 {
+        let k = self.times.partition_point(|&s| s <= t);
+        if k == 0 {
+            return 0.0;
+        }
+        let i = k - 1;
+        if self.times[i] == t {
+            return if after { self.after[i] } else { self.before[i] };
+        }
+        if i + 1 == self.times.len() {
+            return self.after[i];
+        }
+        let w = (t - self.times[i]) / (self.times[i + 1] - self.times[i]);
+        self.after[i] * (1.0 - w) + self.before[i + 1] * w
+    }
+}
+
 /// PK results.
 #[derive(Component, Debug, Default)]
 struct Pk {
     /// (time h, concentration mg/L without residual error) at the PK sampling times.
     samples: Vec<(f64, f64)>,
-    /// Concentrations on the turnover grid (step `grid_step`) or at the visits.
-    grid: Vec<f64>,
-    grid_step: f64,
+    /// The concentration profile a turnover response integrates over.
+    profile: Profile,
+    /// Concentrations at the visits.
     at_visits: Vec<f64>,
     auc_ss: f64,
     cavg_ss: f64,
@@ -454,10 +486,7 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
         let Some(regimen) = &dosing.regimen else {
             // Placebo: no drug, every concentration is zero.
             pk.samples = s.pk_samples_h.iter().map(|&t| (t, 0.0)).collect();
-            if grid_step > 0.0 {
-                pk.grid = vec![0.0; (last_visit / grid_step).ceil() as usize + 2];
-                pk.grid_step = grid_step;
-            }
+            pk.profile = Profile::default();
             pk.at_visits = vec![0.0; s.visits_h.len()];
             continue;
         };
@@ -467,13 +496,39 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
             let v = AnyPk::volume(pk_model, &params);
             slots.clear();
             slots.extend(s.pk_samples_h.iter().enumerate().map(|(k, &t)| (t, 0u8, k)));
-            let n_grid = if grid_step > 0.0 { (last_visit / grid_step).ceil() as usize + 2 } else { 0 };
-            slots.extend((0..n_grid).map(|k| (k as f64 * grid_step, 1u8, k)));
+            // The turnover profile: the grid and every dose time up to the last visit, read
+            // before (slot 1) and, at dose times, after the doses there (slot 3).
+            let mut profile = Profile::default();
+            if grid_step > 0.0 {
+                let n_grid = (last_visit / grid_step).ceil() as usize + 2;
+                // Dose times (a bolus jumps) and infusion ends (the slope jumps): no
+                // turnover step crosses either.
+                profile.jumps = dosing
+                    .doses
+                    .iter()
+                    .flat_map(|d| [Some(d.time_h), (d.infusion_h > 0.0).then(|| d.time_h + d.infusion_h)])
+                    .flatten()
+                    .filter(|&t| t <= last_visit)
+                    .collect();
+                profile.jumps.sort_by(f64::total_cmp);
+                profile.jumps.dedup();
+                profile.times = (0..n_grid).map(|k| k as f64 * grid_step).chain(profile.jumps.iter().copied()).collect();
+                profile.times.sort_by(f64::total_cmp);
+                profile.times.dedup();
+                profile.before = vec![0.0; profile.times.len()];
+                profile.after = vec![f64::NAN; profile.times.len()];
+                slots.extend(profile.times.iter().enumerate().map(|(k, &t)| (t, 1u8, k)));
+                for &t in &profile.jumps {
+                    let k = profile.times.partition_point(|&x| x < t);
+                    slots.push((t, 3u8, k));
+                }
+            }
             if need_visits {
                 slots.extend(s.visits_h.iter().enumerate().map(|(k, &t)| (t, 2u8, k)));
             }
             slots.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-            // Records: observations come before a dose at the same time (pre-dose samples).
+            // Records: observations come before a dose at the same time (pre-dose samples),
+            // except the profile's after-dose reads (slot 3).
             records.clear();
             let mut di = 0;
             let dose_record = |d: &ScheduledDose| {
@@ -484,8 +539,8 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
                 }
                 Record { time: d.time_h, kind: RecordKind::Dose(dose), params: 0 }
             };
-            for &(t, _, _) in slots.iter() {
-                while di < dosing.doses.len() && dosing.doses[di].time_h < t {
+            for &(t, what, _) in slots.iter() {
+                while di < dosing.doses.len() && (dosing.doses[di].time_h < t || what == 3 && dosing.doses[di].time_h == t) {
                     records.push(dose_record(&dosing.doses[di]));
                     di += 1;
                 }
@@ -493,24 +548,30 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
             }
             // Doses after the last observation cannot change any observed value: not simulated.
             pk.samples = vec![(0.0, 0.0); s.pk_samples_h.len()];
-            pk.grid = vec![0.0; n_grid];
-            pk.grid_step = grid_step;
             pk.at_visits = vec![0.0; s.visits_h.len()];
             let mut obs = 0;
-            let Pk { samples, grid, at_visits, .. } = &mut *pk;
+            let Pk { samples, at_visits, .. } = &mut *pk;
             sim.run(&mut model, &records, |i, state| {
                 if matches!(records[i].kind, RecordKind::Observation) {
                     let (t, what, k) = slots[obs];
                     let c = state[central] / v;
                     match what {
                         0 => samples[k] = (t, c),
-                        1 => grid[k] = c,
+                        1 => profile.before[k] = c,
+                        3 => profile.after[k] = c,
                         _ => at_visits[k] = c,
                     }
                     obs += 1;
                 }
             })
             .map_err(|e| e.to_string())?;
+            // Where no dose falls, the value after is the value before.
+            for (after, &before) in profile.after.iter_mut().zip(&profile.before) {
+                if after.is_nan() {
+                    *after = before;
+                }
+            }
+            pk.profile = profile;
             // Steady-state metrics of the maintenance phase.
             let m = regimen.maintenance().expect("not placebo");
             let weight_amount = dosing.doses.last().map_or(m.amount_mg, |d| d.amount_mg);
@@ -665,20 +726,8 @@ fn response(ctx: Res<Ctx>, clock: Res<Clock>, mut q: Query<(&Individual, &Dosing
             }
             DrugEffect::Turnover { kind, step_h, .. } => {
                 let model = Turnover { kind: *kind, kin: ind.baseline * ind.kout, kout: ind.kout, max: ind.max, c50: ind.c50, hill: ind.hill };
-                let grid = &pk.grid;
-                let gs = pk.grid_step;
-                let conc = |x: f64| {
-                    if grid.is_empty() || gs == 0.0 {
-                        return 0.0;
-                    }
-                    let k = (x / gs).floor() as usize;
-                    if k + 1 >= grid.len() {
-                        return grid[grid.len() - 1];
-                    }
-                    let w = x / gs - k as f64;
-                    grid[k] * (1.0 - w) + grid[k + 1] * w
-                };
-                model.simulate(ind.baseline, 0.0, &[t], *step_h, conc)[0] - ind.baseline
+                let profile = &pk.profile;
+                model.simulate_with_jumps(ind.baseline, 0.0, &[t], *step_h, &profile.jumps, |x, after| profile.at(x, after))[0] - ind.baseline
             }
         };
         let expected = ind.baseline + r.placebo.at(t) + r.progression.at(t) + drug;

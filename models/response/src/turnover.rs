@@ -114,23 +114,52 @@ impl Turnover {
     }
 
     /// Integrates from `r0` at time `t0` and returns the response at each of `times`
-    /// (non-decreasing, ≥ `t0`), with RK4 steps of at most `step` under the profile
-    /// `conc(t)`.
+    /// (non-decreasing, ≥ `t0`), with RK4 steps of at most `step` under a continuous
+    /// profile `conc(t)`. For a profile with jumps (bolus doses) use
+    /// [`Turnover::simulate_with_jumps`].
     pub fn simulate(&self, r0: f64, t0: f64, times: &[f64], step: f64, mut conc: impl FnMut(f64) -> f64) -> Vec<f64> {
+        self.simulate_with_jumps(r0, t0, times, step, &[], |t, _| conc(t))
+    }
+
+    /// [`Turnover::simulate`] for a profile that jumps at the times `jumps` (sorted; a bolus
+    /// dose raises the concentration at once): no step crosses a jump, and
+    /// `conc(t, after)` gives the value just after (`after = true`) or just before a jump at
+    /// `t` — each step reads its start from the right and its end from the left. Across a
+    /// jump a step would see a mixture of both sides and the method would drop to first
+    /// order (0.5 % error at 1 h steps after daily boluses, found by review).
+    pub fn simulate_with_jumps(
+        &self,
+        r0: f64,
+        t0: f64,
+        times: &[f64],
+        step: f64,
+        jumps: &[f64],
+        mut conc: impl FnMut(f64, bool) -> f64,
+    ) -> Vec<f64> {
         let mut out = Vec::with_capacity(times.len());
         let (mut t, mut r) = (t0, r0);
+        let mut next_jump = jumps.partition_point(|&j| j <= t0);
         for &target in times {
             while t < target {
-                let h = step.min(target - t);
-                let c0 = conc(t);
-                let cm = conc(t + 0.5 * h);
-                let c1 = conc(t + h);
+                let mut end = (t + step).min(target);
+                if let Some(&j) = jumps.get(next_jump)
+                    && j < end
+                {
+                    end = j;
+                }
+                let h = end - t;
+                let c0 = conc(t, true);
+                let cm = conc(t + 0.5 * h, true);
+                let c1 = conc(end, false);
                 let k1 = self.derivative(r, c0);
                 let k2 = self.derivative(r + 0.5 * h * k1, cm);
                 let k3 = self.derivative(r + 0.5 * h * k2, cm);
                 let k4 = self.derivative(r + h * k3, c1);
                 r += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-                t += h;
+                t = end;
+                while jumps.get(next_jump).is_some_and(|&j| j <= t) {
+                    next_jump += 1;
+                }
             }
             out.push(r);
         }
@@ -182,6 +211,32 @@ mod tests {
         let fine = m.simulate(m.baseline(), 0.0, &[48.0], 0.01, conc)[0];
         assert!((coarse - fine).abs() < 1e-5 * fine, "{coarse} vs {fine}");
         assert!(fine < m.baseline());
+    }
+
+    #[test]
+    fn bolus_jumps_keep_fourth_order() {
+        // Daily boluses into a one-compartment model (k = 1/h, C jumps by 3 at each dose):
+        // the profile is exact, so the error is the method's; halving the step must cut it
+        // about 16-fold (fourth order), not 2-fold (first order, as when a step straddles
+        // or starts at a jump on its left-hand value).
+        let m = Turnover { kind: TurnoverKind::InhibitProduction, kin: 5.0, kout: 0.05, max: 0.8, c50: 1.5, hill: 2.0 };
+        let doses: Vec<f64> = (0..5).map(|d| 24.0 * f64::from(d)).collect();
+        let conc = |t: f64, after: bool| -> f64 {
+            doses.iter().filter(|&&d| d < t || (after && d == t)).map(|&d| 3.0 * (-(t - d)).exp()).sum()
+        };
+        let at = |step: f64| m.simulate_with_jumps(m.baseline(), 0.0, &[100.0], step, &doses, conc)[0];
+        let reference = at(0.005);
+        let (e1, e2) = ((at(1.0) - reference).abs(), (at(0.5) - reference).abs());
+        assert!(e1 < 1e-5 * reference, "step 1: {e1}");
+        assert!(e1 / e2 > 10.0, "order: {e1} / {e2}");
+        // A jump between step boundaries (every 24.3 h with 1 h steps) is stepped to exactly.
+        let odd: Vec<f64> = (0..4).map(|d| 0.3 + 24.0 * f64::from(d)).collect();
+        let conc_odd = |t: f64, after: bool| -> f64 {
+            odd.iter().filter(|&&d| d < t || (after && d == t)).map(|&d| 3.0 * (-(t - d)).exp()).sum()
+        };
+        let fine = m.simulate_with_jumps(m.baseline(), 0.0, &[90.0], 0.005, &odd, conc_odd)[0];
+        let coarse = m.simulate_with_jumps(m.baseline(), 0.0, &[90.0], 1.0, &odd, conc_odd)[0];
+        assert!((coarse - fine).abs() < 1e-5 * fine, "{coarse} vs {fine}");
     }
 
     #[test]
