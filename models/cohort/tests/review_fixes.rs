@@ -1,5 +1,6 @@
 //! Regression tests for reviewed defects: criteria checks and three-valued logic, the draw
-//! budget, CSV line numbers, invalid UTF-8, and splitting.
+//! budget, CSV line numbers, invalid UTF-8, splitting, and the evaluation of a "holdout" that
+//! is not one.
 
 use std::path::PathBuf;
 
@@ -171,4 +172,32 @@ fn split_refuses_empty_files_and_leaves_nothing_behind_on_failure() {
     let t = std::fs::read_to_string(&tr).unwrap();
     assert!(t.starts_with("a,b\n") && t.lines().count() == 3, "{t}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn evaluate_warns_when_the_holdout_rows_are_in_the_training_file() {
+    use vtrial_cohort::evaluate::{EvalOptions, evaluate_tables};
+    let csv = |n: usize, off: f64| {
+        let mut s = String::from("x,y\n");
+        for i in 0..n {
+            s += &format!("{},{}\n", f64::from(i as u32) + off, i % 3);
+        }
+        s
+    };
+    let real = read_csv_from(csv(40, 0.0).as_bytes(), "real.csv").unwrap();
+    let syn = read_csv_from(csv(40, 0.5).as_bytes(), "syn.csv").unwrap();
+    let train = read_csv_from(csv(80, 0.0).as_bytes(), "train.csv").unwrap();
+    let e = evaluate_tables(real, syn, Some(train), &EvalOptions::default()).unwrap();
+    let p = e.privacy.as_ref().unwrap();
+    assert_eq!(p.holdout_rows_in_train, 40);
+    let text = e.to_text();
+    assert!(text.contains("40 of 40 real rows are identical to a training row"), "{text}");
+    assert!(text.contains("ratio undefined"), "{text}");
+    // A real holdout (disjoint from the training rows) gets no warning.
+    let real = read_csv_from(csv(40, 0.25).as_bytes(), "real.csv").unwrap();
+    let syn = read_csv_from(csv(40, 0.5).as_bytes(), "syn.csv").unwrap();
+    let train = read_csv_from(csv(80, 0.0).as_bytes(), "train.csv").unwrap();
+    let e = evaluate_tables(real, syn, Some(train), &EvalOptions::default()).unwrap();
+    assert_eq!(e.privacy.as_ref().unwrap().holdout_rows_in_train, 0);
+    assert!(!e.to_text().contains("warning"));
 }

@@ -277,11 +277,25 @@ impl Evaluation {
         if let Some(p) = &self.privacy {
             let _ = writeln!(o, "exact copies of training rows: {} of {}", p.exact_copies, p.synthetic_rows);
             let _ = writeln!(o, "DCR share (closer to train than holdout; ideal 0.5): {:.4}", p.dcr_share);
+            let ratio = if p.dcr_p5_ratio.is_nan() {
+                "ratio undefined: the holdout's is 0".to_string()
+            } else {
+                format!("ratio {:.3}", p.dcr_p5_ratio)
+            };
             let _ = writeln!(
                 o,
-                "DCR 5th percentile: synthetic {:.4} vs holdout {:.4} (ratio {:.3})",
-                p.dcr_p5_synthetic, p.dcr_p5_holdout, p.dcr_p5_ratio
+                "DCR 5th percentile: synthetic {:.4} vs holdout {:.4} ({ratio})",
+                p.dcr_p5_synthetic, p.dcr_p5_holdout
             );
+            if p.holdout_rows_in_train > 0 {
+                let _ = writeln!(
+                    o,
+                    "warning: {} of {} real rows are identical to a training row: the real file is not a \
+                     holdout the model never saw (carve one with `vtrial cohort split`), so the DCR \
+                     figures above do not measure privacy",
+                    p.holdout_rows_in_train, self.real_rows
+                );
+            }
         }
         o
     }

@@ -76,8 +76,12 @@ pub struct Privacy {
     pub dcr_p5_synthetic: f64,
     /// 5th percentile of holdout → training DCR (what real unseen patients reach).
     pub dcr_p5_holdout: f64,
-    /// `dcr_p5_synthetic / dcr_p5_holdout` (target ≥ 0.9).
+    /// `dcr_p5_synthetic / dcr_p5_holdout` (target ≥ 0.9); NaN when the holdout's is 0.
     pub dcr_p5_ratio: f64,
+    /// Holdout rows identical to some training row. Non-zero means the "holdout" is not
+    /// unseen data (e.g. it was cut from the training file), so the DCR figures do not measure
+    /// privacy.
+    pub holdout_rows_in_train: usize,
 }
 
 /// Computes [`Privacy`]. At most `max_rows` synthetic rows are used (a seeded subsample).
@@ -121,6 +125,7 @@ pub fn privacy(
         dcr_p5_synthetic: p5s,
         dcr_p5_holdout: p5h,
         dcr_p5_ratio: if p5h > 0.0 { p5s / p5h } else { f64::NAN },
+        holdout_rows_in_train: h_train.iter().filter(|&&d| d == 0.0).count(),
     }
 }
 
@@ -139,6 +144,11 @@ mod tests {
         assert_eq!(p.dcr_share, 1.0);
         assert_eq!(p.dcr_p5_synthetic, 0.0);
         assert!((p.dcr_p5_holdout - 0.5).abs() < 1e-12);
+        assert_eq!(p.holdout_rows_in_train, 0);
+        // A "holdout" cut from the training rows is flagged, and its ratio is undefined.
+        let q = privacy(&hold, &train, &train, &m, 1000, 1);
+        assert_eq!(q.holdout_rows_in_train, 10);
+        assert!(q.dcr_p5_ratio.is_nan());
     }
 
     #[test]
