@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cohort evaluation on fresh random 70/30 splits of nhefs-train.csv (README, "five fresh
+# The cohort evaluation on fresh random 70/30 splits of nhefs-train.csv (README, "twenty fresh
 # random splits"): for each split seed, train on the fit part with the shipped settings,
 # sample 20,000 patients (sampling seed 1) from the NADE and from the copula, and evaluate
 # both, and the training rows themselves, against the split's holdout.
