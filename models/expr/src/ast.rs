@@ -186,7 +186,8 @@ pub enum Node {
     Num(f64),
     /// A string literal, without quotes.
     Str(String),
-    /// A variable, as written.
+    /// A variable, as written but without backticks: `` `sample yr` `` is
+    /// `Var("sample yr")`, the same as the column it names.
     Var(String),
     /// `-x` or `not x`.
     Unary {
@@ -279,7 +280,9 @@ impl fmt::Display for Node {
     /// keywords and function names, `^` for powers, strings in single quotes
     /// (double quotes if the string holds a single quote), and only the
     /// parentheses the precedence needs, plus parentheses around the operand
-    /// of `not` unless it is a name, literal or call.
+    /// of `not` unless it is a name, literal or call. Variables are written
+    /// as [`quote_name`](crate::quote_name) writes them: in backticks unless
+    /// they are plain names.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Node::Num(x) => write!(f, "{}", Num(*x)),
@@ -287,7 +290,7 @@ impl fmt::Display for Node {
                 let q = if s.contains('\'') { '"' } else { '\'' };
                 write!(f, "{q}{s}{q}")
             }
-            Node::Var(name) => f.write_str(name),
+            Node::Var(name) => write!(f, "{}", crate::quote_name(name)),
             Node::Unary {
                 op: UnaryOp::Neg,
                 operand,

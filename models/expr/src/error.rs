@@ -84,10 +84,12 @@ pub fn caret(src: &str, column: usize) -> String {
 /// [`Expr::compile`](crate::Expr::compile).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BindError {
-    /// No name matches the variable.
+    /// No name matches the variable. The message writes the suggestion and
+    /// the known names that are not plain names in backticks, as an
+    /// expression must (`` `sample yr` ``); the fields hold them unquoted.
     #[error("{}", unknown_message(name, *column, suggestion.as_deref(), known))]
     UnknownVariable {
-        /// The variable as written in the expression.
+        /// The variable as written in the expression, without backticks.
         name: String,
         /// 1-based column of its first appearance in the parsed text.
         column: usize,
@@ -103,7 +105,7 @@ pub enum BindError {
         quoted_list(candidates)
     )]
     Ambiguous {
-        /// The variable as written in the expression.
+        /// The variable as written in the expression, without backticks.
         name: String,
         /// 1-based column of its first appearance in the parsed text.
         column: usize,
@@ -132,7 +134,12 @@ fn unknown_message(
     const SHOWN: usize = 30;
     let mut s = format!("unknown variable '{name}' at column {column}");
     if let Some(sug) = suggestion {
-        let _ = write!(s, "; did you mean '{sug}'?");
+        let quoted = crate::quote_name(sug);
+        if quoted == sug {
+            let _ = write!(s, "; did you mean '{sug}'?");
+        } else {
+            let _ = write!(s, "; did you mean '{sug}' (write it as {quoted})?");
+        }
     }
     if known.is_empty() {
         s.push_str(" (no variables are available here)");
@@ -142,7 +149,7 @@ fn unknown_message(
             &known
                 .iter()
                 .take(SHOWN)
-                .map(String::as_str)
+                .map(|n| crate::quote_name(n))
                 .collect::<Vec<_>>()
                 .join(", "),
         );

@@ -11,6 +11,9 @@ pub(crate) enum Tok {
     Str(String),
     /// A name: a variable or a function.
     Ident,
+    /// A name in backticks, without them and with each doubled backtick
+    /// undone: always a variable, never a keyword or a function.
+    QuotedIdent(String),
     /// `and`, `&&`
     And,
     /// `or`, `||`
@@ -52,11 +55,13 @@ pub(crate) struct Token<'s> {
 }
 
 impl Token<'_> {
-    /// How error messages show the token: `'*'`, `'WT'`, `the string 'F'`, `end of input`.
+    /// How error messages show the token: `'*'`, `'WT'`, `the string 'F'`,
+    /// `` `sample yr` `` (a quoted name, as written), `end of input`.
     pub fn describe(&self) -> String {
         match self.tok {
             Tok::End => "end of input".to_owned(),
             Tok::Str(_) => format!("the string {}", self.text),
+            Tok::QuotedIdent(_) => self.text.to_owned(),
             _ => format!("'{}'", self.text),
         }
     }
@@ -75,6 +80,18 @@ fn keyword(word: &str) -> Option<Tok> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(word))
         .map(|(_, t)| t.clone())
+}
+
+/// Can `name` be written as is, as a variable? That is, does it lex as one
+/// plain name (`( letter | "_" ) { letter | digit | "_" | "." }`, ASCII
+/// letters) that is not a keyword? Other names need backticks.
+pub(crate) fn is_plain_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && keyword(name).is_none()
 }
 
 /// Splits `src` into tokens, ending with one [`Tok::End`].
@@ -156,6 +173,10 @@ impl<'s> Lexer<'s> {
             }
             if c == '\'' || c == '"' {
                 self.string(c, start, col)?;
+                continue;
+            }
+            if c == '`' {
+                self.quoted_name(start, col)?;
                 continue;
             }
             self.bump();
@@ -284,6 +305,42 @@ impl<'s> Lexer<'s> {
         let body = self.src[body_start..self.pos].to_owned();
         self.bump();
         self.push(Tok::Str(body), start, col);
+        Ok(())
+    }
+
+    /// A name in backticks: `` `sample yr` ``; a doubled backtick inside
+    /// stands for one (`` `a``b` `` is the name ``a`b``).
+    fn quoted_name(&mut self, start: usize, col: usize) -> Result<(), ParseError> {
+        self.bump();
+        let mut name = String::new();
+        loop {
+            match self.bump() {
+                Some('`') if self.peek() == Some('`') => {
+                    self.bump();
+                    name.push('`');
+                }
+                Some('`') => break,
+                Some(c) => name.push(c),
+                None => {
+                    return Err(Self::error(
+                        col,
+                        &self.src[start..],
+                        format!(
+                            "unterminated quoted name: no closing ` for the ` at column {col}"
+                        ),
+                    ));
+                }
+            }
+        }
+        if name.is_empty() {
+            return Err(Self::error(
+                col,
+                "``",
+                "empty quoted name ``: write at least one character between the backticks"
+                    .to_owned(),
+            ));
+        }
+        self.push(Tok::QuotedIdent(name), start, col);
         Ok(())
     }
 }

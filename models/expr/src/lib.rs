@@ -122,6 +122,7 @@ mod parser;
 mod suggest;
 mod value;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -214,6 +215,30 @@ impl Expr {
         // The parser records one column per node it builds; a mismatch would
         // be a parser bug, and then no column is better than a wrong one.
         (k == self.spans.len()).then(|| self.spans[index])
+    }
+}
+
+/// Writes the variable `name` as an expression must spell it: as is when it
+/// is a plain name (`WT`, `eta_CL`, `sample.yr`), otherwise in backticks with
+/// any backtick doubled (`` `sample yr` ``, `` `x-y` ``, `` `in` ``,
+/// `` `a``b` ``). [`Expr`]'s `Display` and the suggestions of
+/// [`BindError`] use it; callers that write expressions from column names
+/// can too.
+///
+/// ```
+/// use vtrial_expr::{quote_name, Expr};
+///
+/// assert_eq!(quote_name("WT"), "WT");
+/// assert_eq!(quote_name("BMI (kg/m2)"), "`BMI (kg/m2)`");
+/// let e = Expr::parse(&format!("{} > 25", quote_name("BMI (kg/m2)")))?;
+/// assert_eq!(e.variables(), ["BMI (kg/m2)"]);
+/// # Ok::<(), vtrial_expr::ParseError>(())
+/// ```
+pub fn quote_name(name: &str) -> Cow<'_, str> {
+    if lexer::is_plain_name(name) {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(format!("`{}`", name.replace('`', "``")))
     }
 }
 

@@ -145,6 +145,17 @@ impl<'s> Parser<'s> {
         if self.peek().tok == Tok::Assign {
             msg.push_str(" (use '==' to compare)");
         }
+        // `sample yr > 1995`: two names in a row are likely one name with a space.
+        if self.peek().tok == Tok::Ident && self.pos > 0 {
+            let prev = &self.tokens[self.pos - 1];
+            if prev.tok == Tok::Ident {
+                msg.push_str(&format!(
+                    " (a name with spaces is written in backticks: `{} {}`)",
+                    prev.text,
+                    self.peek().text
+                ));
+            }
+        }
         msg
     }
 
@@ -395,7 +406,7 @@ impl<'s> Parser<'s> {
         Ok(base)
     }
 
-    /// `primary := number | string | name | name '(' args ')' | '(' expr ')'`
+    /// `primary := number | string | name | quoted | name '(' args ')' | '(' expr ')'`
     fn primary(&mut self) -> PResult {
         let t = self.peek().clone();
         match t.tok {
@@ -412,11 +423,24 @@ impl<'s> Parser<'s> {
             Tok::Ident if self.peek_at(1).tok == Tok::LParen => self.call(),
             Tok::Ident => {
                 self.advance();
-                if !self.vars.iter().any(|(v, _)| v == t.text) {
-                    self.vars.push((t.text.to_owned(), t.col));
+                Ok(self.variable(t.text, t.col))
+            }
+            Tok::QuotedIdent(ref name) => {
+                self.advance();
+                if self.peek().tok == Tok::LParen {
+                    let mut msg = format!(
+                        "quoted names are variables, not functions: found '(' after {}",
+                        t.text
+                    );
+                    if let Some(func) = Func::from_name(name) {
+                        msg.push_str(&format!(
+                            "; to call '{}', write its name without backticks",
+                            func.name()
+                        ));
+                    }
+                    return Err(self.error_here(msg));
                 }
-                self.spans.push(t.col);
-                Ok((Node::Var(t.text.to_owned()), 1))
+                Ok(self.variable(name, t.col))
             }
             Tok::LParen => {
                 let open = self.pos;
@@ -443,11 +467,23 @@ impl<'s> Parser<'s> {
                     t.tok,
                     Tok::And | Tok::Or | Tok::Not | Tok::In | Tok::Between
                 ) {
-                    msg.push_str(" (a keyword, which cannot name a variable)");
+                    msg.push_str(&format!(
+                        " (a keyword; a variable of that name is written in backticks: `{}`)",
+                        t.text
+                    ));
                 }
                 Err(self.error_here(msg))
             }
         }
+    }
+
+    /// The variable `name` (unquoted), first seen at `col` unless seen before.
+    fn variable(&mut self, name: &str, col: usize) -> Parsed {
+        if !self.vars.iter().any(|(v, _)| v == name) {
+            self.vars.push((name.to_owned(), col));
+        }
+        self.spans.push(col);
+        (Node::Var(name.to_owned()), 1)
     }
 
     /// `name '(' [expr (',' expr)*] ')'`, with the name known to be followed

@@ -198,7 +198,7 @@ fn messages_with_exact_columns() {
             "IN + 1",
             1,
             "IN",
-            "column 1: expected an expression, found 'IN' (a keyword, which cannot name a variable)",
+            "column 1: expected an expression, found 'IN' (a keyword; a variable of that name is written in backticks: `IN`)",
         ),
         // Columns count characters, not bytes.
         (
