@@ -38,7 +38,7 @@ const TOKENS: &[&str] = &[
     "x", "y", "AGE", "sex", "1", "0", "2.5", ".5", "1e3", "'F'", "\"a\"", "+", "-", "*", "/", "^",
     "**", "(", ")", ",", "==", "!=", "<", "<=", ">", ">=", "=", "!", "and", "or", "not", "in",
     "between", "&&", "||", "exp(", "log(", "min(", "max(", "if(", "pow(", "missing(", "round(",
-    "sqrt(",
+    "sqrt(", "`", "``", "`a b`", "`in`", "`x`",
 ];
 
 proptest! {
@@ -84,6 +84,12 @@ fn source() -> impl Strategy<Value = String> {
         "_a1",
         "eta_CL",
         "WT",
+        "`x`",
+        "`sample yr`",
+        "`x-y`",
+        "`in`",
+        "`a``b`",
+        "`体重`",
     ])
     .prop_map(str::to_owned);
     leaf.prop_recursive(5, 48, 3, |inner| {
