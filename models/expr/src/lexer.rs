@@ -325,9 +325,7 @@ impl<'s> Lexer<'s> {
                     return Err(Self::error(
                         col,
                         &self.src[start..],
-                        format!(
-                            "unterminated quoted name: no closing ` for the ` at column {col}"
-                        ),
+                        format!("unterminated quoted name: no closing ` for the ` at column {col}"),
                     ));
                 }
             }
