@@ -9,6 +9,7 @@
 //! V  = theta_v * (1 + 0.3*(SEX == 1))
 //! age >= 65 and egfr < 60 and sex == 'F'
 //! race in ('black', 'asian') and weight between 50 and 120
+//! `sample yr` > 1995 and `BMI (kg/m2)` < 30
 //! ```
 //!
 //! (Only the right-hand sides are expressions; splitting `NAME = …` is the
@@ -53,12 +54,13 @@
 //! product    = unary { ("*" | "/") unary } ;
 //! unary      = ("-" | "+") unary | power ;
 //! power      = primary [ ("^" | "**") unary ] ;      (* right-associative *)
-//! primary    = number | string | name | name "(" [ expr { "," expr } ] ")"
+//! primary    = number | string | name | quoted | name "(" [ expr { "," expr } ] ")"
 //!            | "(" expr ")" ;
 //! number     = digits [ "." [digits] ] [ exponent ] | "." digits [ exponent ] ;
 //! exponent   = ("e" | "E") [ "+" | "-" ] digits ;
 //! string     = "'" { any char but "'" } "'" | '"' { any char but '"' } '"' ;
 //! name       = ( letter | "_" ) { letter | digit | "_" | "." } ;
+//! quoted     = "`" ( any char but "`" | "``" ) { any char but "`" | "``" } "`" ;
 //! ```
 //!
 //! So precedence, loosest first: `or` < `and` < `not` < comparisons, `in`,
@@ -69,10 +71,23 @@
 //! means `(x between 1 and 2) and (y > 0)`; `between` is inclusive.
 //!
 //! Keywords (`and or not in between`) and function names are matched
-//! ignoring case (`AND`, `EXP(x)`); they cannot be used as variable names.
+//! ignoring case (`AND`, `EXP(x)`); a plain name cannot be a keyword.
 //! Variable names are case-sensitive; [`Expr::variables`] lists them as
 //! written, and [`Expr::compile_ignore_case`] binds them ignoring case.
 //! There are no escapes in strings: a string holding `'` is written in `"`.
+//!
+//! **Quoted names.** A variable whose name is not a plain name — a column
+//! called `sample yr`, `x-y`, `BMI (kg/m2)`, `1st dose` or `in` — is written
+//! in backticks, as in DuckDB, MySQL and Spark SQL: `` `sample yr` > 1995 ``,
+//! `` `x-y` > 0 ``, `` `in` == 1 ``. A doubled backtick inside stands for one
+//! (`` `a``b` `` names ``a`b``); any other character, spaces and non-ASCII
+//! letters included, stands for itself. A quoted name is always a variable,
+//! never a keyword or a function (`` `exp`(x) `` is an error), and `` `WT` ``
+//! is the same variable as `WT`. The backticks are not part of the name:
+//! [`Expr::variables`], [`ast::Node::Var`], [`Expr::compile`] and the names
+//! in errors are the column names themselves. An empty `` `` `` or a
+//! backtick with no closing one is a parse error at that backtick.
+//! [`quote_name`] writes a name as an expression must spell it.
 //!
 //! Limits: at most 64 levels of nested parentheses, calls and prefix
 //! operators, and a syntax tree at most 256 operators deep (a sum of 256
@@ -110,7 +125,9 @@
 //!
 //! [`Expr`] prints in a canonical form that parses back to an equal tree:
 //! `1.1*(WT/70)**0.75*EXP(ETA_CL)` prints as
-//! `1.1 * (WT / 70) ^ 0.75 * exp(ETA_CL)`.
+//! `1.1 * (WT / 70) ^ 0.75 * exp(ETA_CL)`. Variables are in backticks
+//! exactly when they need them: `` `WT` `` prints as `WT`, `` `x-y` `` as
+//! `` `x-y` ``.
 
 pub mod ast;
 mod compile;
@@ -154,7 +171,8 @@ impl Expr {
         Ok(Expr { root, vars, spans })
     }
 
-    /// The distinct variable names, as written, in order of first appearance.
+    /// The distinct variable names, as written but without backticks
+    /// (`` `sample yr` `` is `sample yr`), in order of first appearance.
     pub fn variables(&self) -> Vec<&str> {
         self.vars.iter().map(|(v, _)| v.as_str()).collect()
     }
