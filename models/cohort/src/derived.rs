@@ -1,6 +1,7 @@
 //! Derived covariates, each a pure function of the record's own columns.
 
-/// Body-mass index, kg/m², from weight (kg) and height (cm).
+/// Body-mass index, kg/m², from weight (kg) and height (cm). Every function here is NaN
+/// (missing) when an input is NaN; the caller leaves a value missing when sex is unknown.
 pub fn bmi(weight_kg: f64, height_cm: f64) -> f64 {
     let m = height_cm / 100.0;
     weight_kg / (m * m)
@@ -15,7 +16,12 @@ pub fn bsa_mosteller(weight_kg: f64, height_cm: f64) -> f64 {
 /// (Inker et al., N Engl J Med 2021;385:1737):
 /// 142 × min(Scr/κ, 1)^α × max(Scr/κ, 1)^−1.200 × 0.9938^age × 1.012 (female),
 /// κ = 0.7 (F) / 0.9 (M), α = −0.241 (F) / −0.302 (M); Scr in mg/dL, age in years.
+/// NaN (missing) when creatinine or age is missing: `f64::min`/`max` would otherwise turn a
+/// NaN ratio into 1 and invent a value.
 pub fn egfr_ckd_epi_2021(creatinine_mg_dl: f64, age_yr: f64, female: bool) -> f64 {
+    if creatinine_mg_dl.is_nan() || age_yr.is_nan() {
+        return f64::NAN;
+    }
     let (kappa, alpha, f) = if female { (0.7, -0.241, 1.012) } else { (0.9, -0.302, 1.0) };
     let r = creatinine_mg_dl / kappa;
     142.0 * r.min(1.0).powf(alpha) * r.max(1.0).powf(-1.200) * 0.9938f64.powf(age_yr) * f
@@ -55,5 +61,20 @@ mod tests {
         assert!((bmi(70.0, 175.0) - 22.857).abs() < 1e-3);
         // Mosteller: √(180 × 80 / 3600) = 2.0
         assert!((bsa_mosteller(80.0, 180.0) - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_missing_input_gives_a_missing_value() {
+        let nan = f64::NAN;
+        for female in [false, true] {
+            assert!(egfr_ckd_epi_2021(nan, 50.0, female).is_nan());
+            assert!(egfr_ckd_epi_2021(1.0, nan, female).is_nan());
+            for (c, a, w) in [(nan, 50.0, 70.0), (1.0, nan, 70.0), (1.0, 50.0, nan)] {
+                assert!(crcl_cockcroft_gault(c, a, w, female).is_nan());
+            }
+        }
+        for (w, h) in [(nan, 170.0), (70.0, nan)] {
+            assert!(bmi(w, h).is_nan() && bsa_mosteller(w, h).is_nan());
+        }
     }
 }
