@@ -92,8 +92,14 @@ pub fn write_sidecar(
 
 /// Writes the CSV text of a cohort.
 pub fn write_csv<W: Write>(cohort: &Cohort, w: &mut W) -> std::io::Result<()> {
-    let names: Vec<&str> = cohort.columns.iter().map(|c| c.name.as_str()).collect();
-    writeln!(w, "{}", names.join(","))?;
+    let mut header = String::new();
+    for (i, c) in cohort.columns.iter().enumerate() {
+        if i > 0 {
+            header.push(',');
+        }
+        push_field(&mut header, &c.name);
+    }
+    writeln!(w, "{header}")?;
     // A numeric column is written either as integers throughout (every value whole) or with
     // a decimal point on every value (`120.0`), so a reader that infers types from a sample
     // of rows (DuckDB, pandas) gives the column one type: BIGINT or DOUBLE.
@@ -126,7 +132,7 @@ pub fn write_csv<W: Write>(cohort: &Cohort, w: &mut W) -> std::io::Result<()> {
                 }
                 ColumnData::Text { levels, codes } => {
                     if let Some(l) = levels.get(codes[r] as usize) {
-                        line.push_str(l);
+                        push_field(&mut line, l);
                     }
                 }
             }
@@ -135,4 +141,18 @@ pub fn write_csv<W: Write>(cohort: &Cohort, w: &mut W) -> std::io::Result<()> {
         w.write_all(line.as_bytes())?;
     }
     Ok(())
+}
+
+/// Appends a CSV field, quoted per RFC 4180 (quotes doubled) when it holds a comma, a quote,
+/// CR or LF, or (so that readers do not trim it or read it as missing) starts or ends with a
+/// space, or is empty.
+fn push_field(line: &mut String, s: &str) {
+    let quote = s.is_empty() || s.contains([',', '"', '\r', '\n']) || s.starts_with(' ') || s.ends_with(' ');
+    if quote {
+        line.push('"');
+        line.push_str(&s.replace('"', "\"\""));
+        line.push('"');
+    } else {
+        line.push_str(s);
+    }
 }
