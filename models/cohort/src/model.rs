@@ -16,7 +16,7 @@ use crate::data::{RawColumn, RawTable, read_csv};
 use crate::error::CohortError;
 use crate::nade::{Nade, NadeConfig, TrainReport};
 use crate::safetensors::{from_bytes, to_bytes};
-use crate::schema::record_for_source;
+use crate::schema::{BOUNDS, DERIVED, check_sex_levels, female_of_tokens, numeric_levels, record_for_source};
 use crate::transform::{ColumnTransform, TransformOptions};
 
 /// Format tag of the metadata file.
@@ -283,7 +283,15 @@ fn train_creatinine(path: &Path, cfg: &NadeConfig, opt: &TransformOptions) -> Re
     let cfg = NadeConfig { hidden: cfg.hidden.min(32), ..*cfg };
     let pos = token_positions(&transforms, &rows);
     let scores = token_scores(&transforms, &rows);
-    let (nade, report) = Nade::train(&rows, &sizes, &pos, &scores, &cfg)?;
+    // Errors of this step name the creatinine file, not the covariate file.
+    let (nade, report) = Nade::train(&rows, &sizes, &pos, &scores, &cfg).map_err(|e| match e {
+        CohortError::Invalid(m) => CohortError::Invalid(format!(
+            "creatinine data {} ({} rows with a creatinine value): {m}",
+            table.source,
+            keep.len()
+        )),
+        e => e,
+    })?;
     let age_floor = transforms[1].range().map_or(0.0, |r| r.0);
     Ok((
         CreatinineMeta {
@@ -309,31 +317,23 @@ pub fn train(opts: &TrainOptions) -> Result<CohortModel, CohortError> {
         return Err(CohortError::Invalid(format!("{}: no columns left to model", table.source)));
     }
     let transforms = fit_transforms(&table, &cols, &opts.transform)?;
+    check_record(&table, &cols, &transforms, opts.creatinine_data.is_some())?;
+    // The creatinine conditional first: its checks fail before the long main training
+    // (each training seeds libtorch itself, so the order changes no weights).
+    let (creat_meta, creat) = match &opts.creatinine_data {
+        Some(p) => {
+            let (m, n) = train_creatinine(p, &opts.config, &opts.transform)?;
+            check_creatinine_sex(&table.source, &p.display().to_string(), &transforms, &m)?;
+            (Some(m), Some(n))
+        }
+        None => (None, None),
+    };
     let rows = tokenize(&table, &transforms)?;
     let sizes: Vec<usize> = transforms.iter().map(ColumnTransform::n_tokens).collect();
     let pos = token_positions(&transforms, &rows);
     let scores = token_scores(&transforms, &rows);
     let (nade, report) = Nade::train(&rows, &sizes, &pos, &scores, &opts.config)?;
     let copula = Copula::fit(&rows, &sizes);
-    let (creat_meta, creat) = match &opts.creatinine_data {
-        Some(p) => {
-            let (m, n) = train_creatinine(p, &opts.config, &opts.transform)?;
-            (Some(m), Some(n))
-        }
-        None => (None, None),
-    };
-    let mut units = BTreeMap::new();
-    for t in &transforms {
-        match record_for_source(&t.name) {
-            Some(r) => units.insert(r.name.to_string(), r.unit.to_string()),
-            None => units.insert(t.name.clone(), "as in the training file".to_string()),
-        };
-    }
-    if creat_meta.is_some() {
-        for d in crate::schema::DERIVED {
-            units.insert(d.name.to_string(), d.unit.to_string());
-        }
-    }
     let meta = ModelMeta {
         format: FORMAT.into(),
         columns: transforms,
@@ -347,9 +347,126 @@ pub fn train(opts: &TrainOptions) -> Result<CohortModel, CohortError> {
         data: provenance(&opts.data, &table, table.n_rows(), excluded)?,
         creatinine: creat_meta,
         copula,
-        units,
+        units: BTreeMap::new(),
     };
-    Ok(CohortModel { meta, nade, creatinine: creat })
+    let mut model = CohortModel { meta, nade, creatinine: creat };
+    // The units the sampled record (and its sidecar) gives, so the two always agree.
+    let layout = crate::sample::Layout::new(&model);
+    model.meta.units = layout.names().iter().zip(layout.units()).skip(1).map(|(n, u)| (n.clone(), u.clone())).collect();
+    Ok(model)
+}
+
+/// Record name of a training column.
+fn record_name(source: &str) -> &str {
+    record_for_source(source).map_or(source, |r| r.name)
+}
+
+/// Checks, before training, that the covariate file fits the patient record (README §1):
+/// no two columns (or a column and the cohort's `id`) share a record name; a column named
+/// like a derived column is refused when the record derives it from columns that are
+/// present (a modelled copy would disagree with them); `sex` is coded so that the derived
+/// columns know who is female; and no training value lies outside the record's plausibility
+/// bounds ([`BOUNDS`]).
+///
+/// Bounds: the training data is refused rather than the bounds widened to it. The bounds
+/// and the derived equations (CKD-EPI 2021, Cockcroft–Gault, Mosteller BSA limits) are those
+/// of adults; a model of, say, children would learn a population whose every generated row
+/// fails them (sampling could never finish) or, for ages 5–60, silently lose everyone under
+/// 18. Refusing names the column, the bound and the count; renaming the column models it as
+/// an ordinary column, without bounds or derived columns.
+fn check_record(table: &RawTable, cols: &[usize], transforms: &[ColumnTransform], creat_file: bool) -> Result<(), CohortError> {
+    let src = &table.source;
+    let names: Vec<&str> = transforms.iter().map(|t| record_name(&t.name)).collect();
+    for (k, t) in transforms.iter().enumerate() {
+        if names[k] == "id" {
+            return Err(CohortError::Invalid(format!(
+                "{src}: column {:?} would be written as `id`, the patient number of the generated \
+                 cohort, giving two `id` columns; exclude it (an identifier: `id` is excluded by \
+                 default, like `seqn`) or rename it",
+                t.name
+            )));
+        }
+        if let Some(o) = (0..k).find(|&o| names[o] == names[k]) {
+            return Err(CohortError::Invalid(format!(
+                "{src}: columns {:?} and {:?} are both the record column `{}`; exclude or rename one",
+                transforms[o].name, t.name, names[k]
+            )));
+        }
+    }
+    let has = |n: &str| names.contains(&n);
+    let body = has("height") && has("weight");
+    let sex_age = has("sex") && has("age");
+    let creat_known = sex_age && (creat_file || has("creatinine"));
+    for d in DERIVED {
+        let inputs = match d.name {
+            "bmi" | "bsa" => body.then_some("height and weight"),
+            "egfr" => creat_known.then_some("creatinine, age and sex"),
+            "crcl" => (creat_known && body).then_some("creatinine, age, sex and weight"),
+            // A modelled creatinine feeds eGFR/CrCl; a CYP2C19 column is real data.
+            _ => None,
+        };
+        if let (Some(inputs), true) = (inputs, has(d.name)) {
+            return Err(CohortError::Invalid(format!(
+                "{src}: column {:?} is a derived column of the record, computed from {inputs} \
+                 (also in this file); a modelled copy would disagree with them. Exclude it \
+                 (--exclude {}) or rename it",
+                d.name, d.name
+            )));
+        }
+    }
+    if let Some(t) = transforms.iter().find(|t| record_name(&t.name) == "sex") {
+        check_sex_levels(t, src).map_err(CohortError::Invalid)?;
+    }
+    let mut outside = Vec::new();
+    for (k, &j) in cols.iter().enumerate() {
+        let Some(&(_, lo, hi)) = BOUNDS.iter().find(|b| b.0 == names[k]) else { continue };
+        if let RawColumn::Numeric { values, .. } = &table.columns[j] {
+            let bad: Vec<f64> = values.iter().flatten().copied().filter(|x| !(lo..=hi).contains(x)).collect();
+            if !bad.is_empty() {
+                let (mn, mx) = bad.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+                outside.push(format!(
+                    "{} ({}): {} of {} rows outside {lo}..{hi} (those rows: {mn}..{mx})",
+                    names[k],
+                    transforms[k].name,
+                    bad.len(),
+                    table.n_rows()
+                ));
+            }
+        }
+    }
+    if !outside.is_empty() {
+        return Err(CohortError::Invalid(format!(
+            "{src}: training values outside the record's plausibility bounds (adults, README §1): {}. \
+             Generated patients outside the bounds are rejected, so this model could not reproduce \
+             its training population. Correct or remove those rows, or rename the column to model \
+             it as an ordinary column (no bounds, no derived columns)",
+            outside.join("; ")
+        )));
+    }
+    Ok(())
+}
+
+/// The creatinine file's sex levels must cover the covariate file's (same meaning, per
+/// [`crate::schema::sex_is_female`] or the NHEFS codes 0 = male, 1 = female), or no patient
+/// of the unmatched sex would get a creatinine.
+fn check_creatinine_sex(src: &str, cf: &str, transforms: &[ColumnTransform], m: &CreatinineMeta) -> Result<(), CohortError> {
+    check_sex_levels(&m.columns[0], &format!("creatinine data {cf}")).map_err(CohortError::Invalid)?;
+    let Some(t) = transforms.iter().find(|t| record_name(&t.name) == "sex") else { return Ok(()) };
+    let (Some(cov), Some(cr)) = (female_of_tokens(t), female_of_tokens(&m.columns[0])) else { return Ok(()) };
+    let show = |t: &ColumnTransform| match (t.text_levels(), numeric_levels(t)) {
+        (Some(l), _) => l.join(", "),
+        (_, Some(v)) => v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "),
+        _ => String::new(),
+    };
+    if cov.iter().any(|f| !cr.contains(f)) {
+        return Err(CohortError::Invalid(format!(
+            "the sexes of {src} (sex {}) are not all in the creatinine data {cf} (sex {}): \
+             patients of the missing sex would get no creatinine, eGFR or CrCl",
+            show(t),
+            show(&m.columns[0])
+        )));
+    }
+    Ok(())
 }
 
 /// The metadata path that goes with a weights path (`x.safetensors` → `x.json`).

@@ -22,7 +22,7 @@ use crate::error::CohortError;
 use crate::model::CohortModel;
 use crate::pgx;
 use crate::rng::{Purpose, stream};
-use crate::schema::{BOUNDS, DERIVED, record_for_source};
+use crate::schema::{Ancestry, BOUNDS, DERIVED, ancestry_of, female_of_tokens, record_for_source, record_levels, sex_is_female};
 use crate::transform::{ColumnTransform, round_to};
 
 /// Which joint model generates the tokens.
@@ -154,11 +154,17 @@ pub struct Layout {
     label_codes: Vec<Vec<f64>>,
     idx: BTreeMap<&'static str, usize>,
     creat_table: Option<CreatTable>,
+    /// Per level of the sex column: female? (`None`: not recognised; derived columns that
+    /// need it are then missing).
+    female: Vec<Option<bool>>,
+    /// Per level of the race column: the CYP2C19 ancestry group (`None`: European fallback).
+    ancestry: Vec<Option<Ancestry>>,
 }
 
 #[derive(Debug, Clone)]
 struct CreatTable {
-    sex_levels: Vec<String>,
+    /// Per sex token of the creatinine model: female?
+    sex_female: Vec<Option<bool>>,
     age: ColumnTransform,
     creat: ColumnTransform,
     age_floor: f64,
@@ -178,23 +184,40 @@ impl Layout {
             label_codes: vec![vec![]],
             idx: BTreeMap::new(),
             creat_table: None,
+            female: Vec::new(),
+            ancestry: Vec::new(),
         };
         for (j, t) in model.meta.columns.iter().enumerate() {
             let rec = record_for_source(&t.name);
             let name = rec.map_or(t.name.clone(), |r| r.name.to_string());
             // Text levels are written as they are; numeric codes get the record's labels
-            // (NHEFS sex 0/1 → M/F) when the table has some.
-            let (levels, codes) = match (rec, t.text_levels()) {
-                (_, Some(lv)) => (Some(lv), vec![]),
-                (Some(r), None) if !r.labels.is_empty() => (
-                    Some(r.labels.iter().map(|(_, s)| s.to_string()).collect()),
-                    r.labels.iter().map(|(v, _)| *v).collect(),
+            // (NHEFS sex 0/1 → M/F) only when every code is one of the record's; otherwise
+            // (race 1/2/3) they stay the file's codes.
+            let (levels, codes) = record_levels(t);
+            let (unit, description) = match rec {
+                Some(r) if !r.labels.is_empty() && levels.is_none() => (
+                    "code".to_string(),
+                    format!("training column {}, codes as in the training file (not the record's {})", t.name, r.description),
                 ),
-                _ => (None, vec![]),
+                // Text labels other than the record's (race "White"/"Asian"): the file's own.
+                Some(r)
+                    if !r.labels.is_empty()
+                        && codes.is_empty()
+                        && levels.as_ref().is_some_and(|lv| lv.iter().any(|l| !r.labels.iter().any(|(_, s)| s == l))) =>
+                {
+                    ("label".to_string(), format!("training column {}, labels as in the training file", t.name))
+                }
+                Some(r) => (r.unit.to_string(), r.description.to_string()),
+                // A modelled column named like a derived one (flchain's creatinine): the
+                // record's unit for it.
+                None => match DERIVED.iter().find(|d| d.name == t.name && d.name != "cyp2c19") {
+                    Some(d) => (d.unit.to_string(), format!("training column {} (modelled, not derived)", t.name)),
+                    None => ("as in the training file".to_string(), format!("training column {}", t.name)),
+                },
             };
             l.names.push(name);
-            l.units.push(rec.map_or("as in the training file".into(), |r| r.unit.to_string()));
-            l.descriptions.push(rec.map_or(format!("training column {}", t.name), |r| r.description.to_string()));
+            l.units.push(unit);
+            l.descriptions.push(description);
             l.levels.push(levels);
             l.label_codes.push(codes);
             l.sources.push(Source::Model(j));
@@ -234,7 +257,7 @@ impl Layout {
         if has_creat
             && let (Some(meta), Some(nade)) = (&model.meta.creatinine, &model.creatinine)
         {
-            let sex_levels = meta.columns[0].text_levels().unwrap_or_default();
+            let sex_female = female_of_tokens(&meta.columns[0]).unwrap_or_default();
             let age = meta.columns[1].clone();
             let creat = meta.columns[2].clone();
             let cdf = (0..meta.columns[0].n_tokens())
@@ -248,7 +271,22 @@ impl Layout {
                         .collect()
                 })
                 .collect();
-            l.creat_table = Some(CreatTable { sex_levels, age, creat, age_floor: meta.age_floor, cdf });
+            l.creat_table = Some(CreatTable { sex_female, age, creat, age_floor: meta.age_floor, cdf });
+        }
+        let levels_of = |k: &str| l.idx.get(k).and_then(|&i| l.levels[i].clone()).unwrap_or_default();
+        l.female = levels_of("sex").iter().map(|s| sex_is_female(s)).collect();
+        let race_levels = levels_of("race");
+        l.ancestry = race_levels.iter().map(|s| ancestry_of(s)).collect();
+        if let (Some(&ic), Some(&ir)) = (l.idx.get("cyp2c19"), l.idx.get("race")) {
+            // The documented fallback for race values that name no known ancestry group
+            // (schema::ancestry_of): European frequencies, said in the column's description.
+            let unknown: Vec<&str> =
+                race_levels.iter().zip(&l.ancestry).filter(|(_, a)| a.is_none()).map(|(s, _)| s.as_str()).collect();
+            if l.levels[ir].is_none() {
+                l.descriptions[ic] += "; race is not coded as the record's labels: European frequencies for everyone";
+            } else if !unknown.is_empty() {
+                l.descriptions[ic] += &format!("; race {} not a known ancestry group: European frequencies", unknown.join(", "));
+            }
         }
         l
     }
@@ -256,6 +294,11 @@ impl Layout {
     /// Record column names, in output order.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// Record column units, in output order.
+    pub fn units(&self) -> &[String] {
+        &self.units
     }
 }
 
@@ -399,15 +442,11 @@ fn gen_chunk(
     let g = |k: &str| layout.idx.get(k).copied();
     let (i_sex, i_age, i_race, i_ht, i_wt) = (g("sex"), g("age"), g("race"), g("height"), g("weight"));
     let mut row_vals: Vec<Value> = Vec::with_capacity(w);
-    // Per-level lookups, so the row loop allocates nothing.
-    let level_is = |i: Option<usize>, label: &str| -> Vec<bool> {
-        i.and_then(|i| layout.levels[i].as_ref()).map_or_else(Vec::new, |lv| lv.iter().map(|l| l == label).collect())
-    };
-    let female_level = level_is(i_sex, "F");
-    let white_level = level_is(i_race, "white");
-    let creat_sex_tok: Vec<Option<usize>> = match (&layout.creat_table, i_sex.and_then(|i| layout.levels[i].as_ref())) {
-        (Some(t), Some(lv)) => lv.iter().map(|l| t.sex_levels.iter().position(|s| s == l)).collect(),
-        _ => Vec::new(),
+    // Per-level lookups, so the row loop allocates nothing. A sex level is matched to the
+    // creatinine model's sex token by meaning (female or male), not by spelling.
+    let creat_sex_tok: Vec<Option<usize>> = match &layout.creat_table {
+        Some(t) => layout.female.iter().map(|f| f.and_then(|f| t.sex_female.iter().position(|s| *s == Some(f)))).collect(),
+        None => Vec::new(),
     };
     let pgx_eur = pgx::phenotype_cdf(pgx::EUROPEAN);
     let pgx_afr = pgx::phenotype_cdf(pgx::AFRICAN_AMERICAN);
@@ -428,7 +467,8 @@ fn gen_chunk(
         // Derived columns, in DERIVED order.
         let (u_ct, u_cv, u_pgx) = (ur[d], ur[d + 1], ur[d + 2]);
         let sex_level = i_sex.map(|i| row[i]).filter(|x| !x.is_nan()).map(|x| x as usize);
-        let female = sex_level.is_some_and(|l| female_level.get(l).copied().unwrap_or(false));
+        // `None` (sex missing or not recognised): eGFR, CrCl and creatinine are missing.
+        let female: Option<bool> = sex_level.and_then(|l| layout.female.get(l).copied().flatten());
         let age = i_age.map_or(f64::NAN, |i| row[i]);
         let (ht, wt) = (i_ht.map_or(f64::NAN, |i| row[i]), i_wt.map_or(f64::NAN, |i| row[i]));
         // A modelled creatinine column is already decoded; a derived one is filled below.
@@ -441,6 +481,8 @@ fn gen_chunk(
                 "creatinine" => {
                     let t = layout.creat_table.as_ref().expect("creatinine table");
                     let s_tok = sex_level.and_then(|l| creat_sex_tok.get(l).copied().flatten());
+                    // (A sex level the creatinine model does not know gives no creatinine;
+                    // training refuses such a pair of files.)
                     creat = match s_tok {
                         Some(s) if !age.is_nan() => {
                             let a = t.age.encode_num(Some(age.max(t.age_floor)));
@@ -452,13 +494,20 @@ fn gen_chunk(
                     };
                     creat
                 }
-                "egfr" => round_to(egfr_ckd_epi_2021(creat, age, female), 1),
-                "crcl" => round_to(crcl_cockcroft_gault(creat, age, wt, female), 1),
+                // NaN whenever an input is missing (derived.rs).
+                "egfr" => female.map_or(f64::NAN, |f| round_to(egfr_ckd_epi_2021(creat, age, f), 1)),
+                "crcl" => female.map_or(f64::NAN, |f| round_to(crcl_cockcroft_gault(creat, age, wt, f), 1)),
                 "cyp2c19" => {
-                    // White (or race unknown): European frequencies; otherwise African American.
-                    let race = i_race.map(|i| row[i]).filter(|x| !x.is_nan()).map(|x| x as usize);
-                    let white = race.is_none_or(|l| white_level.get(l).copied().unwrap_or(true));
-                    pgx::draw_cdf(if white { &pgx_eur } else { &pgx_afr }, u_pgx) as f64
+                    // African American frequencies for the groups schema::ancestry_of maps
+                    // there; European for white, for a missing race and (documented
+                    // fallback) for a label or code that names no known group.
+                    let race = i_race
+                        .filter(|&i| layout.levels[i].is_some())
+                        .map(|i| row[i])
+                        .filter(|x| !x.is_nan())
+                        .map(|x| x as usize);
+                    let afr = race.and_then(|l| layout.ancestry.get(l).copied().flatten()) == Some(Ancestry::AfricanAmerican);
+                    pgx::draw_cdf(if afr { &pgx_afr } else { &pgx_eur }, u_pgx) as f64
                 }
                 _ => f64::NAN,
             };
@@ -485,7 +534,7 @@ fn gen_chunk(
             bad = Some("smokeyrs <= age");
         }
         if bad.is_none() {
-            let inputs_missing = [age, ht, wt, creat].iter().any(|x| x.is_nan()) || sex_level.is_none();
+            let inputs_missing = [age, ht, wt, creat].iter().any(|x| x.is_nan()) || female.is_none();
             for (c, src) in layout.sources.iter().enumerate() {
                 let missing_ok = match src {
                     Source::Model(j) => cols[*j].has_missing,
@@ -604,6 +653,21 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
         let rate = report.accepted as f64 / report.drawn as f64;
         let needed = if rate > 0.0 { (opts.n - taken) as f64 / rate } else { f64::INFINITY };
         if report.drawn >= opts.max_draws || report.drawn as f64 + needed > opts.max_draws as f64 {
+            let rules = report.implausible.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
+            if criteria.is_none() {
+                // Nothing but the plausibility rules rejects rows here: name them.
+                return Err(CohortError::Invalid(format!(
+                    "only {} of {} generated patients pass the plausibility rules (rows rejected, by \
+                     rule: {rules}); producing {} would need {}, over the budget of {} (--max-draws). \
+                     The model generates patients outside the record's bounds (README §1); {}",
+                    report.accepted,
+                    report.drawn,
+                    opts.n,
+                    if rate > 0.0 { format!("about {:.0} draws", opts.n as f64 / rate) } else { "more draws than any budget".into() },
+                    opts.max_draws,
+                    plausibility_hint(&layout, model, &report.implausible)
+                )));
+            }
             let mut hint = range_hint(&layout, criteria.as_ref(), model);
             if report.accepted > 0 {
                 // Possible but rare: say what finishing would take at the speed measured here.
@@ -614,6 +678,9 @@ pub fn sample(model: &CohortModel, opts: &SampleOptions) -> Result<(Cohort, Samp
                      --max-draws {} would finish in about {secs:.0} s here; or relax them. {hint}",
                     (total * 1.2).ceil() as u64
                 );
+            }
+            if report.accepted + report.rejected_by_criteria == 0 && !rules.is_empty() {
+                hint = format!("No generated patient passed the plausibility rules ({rules}) before the criteria. {hint}");
             }
             return Err(CohortError::CriteriaTooRare {
                 accepted: report.accepted,
@@ -671,5 +738,28 @@ fn range_hint(layout: &Layout, criteria: Option<&Criteria>, model: &CohortModel)
             "The generator only produces patients like its training data ({}); criteria outside that cannot be met.",
             parts.join(", ")
         )
+    }
+}
+
+/// For each bound that rejected rows: the range the model's column produces.
+fn plausibility_hint(layout: &Layout, model: &CohortModel, implausible: &BTreeMap<String, usize>) -> String {
+    let mut parts = Vec::new();
+    for (name, lo, hi) in BOUNDS {
+        if !implausible.contains_key(*name) {
+            continue;
+        }
+        let range = layout.idx.get(name).and_then(|&c| match layout.sources[c] {
+            Source::Model(j) => model.meta.columns[j].range(),
+            _ => None,
+        });
+        parts.push(match range {
+            Some((a, b)) => format!("{name} must be within {lo}..{hi}, the model's {name} ranges {a}..{b}"),
+            None => format!("{name} must be within {lo}..{hi}"),
+        });
+    }
+    if parts.is_empty() {
+        "retrain on data inside the bounds".into()
+    } else {
+        format!("{}; retrain on data inside the bounds", parts.join("; "))
     }
 }

@@ -96,3 +96,125 @@ pub const BOUNDS: &[(&str, f64, f64)] = &[
     ("egfr", 2.0, 200.0),
     ("crcl", 2.0, 350.0),
 ];
+
+/// Whether a sex label means female (`Some(true)`), male (`Some(false)`) or is not
+/// recognised (`None`). Recognised, ignoring case and surrounding spaces: `F`, `female`,
+/// `W`, `woman` (female); `M`, `male`, `man` (male). Used for eGFR, CrCl and the creatinine
+/// conditional, which must know who is female: an unrecognised level is never taken for
+/// male (training refuses it, see [`check_sex_levels`]).
+pub fn sex_is_female(label: &str) -> Option<bool> {
+    match label.trim().to_ascii_lowercase().as_str() {
+        "f" | "female" | "w" | "woman" => Some(true),
+        "m" | "male" | "man" => Some(false),
+        _ => None,
+    }
+}
+
+/// Ancestry groups with CYP2C19 allele frequencies ([`crate::pgx`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ancestry {
+    /// European frequencies.
+    European,
+    /// African American / Afro-Caribbean frequencies.
+    AfricanAmerican,
+}
+
+/// The ancestry group of a race label, ignoring case, surrounding spaces and the
+/// separators ` `, `-`, `_`, `/`: `white`, `european`, `caucasian` → European; `black`,
+/// `black_or_other` (NHEFS), `african_american`, `black_or_african_american`,
+/// `afro_caribbean`, `african` → African American. Anything else: `None` (the caller's
+/// documented fallback: European frequencies, noted in the `cyp2c19` column description).
+pub fn ancestry_of(label: &str) -> Option<Ancestry> {
+    let key: String = label
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if matches!(c, ' ' | '-' | '/') { '_' } else { c })
+        .collect();
+    match key.as_str() {
+        "white" | "european" | "caucasian" => Some(Ancestry::European),
+        "black" | "black_or_other" | "african_american" | "black_or_african_american" | "afro_caribbean"
+        | "african" => Some(Ancestry::AfricanAmerican),
+        _ => None,
+    }
+}
+
+/// The numeric levels of a categorical numeric column (`None`: text or continuous).
+pub fn numeric_levels(t: &crate::transform::ColumnTransform) -> Option<Vec<f64>> {
+    use crate::transform::{ColumnKind, Level};
+    match &t.kind {
+        ColumnKind::Categorical { levels } => {
+            levels.iter().map(|l| if let Level::Num(v) = l { Some(*v) } else { None }).collect()
+        }
+        ColumnKind::Continuous { .. } => None,
+    }
+}
+
+/// The labels a modelled column is written with: its text levels, or the record's labels for
+/// numeric codes when every level of the column is one of the record's codes (NHEFS sex 0/1
+/// → M/F); a numeric column coded otherwise (sex 1/2, race 1/2/3) is not relabelled.
+/// Returns (levels, code of each level) — codes empty for text levels.
+pub fn record_levels(
+    t: &crate::transform::ColumnTransform,
+) -> (Option<Vec<String>>, Vec<f64>) {
+    if let Some(lv) = t.text_levels() {
+        return (Some(lv), vec![]);
+    }
+    match (record_for_source(&t.name), numeric_levels(t)) {
+        (Some(r), Some(nums)) if !r.labels.is_empty() && nums.iter().all(|v| r.labels.iter().any(|(c, _)| c == v)) => (
+            Some(r.labels.iter().map(|(_, s)| s.to_string()).collect()),
+            r.labels.iter().map(|(v, _)| *v).collect(),
+        ),
+        _ => (None, vec![]),
+    }
+}
+
+/// Checks at training that the sex column can be read as female/male: text levels must be
+/// recognised by [`sex_is_female`], numeric codes must be the record's 0 = male, 1 = female.
+/// `source` names the file.
+pub fn check_sex_levels(t: &crate::transform::ColumnTransform, source: &str) -> Result<(), String> {
+    let fmt = |v: &[f64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+    if let Some(lv) = t.text_levels() {
+        let bad: Vec<&String> = lv.iter().filter(|l| sex_is_female(l).is_none()).collect();
+        if !bad.is_empty() {
+            return Err(format!(
+                "{source}: sex levels {bad:?} are not recognised; sex must be F/M (or female/male, \
+                 woman/man, any case) or coded 0 = male, 1 = female (NHEFS): eGFR, CrCl and creatinine \
+                 need to know who is female. Recode the column, or rename it to model it as an \
+                 ordinary column"
+            ));
+        }
+        return Ok(());
+    }
+    match numeric_levels(t) {
+        Some(nums) if nums.iter().all(|v| *v == 0.0 || *v == 1.0) => Ok(()),
+        Some(nums) => Err(format!(
+            "{source}: sex must be coded 0 = male, 1 = female (NHEFS) or as text F/M; found {}. \
+             Recode the column, or rename it to model it as an ordinary column",
+            fmt(&nums)
+        )),
+        None => Err(format!(
+            "{source}: sex must be coded 0 = male, 1 = female (NHEFS) or as text F/M; found a \
+             continuous column"
+        )),
+    }
+}
+
+/// Whether each level of a sex column (as [`record_levels`] writes it) is female.
+pub fn female_of_levels(levels: &[String]) -> Vec<Option<bool>> {
+    levels.iter().map(|l| sex_is_female(l)).collect()
+}
+
+/// Whether each level (token order, the missing token left out) of a sex column means
+/// female: text levels by [`sex_is_female`], numeric codes by the record's 0 = male,
+/// 1 = female ([`SEX_LABELS`]); `None` for a continuous column.
+pub fn female_of_tokens(t: &crate::transform::ColumnTransform) -> Option<Vec<Option<bool>>> {
+    if let Some(lv) = t.text_levels() {
+        return Some(female_of_levels(&lv));
+    }
+    numeric_levels(t).map(|v| {
+        v.iter()
+            .map(|x| SEX_LABELS.iter().find(|(c, _)| c == x).and_then(|(_, l)| sex_is_female(l)))
+            .collect()
+    })
+}
