@@ -5,6 +5,9 @@
 //! cells parse as numbers, text when none does (then it is categorical with string levels).
 //! A column that is all missing, or that mixes numbers and text, is an error that names the
 //! column and the first offending cell (line and column number, 1-based, header = line 1).
+//! Evaluation reads with [`ReadOptions::allow_all_missing`]: there an all-missing column is
+//! a legitimate value (e.g. a cohort sampled under `missing(sbp)`), read as a numeric column
+//! with every value `None` (it has no type of its own).
 
 use std::path::Path;
 
@@ -101,11 +104,25 @@ fn decimals_of(s: &str) -> u32 {
     t.split_once('.').map_or(0, |(_, f)| f.len().min(6) as u32)
 }
 
+/// How [`read_csv_with`] treats what [`read_csv`] refuses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Accept a column whose cells are all missing (read as `RawColumn::Numeric` with every
+    /// value `None`). Off for training input, where such a column cannot be modelled; on for
+    /// evaluation, where "always missing" is a value to compare.
+    pub allow_all_missing: bool,
+}
+
 /// Reads a CSV file (header row required).
 pub fn read_csv(path: &Path) -> Result<RawTable, CohortError> {
+    read_csv_with(path, &ReadOptions::default())
+}
+
+/// Reads a CSV file (header row required) with the given options.
+pub fn read_csv_with(path: &Path, opt: &ReadOptions) -> Result<RawTable, CohortError> {
     let file = std::fs::File::open(path)
         .map_err(|e| CohortError::Io { path: path.display().to_string(), source: e })?;
-    read_csv_from(file, &path.display().to_string())
+    read_csv_from_with(file, &path.display().to_string(), opt)
 }
 
 /// Line numbers (1-based) from byte offsets into a text, for LF and CRLF line ends alike
@@ -140,7 +157,16 @@ impl<'a> LineCounter<'a> {
 }
 
 /// Reads CSV text from any reader; `source` names it in messages.
-pub fn read_csv_from<R: std::io::Read>(mut reader: R, source: &str) -> Result<RawTable, CohortError> {
+pub fn read_csv_from<R: std::io::Read>(reader: R, source: &str) -> Result<RawTable, CohortError> {
+    read_csv_from_with(reader, source, &ReadOptions::default())
+}
+
+/// Reads CSV text from any reader with the given options; `source` names it in messages.
+pub fn read_csv_from_with<R: std::io::Read>(
+    mut reader: R,
+    source: &str,
+    opt: &ReadOptions,
+) -> Result<RawTable, CohortError> {
     let mut bytes = Vec::new();
     reader
         .read_to_end(&mut bytes)
@@ -206,6 +232,10 @@ pub fn read_csv_from<R: std::io::Read>(mut reader: R, source: &str) -> Result<Ra
     let mut columns = Vec::with_capacity(names.len());
     for (j, col) in cells.into_iter().enumerate() {
         let present: Vec<usize> = (0..col.len()).filter(|&i| !is_missing_cell(&col[i])).collect();
+        if present.is_empty() && opt.allow_all_missing {
+            columns.push(RawColumn::Numeric { values: vec![None; col.len()], decimals: 0 });
+            continue;
+        }
         if present.is_empty() {
             return Err(CohortError::UnusableColumn {
                 source_name: source.to_string(),
