@@ -165,6 +165,20 @@ fn fit_predict(b: &Binned, y: &[bool], train: &[usize], test: &[usize], cfg: &Gb
     test.iter().map(|&r| f[r]).collect()
 }
 
+/// Fewest rows each side needs for [`detection_auc`] to mean anything: every fold needs a row
+/// of each class, and the training part of a fold must be able to split at all (its hessian
+/// sum, ¼ per row at the start, must reach twice `min_hessian`). Below this the classifier
+/// gives every row the same score and the AUC is 0.5 by construction, not because the tables
+/// are alike. 25 with the defaults (5 folds, `min_hessian` 5).
+pub fn min_rows_per_class(folds: usize, cfg: &GbtConfig) -> usize {
+    if folds < 2 {
+        return usize::MAX;
+    }
+    // 2n (folds − 1) / folds training rows × ¼ ≥ 2 min_hessian.
+    let n = (8.0 * cfg.min_hessian * folds as f64 / (2.0 * (folds - 1) as f64)).ceil() as usize;
+    n.max(folds)
+}
+
 /// Cross-validated detection AUC: `real` and `syn` are column-major feature matrices
 /// (same columns; NaN = missing). The larger side is subsampled to the smaller one's size;
 /// `folds`-fold stratified CV; the AUC of the pooled out-of-fold scores.

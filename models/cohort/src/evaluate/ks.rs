@@ -41,29 +41,65 @@ pub fn total_variation(a: &[f64], b: &[f64]) -> f64 {
     0.5 * p.values().map(|(x, y)| (x - y).abs()).sum::<f64>()
 }
 
-/// Spearman correlation of two columns over the rows where both are present (0 if < 3 rows).
+/// Fewest pairwise-complete rows a Spearman correlation is computed from.
+pub const MIN_SPEARMAN_ROWS: usize = 3;
+
+/// Spearman correlation of two columns over the rows where both are present (0 if fewer
+/// than [`MIN_SPEARMAN_ROWS`] rows; see [`pairwise_spearman_checked`]).
 pub fn pairwise_spearman(x: &[f64], y: &[f64]) -> f64 {
-    let (a, b): (Vec<f64>, Vec<f64>) =
-        x.iter().zip(y).filter(|(u, v)| !u.is_nan() && !v.is_nan()).map(|(u, v)| (*u, *v)).unzip();
-    if a.len() < 3 { 0.0 } else { spearman(&a, &b) }
+    pairwise_spearman_checked(x, y).unwrap_or(0.0)
 }
 
-/// Mean |ρ_real − ρ_syn| (Spearman) over all column pairs, and the largest one with its pair.
-pub fn mean_abs_spearman_diff(real: &[Vec<f64>], syn: &[Vec<f64>], names: &[String]) -> (f64, f64, String) {
+/// Spearman correlation over the rows where both are present; `None` when there are fewer
+/// than [`MIN_SPEARMAN_ROWS`] such rows (the correlation is then undefined, not 0).
+pub fn pairwise_spearman_checked(x: &[f64], y: &[f64]) -> Option<f64> {
+    let (a, b): (Vec<f64>, Vec<f64>) =
+        x.iter().zip(y).filter(|(u, v)| !u.is_nan() && !v.is_nan()).map(|(u, v)| (*u, *v)).unzip();
+    (a.len() >= MIN_SPEARMAN_ROWS).then(|| spearman(&a, &b))
+}
+
+/// Spearman differences between two tables over their column pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpearmanDiff {
+    /// Mean |ρ_real − ρ_syn| over the pairs computed.
+    pub mean: f64,
+    /// The largest one ...
+    pub max: f64,
+    /// ... and its pair (`a~b`).
+    pub pair: String,
+    /// Pairs computed.
+    pub pairs: usize,
+    /// Pairs left out: fewer than [`MIN_SPEARMAN_ROWS`] rows with both present, in either table.
+    pub skipped: usize,
+}
+
+/// Mean |ρ_real − ρ_syn| (Spearman) over the column pairs that have at least
+/// [`MIN_SPEARMAN_ROWS`] pairwise-complete rows in both tables, and the largest one with its
+/// pair. `Err(skipped pairs)` when no pair qualifies (fewer than two columns, or too few rows).
+pub fn mean_abs_spearman_diff(real: &[Vec<f64>], syn: &[Vec<f64>], names: &[String]) -> Result<SpearmanDiff, usize> {
     let d = real.len();
-    let (mut sum, mut count, mut max, mut which) = (0.0, 0usize, 0.0, String::new());
+    let (mut sum, mut count, mut skipped, mut max, mut which) = (0.0, 0usize, 0usize, 0.0, String::new());
     for i in 0..d {
         for j in 0..i {
-            let diff = (pairwise_spearman(&real[i], &real[j]) - pairwise_spearman(&syn[i], &syn[j])).abs();
+            let (Some(a), Some(b)) =
+                (pairwise_spearman_checked(&real[i], &real[j]), pairwise_spearman_checked(&syn[i], &syn[j]))
+            else {
+                skipped += 1;
+                continue;
+            };
+            let diff = (a - b).abs();
             sum += diff;
             count += 1;
-            if diff > max {
+            if diff > max || which.is_empty() {
                 max = diff;
                 which = format!("{}~{}", names[i], names[j]);
             }
         }
     }
-    (if count == 0 { 0.0 } else { sum / count as f64 }, max, which)
+    if count == 0 {
+        return Err(skipped);
+    }
+    Ok(SpearmanDiff { mean: sum / count as f64, max, pair: which, pairs: count, skipped })
 }
 
 #[cfg(test)]
