@@ -142,6 +142,9 @@ fn tiny_tables_report_figures_as_not_computed() {
     assert!(j["spearman_mean_abs_diff"].is_null(), "{j}");
     assert!(j["spearman_max_abs_diff"].is_null(), "{j}");
     assert!(j["not_computed"].as_array().unwrap().len() >= 2, "{j}");
+    // As the CLI writes it (`--json`): null, not a number.
+    let pretty = serde_json::to_string_pretty(&e).unwrap();
+    assert!(pretty.contains("\"detection_auc\": null") && pretty.contains("\"spearman_max_abs_diff\": null"), "{pretty}");
 
     // A single column: no pair for Spearman, even with enough rows for detection.
     let real = table(&csv("x", 40, |i| format!("{i}.5")), "real.csv");
