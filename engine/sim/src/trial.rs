@@ -896,7 +896,8 @@ fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], point
                 estimate: r.map(|r| r.estimate),
                 std_error: r.and_then(|r| r.se),
                 ci: r.map(|r| r.ci),
-                statistic: r.map(|r| r.statistic),
+                // NaN where the test has none (Newcombe with both proportions 0 or 1).
+                statistic: r.map(|r| r.statistic).filter(|s| !s.is_nan()),
                 df: r.and_then(|r| r.df),
                 p_value: r.map(|r| r.p_value),
                 p_adjusted: c.p_adjusted,

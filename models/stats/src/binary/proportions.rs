@@ -10,7 +10,9 @@
 //! interval excludes δ0 on the side of H1", and the p-value is the level at which it stops
 //! excluding δ0 (the α whose interval has δ0 on its bound, found by bisection on the normal
 //! quantile), so `p < α` exactly when the level-α interval excludes δ0 and multiplicity
-//! adjustments of p agree with the interval. The statistic stays the Wald `Z`.
+//! adjustments of p agree with the interval. The statistic stays the Wald `Z`; when both
+//! proportions are 0 or 1 it has no standard error (statistic NaN, `se` None) while the
+//! Newcombe interval and its test are still defined (the Wald test is then an error).
 
 use super::props;
 use crate::dist::normal;
@@ -48,14 +50,31 @@ pub fn diff_proportions(
 ) -> Result<TestResult, StatsError> {
     h.validate()?;
     let (p1, p0, se) = props(x1, n1, x0, n0)?;
-    if se == 0.0 {
-        return Err(StatsError::Degenerate("both proportions are 0 or 1"));
-    }
     let d = p1 - p0;
     match ci {
+        PropCi::Wald if se == 0.0 => Err(StatsError::Degenerate(
+            "both proportions are 0 or 1, so the Wald standard error is 0 (the Newcombe interval is defined here)",
+        )),
         PropCi::Wald => Ok(z_result("diff_prop_wald", d, se, h)),
         PropCi::Newcombe => {
-            let mut r = z_result("diff_prop_newcombe", d, se, h);
+            // With both proportions 0 or 1 the Wald Z has no standard error (no statistic,
+            // no SE), but the Wilson intervals, and so the test, are well defined: 0/200 vs
+            // 0/200 still rules out a difference of 0.1.
+            let mut r = if se > 0.0 {
+                z_result("diff_prop_newcombe", d, se, h)
+            } else {
+                TestResult {
+                    method: "diff_prop_newcombe",
+                    estimate: d,
+                    se: None,
+                    ci: (d, d),
+                    p_value: 1.0,
+                    statistic: f64::NAN,
+                    df: None,
+                    sided: h.sided,
+                    decision: false,
+                }
+            };
             let bounds = |z: f64| newcombe(x1, n1, x0, n0, z);
             let (lo, hi) = bounds(normal::quantile(h.ci_prob()));
             r.ci = (lo, hi);
@@ -108,4 +127,36 @@ fn invert(gap: impl Fn(f64) -> f64) -> f64 {
         if gap(m) > 0.0 { a = m } else { b = m }
     }
     0.5 * (a + b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Direction;
+
+    #[test]
+    fn newcombe_is_defined_when_both_arms_have_no_responders() {
+        // 0/199 treated vs 0/200 control: the Wilson upper bounds z²/(n + z²) give
+        // [−0.018846, 0.018938] at 95 % (statsmodels `confint_proportions_2indep`,
+        // method 'newcomb': [−0.01885, 0.01894]).
+        let two = Hypothesis::superiority(0.05, Sided::Two);
+        let r = diff_proportions(0, 199, 0, 200, PropCi::Newcombe, &two).unwrap();
+        let z2 = 1.959_963_984_540_054f64.powi(2);
+        assert!((r.ci.0 + z2 / (200.0 + z2)).abs() < 1e-12, "{:?}", r.ci);
+        assert!((r.ci.1 - z2 / (199.0 + z2)).abs() < 1e-12, "{:?}", r.ci);
+        assert_eq!((r.estimate, r.se, r.decision), (0.0, None, false));
+        assert!(r.statistic.is_nan());
+        assert!((r.p_value - 1.0).abs() < 1e-9, "{}", r.p_value);
+        // Non-inferiority at a margin of 0.1 (lower is better: H1 is d < 0.1) is shown.
+        let ni = Hypothesis::non_inferiority(0.025, 0.1, Direction::LowerIsBetter);
+        let r = diff_proportions(0, 199, 0, 200, PropCi::Newcombe, &ni).unwrap();
+        assert!(r.decision && r.p_value < 1e-5, "{r:?}");
+        // All responders in both arms mirror it; the Wald test has no standard error.
+        let r = diff_proportions(199, 199, 200, 200, PropCi::Newcombe, &two).unwrap();
+        assert!((r.ci.1 - z2 / (200.0 + z2)).abs() < 1e-12, "{:?}", r.ci);
+        assert!(matches!(
+            diff_proportions(0, 199, 0, 200, PropCi::Wald, &two),
+            Err(StatsError::Degenerate(_))
+        ));
+    }
 }
