@@ -309,10 +309,10 @@ fn train_creatinine(path: &Path, cfg: &NadeConfig, opt: &TransformOptions) -> Re
 /// Trains a model (libtorch on one thread; same options and machine → same weights).
 pub fn train(opts: &TrainOptions) -> Result<CohortModel, CohortError> {
     let table = read_csv(&opts.data)?;
-    let excluded: Vec<String> =
-        table.names.iter().filter(|n| opts.exclude.contains(n)).cloned().collect();
-    let cols: Vec<usize> =
-        (0..table.names.len()).filter(|&j| !opts.exclude.contains(&table.names[j])).collect();
+    // Identifier names are matched ignoring case (`Id`, `SEQN`).
+    let is_excluded = |n: &str| opts.exclude.iter().any(|e| e.eq_ignore_ascii_case(n));
+    let excluded: Vec<String> = table.names.iter().filter(|n| is_excluded(n)).cloned().collect();
+    let cols: Vec<usize> = (0..table.names.len()).filter(|&j| !is_excluded(&table.names[j])).collect();
     if cols.is_empty() {
         return Err(CohortError::Invalid(format!("{}: no columns left to model", table.source)));
     }
@@ -377,6 +377,7 @@ fn record_name(source: &str) -> &str {
 fn check_record(table: &RawTable, cols: &[usize], transforms: &[ColumnTransform], creat_file: bool) -> Result<(), CohortError> {
     let src = &table.source;
     let names: Vec<&str> = transforms.iter().map(|t| record_name(&t.name)).collect();
+    check_name_case(src, transforms)?;
     for (k, t) in transforms.iter().enumerate() {
         if names[k] == "id" {
             return Err(CohortError::Invalid(format!(
@@ -420,30 +421,101 @@ fn check_record(table: &RawTable, cols: &[usize], transforms: &[ColumnTransform]
     let mut outside = Vec::new();
     for (k, &j) in cols.iter().enumerate() {
         let Some(&(_, lo, hi)) = BOUNDS.iter().find(|b| b.0 == names[k]) else { continue };
-        if let RawColumn::Numeric { values, .. } = &table.columns[j] {
-            let bad: Vec<f64> = values.iter().flatten().copied().filter(|x| !(lo..=hi).contains(x)).collect();
-            if !bad.is_empty() {
-                let (mn, mx) = bad.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-                outside.push(format!(
-                    "{} ({}): {} of {} rows outside {lo}..{hi} (those rows: {mn}..{mx})",
-                    names[k],
-                    transforms[k].name,
-                    bad.len(),
-                    table.n_rows()
-                ));
+        match &table.columns[j] {
+            RawColumn::Numeric { values, .. } => {
+                let bad: Vec<usize> =
+                    (0..values.len()).filter(|&i| values[i].is_some_and(|x| !(lo..=hi).contains(&x))).collect();
+                if !bad.is_empty() {
+                    let (mn, mx) = bad
+                        .iter()
+                        .filter_map(|&i| values[i])
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+                    outside.push(format!(
+                        "{} ({}): {} of {} rows outside {lo}..{hi} (values {mn}..{mx}; {})",
+                        names[k],
+                        transforms[k].name,
+                        bad.len(),
+                        table.n_rows(),
+                        data_rows(&bad)
+                    ));
+                }
+            }
+            RawColumn::Text { values } => {
+                let example = values.iter().flatten().next().cloned().unwrap_or_default();
+                return Err(CohortError::Invalid(format!(
+                    "{src}: column {:?} is text (e.g. {example:?}) but the record's `{}` is a number \
+                     (README §1); recode it as numbers, or rename it to model it as an ordinary column",
+                    transforms[k].name, names[k]
+                )));
             }
         }
     }
+    outside.extend(relation_violations(table, cols, &names));
     if !outside.is_empty() {
         return Err(CohortError::Invalid(format!(
-            "{src}: training values outside the record's plausibility bounds (adults, README §1): {}. \
-             Generated patients outside the bounds are rejected, so this model could not reproduce \
+            "{src}: training values outside the record's plausibility rules (adults, README §1): {}. \
+             Generated patients breaking them are rejected, so this model could not reproduce \
              its training population. Correct or remove those rows, or rename the column to model \
              it as an ordinary column (no bounds, no derived columns)",
             outside.join("; ")
         )));
     }
     Ok(())
+}
+
+/// A training column whose name matches a record, derived or `id` column only when case is
+/// ignored (`SEX`, `Age`, `BMI`, `Id`) would be neither the record's column nor safely an
+/// ordinary one (the cohort would carry `BMI` beside a derived `bmi`, which DuckDB treats as
+/// the same name): refused, with the exact spelling to use.
+fn check_name_case(src: &str, transforms: &[ColumnTransform]) -> Result<(), CohortError> {
+    let reserved = std::iter::once("id")
+        .chain(crate::schema::RECORD.iter().flat_map(|r| [r.name, r.source]))
+        .chain(DERIVED.iter().map(|d| d.name));
+    for name in reserved {
+        if let Some(t) = transforms.iter().find(|t| t.name != name && t.name.eq_ignore_ascii_case(name)) {
+            return Err(CohortError::Invalid(format!(
+                "{src}: column {:?} differs only in case from the record's `{name}` (names are \
+                 case-sensitive, and the cohort file could not hold both); rename it to `{name}` \
+                 to use it as that record column, or to another name to model it as an ordinary \
+                 column (or exclude it)",
+                t.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Rows breaking the record's relations (`dbp < sbp`, `smokeyrs <= age`), which sampling
+/// enforces on every generated row; one message per relation broken.
+fn relation_violations(table: &RawTable, cols: &[usize], names: &[&str]) -> Vec<String> {
+    let col = |n: &str| {
+        let k = names.iter().position(|x| *x == n)?;
+        match &table.columns[cols[k]] {
+            RawColumn::Numeric { values, .. } => Some(values),
+            RawColumn::Text { .. } => None,
+        }
+    };
+    let mut out = Vec::new();
+    for (rule, small, large, strict) in [("dbp < sbp", "dbp", "sbp", true), ("smokeyrs <= age", "smokeyrs", "age", false)] {
+        let (Some(a), Some(b)) = (col(small), col(large)) else { continue };
+        let bad: Vec<usize> = (0..a.len())
+            .filter(|&i| match (a[i], b[i]) {
+                (Some(x), Some(y)) => if strict { x >= y } else { x > y },
+                _ => false,
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(format!("{rule}: broken by {} of {} rows ({})", bad.len(), table.n_rows(), data_rows(&bad)));
+        }
+    }
+    out
+}
+
+/// "data rows 3, 17 and 40" (1-based, the header not counted), at most five listed.
+fn data_rows(rows: &[usize]) -> String {
+    let shown: Vec<String> = rows.iter().take(5).map(|i| (i + 1).to_string()).collect();
+    let more = if rows.len() > 5 { format!(" and {} more", rows.len() - 5) } else { String::new() };
+    format!("data row{} {}{more}", if rows.len() == 1 { "" } else { "s" }, shown.join(", "))
 }
 
 /// The creatinine file's sex levels must cover the covariate file's (same meaning, per

@@ -30,8 +30,8 @@ pub fn split_file(
     train_out: &Path,
     holdout_out: &Path,
 ) -> Result<SplitCounts, CohortError> {
-    if !(0.0..1.0).contains(&fraction) {
-        return Err(CohortError::Invalid(format!("holdout fraction {fraction} is not in [0, 1)")));
+    if !(fraction > 0.0 && fraction < 1.0) {
+        return Err(CohortError::Invalid(format!("holdout fraction {fraction} is not in (0, 1), e.g. 0.3")));
     }
     let io = |p: &Path, e: std::io::Error| CohortError::Io { path: p.display().to_string(), source: e };
     // The output directories exist, before any work.
@@ -64,6 +64,12 @@ pub fn split_file(
     let mut idx: Vec<usize> = (0..records.len()).collect();
     idx.shuffle(&mut stream(seed, Purpose::HoldoutSplit, 0));
     let n_hold = (records.len() as f64 * fraction).round() as usize;
+    if n_hold == 0 || n_hold == records.len() {
+        return Err(no_rows(&format!(
+            "a holdout fraction of {fraction} of {} rows leaves one part without rows",
+            records.len()
+        )));
+    }
     let mut is_hold = vec![false; records.len()];
     for &i in &idx[..n_hold] {
         is_hold[i] = true;

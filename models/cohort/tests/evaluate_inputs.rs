@@ -156,4 +156,15 @@ fn tiny_tables_report_figures_as_not_computed() {
     let j = serde_json::to_value(&e).unwrap();
     assert!(j["tv_mean"].is_null() && j["tv_max"].is_null(), "{j}");
     assert!(e.to_text().contains("TV (categorical): not computed"), "{}", e.to_text());
+
+    // Privacy against one holdout row: no DCR share or percentile from one distance.
+    let real = table("x,y\n3.5,1\n", "one.csv");
+    let syn = table(&csv("x,y", 40, |i| format!("{}.25,{}", i, i % 2)), "syn.csv");
+    let train = table(&csv("x,y", 40, |i| format!("{i},{}", i % 2)), "train.csv");
+    let e = evaluate_tables(real, syn, Some(train), &opts()).unwrap();
+    assert!(e.privacy.is_none());
+    let text = e.to_text();
+    assert!(text.contains("privacy figures: not computed (needs at least 20 rows in each of the real, synthetic and training files (real 1, synthetic 40, training 40))"), "{text}");
+    assert!(!text.contains("DCR share"), "{text}");
+    assert!(serde_json::to_value(&e).unwrap()["privacy"].is_null());
 }

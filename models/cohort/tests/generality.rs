@@ -219,7 +219,8 @@ fn training_values_outside_the_adult_bounds_are_refused() {
     assert!(e.contains("peds.csv") && e.contains("age (age): 200 of 200 rows outside 18..110"), "{e}");
     let mixed = write(&dir, "mixed.csv", "age,sex,x", 200, |r, g| format!("{},{},{:.2}", 5 + (r * 7) % 56, ["M", "F"][r % 2], g.next()));
     let e = train_err(&small(&mixed, None));
-    assert!(e.contains("mixed.csv") && e.contains("rows outside 18..110 (those rows: 5.."), "{e}");
+    assert!(e.contains("mixed.csv") && e.contains("rows outside 18..110 (values 5.."), "{e}");
+    assert!(e.contains("data rows 1, 2,") && e.contains("more"), "{e}");
     // Renamed, the column is modelled as an ordinary column.
     let renamed = write(&dir, "renamed.csv", "age_years,sex,x", 200, |r, g| format!("{},{},{:.2}", 2 + r % 16, ["M", "F"][r % 2], g.next()));
     let m = train(&small(&renamed, None)).unwrap();
@@ -308,4 +309,47 @@ fn a_modelled_creatinine_has_the_record_unit_in_the_model_and_the_cohort() {
         assert!((egfr[i] - egfr_ckd_epi_2021(cr[i], age[i], is_female(&c, i))).abs() <= 0.051);
     }
     assert!(matches!(c.column("sex").unwrap().data, ColumnData::Text { .. }));
+}
+
+#[test]
+fn names_that_differ_from_the_record_only_in_case_are_refused_and_identifiers_excluded() {
+    let dir = scratch("case");
+    let caps = write(&dir, "caps.csv", "SEX,Age,ht,wt71", 200, |r, g| format!("{},{},{:.1},{:.1}", 1 + r % 2, 30 + r % 40, 150.0 + 40.0 * g.next(), 50.0 + 50.0 * g.next()));
+    let e = train_err(&small(&caps, None));
+    assert!(e.contains("caps.csv") && e.contains("\"SEX\" differs only in case from the record's `sex`"), "{e}");
+    let bmi = adults(&dir, "bmi.csv", &["F", "M"], ",BMI", |_, g| format!(",{:.1}", 20.0 + 10.0 * g.next()));
+    let e = train_err(&small(&bmi, None));
+    assert!(e.contains("\"BMI\" differs only in case from the record's `bmi`"), "{e}");
+    // `Id` is an identifier, excluded by default whatever its case: one `id` in the cohort.
+    let id = write(&dir, "id.csv", "Id,age,sex,ht,wt71", 300, |r, g| format!("{},{},{},{:.1},{:.1}", 1000 + r, 25 + r % 50, ["F", "M"][r % 2], 150.0 + 40.0 * g.next(), 50.0 + 50.0 * g.next()));
+    let m = train(&small(&id, None)).unwrap();
+    assert_eq!(m.meta.data.excluded, vec!["Id".to_string()]);
+    let (c, _) = sample(&m, &SampleOptions::new(10, 1)).unwrap();
+    let mut csv = Vec::new();
+    vtrial_cohort::output::write_csv(&c, &mut csv).unwrap();
+    let header = String::from_utf8(csv).unwrap().lines().next().unwrap().to_lowercase();
+    assert_eq!(header.split(',').filter(|n| *n == "id").count(), 1, "{header}");
+}
+
+#[test]
+fn text_in_a_numeric_record_column_is_refused() {
+    let dir = scratch("text-age");
+    let groups = write(&dir, "groups.csv", "age,sex,x", 200, |r, g| format!("{},{},{:.2}", ["40-49", "50-59"][r % 2], ["F", "M"][r % 2], g.next()));
+    let e = train_err(&small(&groups, None));
+    assert!(e.contains("groups.csv") && e.contains("\"age\" is text (e.g. \"40-49\")") && e.contains("is a number"), "{e}");
+    let creat = adults(&dir, "creat.csv", &["F", "M"], ",creatinine", |r, _| [",normal", ",high"][r % 2].to_string());
+    let e = train_err(&small(&creat, None));
+    assert!(e.contains("\"creatinine\" is text"), "{e}");
+}
+
+#[test]
+fn training_rows_breaking_the_record_relations_are_refused() {
+    let dir = scratch("relations");
+    // Every 10th row smokes for longer than it has lived.
+    let smoke = adults(&dir, "smoke.csv", &["F", "M"], ",smokeyrs", |r, _| format!(",{}", if r % 10 == 3 { 95 } else { 5 }));
+    let e = train_err(&small(&smoke, None));
+    assert!(e.contains("smokeyrs <= age: broken by 30 of 300 rows (data rows 4, 14, 24, 34, 44 and 25 more)"), "{e}");
+    let bp = adults(&dir, "bp.csv", &["F", "M"], ",sbp,dbp", |r, _| if r == 7 { ",120,120".into() } else { ",130,80".into() });
+    let e = train_err(&small(&bp, None));
+    assert!(e.contains("dbp < sbp: broken by 1 of 300 rows (data row 8)"), "{e}");
 }

@@ -167,6 +167,12 @@ fn split_refuses_empty_files_and_leaves_nothing_behind_on_failure() {
     assert!(msg.contains("nope/ho.csv"), "{msg}");
     assert!(!tr.exists());
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3, "temporary files left behind");
+    // A fraction of 0, or one that rounds to no holdout row (or to all rows), is refused.
+    for f in [0.0, 0.1, 0.9] {
+        let msg = split_file(&data, f, 1, &tr, &ho).unwrap_err().to_string();
+        assert!(msg.contains("holdout fraction") && (msg.contains("not in (0, 1)") || msg.contains("leaves one part without rows")), "{f}: {msg}");
+        assert!(!tr.exists() && !ho.exists());
+    }
     let c = split_file(&data, 0.34, 1, &tr, &ho).unwrap();
     assert_eq!((c.train, c.holdout), (2, 1));
     let t = std::fs::read_to_string(&tr).unwrap();

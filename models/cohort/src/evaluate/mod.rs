@@ -391,10 +391,20 @@ pub fn evaluate_tables(
         (0..reps).map(|k| detection::detection_auc(&r.cols, &s.cols, opt.folds, opt.seed + k as u64, &gbt)).sum::<f64>()
             / reps as f64
     };
-    let privacy = train.as_ref().map(|t| {
+    let privacy = train.as_ref().and_then(|t| {
         let tn = numeric(t, &names, &levels);
+        if r.n.min(s.n).min(tn.n) < privacy::MIN_ROWS {
+            not_computed.push(format!(
+                "privacy: needs at least {} rows in each of the real, synthetic and training files (real {}, synthetic {}, training {})",
+                privacy::MIN_ROWS,
+                r.n,
+                s.n,
+                tn.n
+            ));
+            return None;
+        }
         let metric = privacy::Metric::from_train(&tn.cols, &categorical);
-        privacy::privacy(&s.cols, &tn.cols, &r.cols, &metric, opt.privacy_rows, opt.seed)
+        Some(privacy::privacy(&s.cols, &tn.cols, &r.cols, &metric, opt.privacy_rows, opt.seed))
     });
     Ok(Evaluation {
         real_columns_not_compared,
@@ -506,6 +516,9 @@ impl Evaluation {
             let _ = writeln!(o, "detection AUC: not computed ({})", reason("detection AUC"));
         } else {
             let _ = writeln!(o, "detection AUC (GBDT, 5-fold CV, mean of 5 subsamples): {:.4}", self.detection_auc);
+        }
+        if self.not_computed.iter().any(|r| r.starts_with("privacy: ")) {
+            let _ = writeln!(o, "privacy figures: not computed ({})", reason("privacy"));
         }
         if let Some(p) = &self.privacy {
             let _ = writeln!(o, "exact copies of training rows: {} of {}", p.exact_copies, p.synthetic_rows);

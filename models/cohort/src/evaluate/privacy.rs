@@ -10,6 +10,10 @@ use rand::seq::SliceRandom;
 use crate::rng::{Purpose, stream};
 use crate::stats::quantile;
 
+/// Fewest rows in each of the real (holdout), synthetic and training tables for the privacy
+/// figures: below it a DCR share or a 5th percentile is one or two distances, not a figure.
+pub const MIN_ROWS: usize = 20;
+
 /// How distances are measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metric {
