@@ -207,7 +207,7 @@ impl ModelStructure {
         match *self {
             ModelStructure::Linear { structure, .. } => structure.n_cmt(),
             ModelStructure::MichaelisMenten { depot, peripheral } => 1 + usize::from(depot) + usize::from(peripheral),
-            ModelStructure::Transit { n } => n + 2,
+            ModelStructure::Transit { n } => Transit::compartments(n),
         }
     }
 
@@ -216,7 +216,7 @@ impl ModelStructure {
         match *self {
             ModelStructure::Linear { structure, .. } => structure.central(),
             ModelStructure::MichaelisMenten { depot, .. } => usize::from(depot),
-            ModelStructure::Transit { n } => n + 1,
+            ModelStructure::Transit { n } => Transit::central_of(n),
         }
     }
 

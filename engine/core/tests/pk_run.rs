@@ -98,3 +98,22 @@ fn a_scale_that_is_not_positive_stops_the_run_with_its_line() {
     let err = simulate(&model, &data, PkRunOptions::default()).unwrap_err().to_string();
     assert!(err.starts_with("s.csv:4: scale (S) is 0; it must be a finite number > 0"), "{err}");
 }
+
+/// `transit_one_cmt` through a model file: Savic et al. 2007's layout (dose compartment, N
+/// transit compartments, absorption, central), so the last transit compartment holds
+/// `Dose·(KTR·t)ᴺ·e^(−KTR·t)/N!` with `KTR = (N + 1)/MTT`.
+#[test]
+fn transit_model_files_follow_savic() {
+    let model_text = "[model]\nstructure = \"transit_one_cmt\"\ntransit_compartments = 3\nrtol = 1e-10\natol = 1e-12\n\n[parameters]\nMTT = 2\nKA = 1.2\nCL = 4\nV = 30\n";
+    let data = Dataset::parse("ID,TIME,EVID,AMT,CMT\n1,0,1,100,1\n1,0.5,0,0,6\n1,1,0,0,6\n1,3,0,0,6\n", Path::new("transit.csv")).unwrap();
+    let model = PkModelFile::parse(model_text, Path::new("transit.toml"), &data.covariates).unwrap();
+    let result = simulate(&model, &data, PkRunOptions { seed: 1, variability: false }).unwrap();
+    let ktr = 4.0 / 2.0;
+    for row in &result.rows[1..] {
+        assert_eq!(row.amounts.len(), 6, "dose, 3 transit, absorption, central");
+        let x = ktr * row.time;
+        let savic = 100.0 * x.powi(3) * (-x).exp() / 6.0;
+        assert!((row.amounts[3] - savic).abs() < 1e-7, "A4({}) = {} vs {savic}", row.time, row.amounts[3]);
+        assert!((row.output - row.amounts[5] / 30.0).abs() < 1e-15);
+    }
+}

@@ -188,12 +188,14 @@ impl PkOde for MichaelisMenten {
 }
 
 /// Transit-compartment absorption (Savic et al., J Pharmacokinet Pharmacodyn 2007;34:711):
-/// a dose into compartment 1 passes through `n` transit compartments at rate
-/// `KTR = (n + 1)/MTT`, into an absorption compartment (rate KA), then a one-compartment
-/// disposition with linear clearance. Compartments: 1..=n transit, n+1 absorption, n+2 central.
+/// a dose into compartment 1 (Savic's A₀) passes through `n` transit compartments, all
+/// `n + 1` at rate `KTR = (n + 1)/MTT` — so that MTT is the mean time through the chain and
+/// the last transit compartment holds Savic's `Dose·(KTR·t)ⁿ·e^(−KTR·t)/n!` — into an
+/// absorption compartment (rate KA), then a one-compartment disposition with linear
+/// clearance. Compartments: 1 dose, 2..=n+1 transit, n+2 absorption, n+3 central.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Transit {
-    /// Number of transit compartments (≥ 1).
+    /// Number of transit compartments after the dose compartment (≥ 1).
     pub n: usize,
     /// Mean transit time; KTR = (n + 1)/MTT.
     pub mtt: f64,
@@ -225,23 +227,34 @@ impl Transit {
     fn ktr(&self) -> f64 {
         (self.n as f64 + 1.0) / self.mtt
     }
+
+    /// Compartments of a model with `n` transit compartments: dose, `n` transit, absorption,
+    /// central.
+    pub const fn compartments(n: usize) -> usize {
+        n + 3
+    }
+
+    /// Zero-based index of the central compartment of a model with `n` transit compartments.
+    pub const fn central_of(n: usize) -> usize {
+        n + 2
+    }
 }
 
 impl PkOde for Transit {
     fn n_cmt(&self) -> usize {
-        self.n + 2
+        Self::compartments(self.n)
     }
     fn central(&self) -> usize {
-        self.n + 1
+        Self::central_of(self.n)
     }
     fn rhs(&self, a: &[f64], da: &mut [f64]) {
         let ktr = self.ktr();
         da[0] = -ktr * a[0];
-        for i in 1..self.n {
+        for i in 1..=self.n {
             da[i] = ktr * (a[i - 1] - a[i]);
         }
-        let abs = self.n;
-        da[abs] = ktr * a[self.n - 1] - self.ka * a[abs];
+        let abs = self.n + 1;
+        da[abs] = ktr * a[self.n] - self.ka * a[abs];
         da[abs + 1] = self.ka * a[abs] - self.cl / self.v * a[abs + 1];
     }
 }
@@ -415,6 +428,27 @@ mod tests {
         ];
         Simulator::default().run(&mut [OdePk::new(tr, tight())], &records, |i, s| if i == 1 { total = s.iter().sum() }).unwrap();
         assert!((total - 50.0).abs() < 1e-8, "{total}");
+    }
+
+    #[test]
+    fn transit_chain_is_savics_so_mtt_is_the_mean_transit_time() {
+        // Savic et al. 2007: the last of n transit compartments after the dose compartment
+        // holds Dose·(KTR·t)ⁿ·e^(−KTR·t)/n! with KTR = (n + 1)/MTT, whose outflow KTR·Aₙ has
+        // mean time (n + 1)/KTR = MTT.
+        let (n, mtt, dose) = (3, 2.0, 100.0);
+        let tr = Transit { n, mtt, ka: 1.2, cl: 4.0, v: 30.0 };
+        assert_eq!((tr.n_cmt(), tr.central()), (6, 5));
+        let ktr = (n as f64 + 1.0) / mtt;
+        let times = [0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0];
+        let mut records = vec![Record { time: 0.0, kind: RecordKind::Dose(Dose::bolus(0, dose)), params: 0 }];
+        records.extend(times.iter().map(|&t| Record { time: t, kind: RecordKind::Observation, params: 0 }));
+        let mut last = Vec::new();
+        Simulator::default().run(&mut [OdePk::new(tr, tight())], &records, |i, s| if i > 0 { last.push(s[n]) }).unwrap();
+        for (t, a) in times.iter().zip(&last) {
+            let x = ktr * t;
+            let exact = dose * x.powi(n as i32) * (-x).exp() / 6.0;
+            assert!((a - exact).abs() < 1e-7 * dose, "A{}({t}) = {a}, Savic {exact}", n + 1);
+        }
     }
 
     #[test]
