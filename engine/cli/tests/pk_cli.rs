@@ -78,6 +78,7 @@ fn bad_data_is_reported_with_file_line_and_column_and_no_output_is_left() {
     let cases = [
         ("ID,TIME,EVID,AMT,CMT\n1,0,1,100,1\n1,1,0,x,2\n", "d.csv:3: column 4 (AMT): 'x' is not a number"),
         ("ID,TIME,EVID,AMT,CMT\n1,0,1,100,7\n", "d.csv:2: CMT = 7 does not exist; one_cmt_oral has compartments 1..=2"),
+        ("ID,TIME,EVID,AMT,CMT\n1,0,1,100,1\n1,1,0,0,4\n", "d.csv:3: CMT = 4 does not exist; one_cmt_oral has compartments 1..=2 and the output compartment 3"),
         ("ID,TIME,EVID,AMT,CMT\n1,0,1,-100,1\n", "d.csv:2: column 4 (AMT): AMT = -100 is negative"),
         ("ID,TIME,EVID,AMT,CMT\n1,5,1,100,1\n1,2,0,0,2\n", "d.csv:3: column 2 (TIME): time goes backwards within ID 1"),
         ("ID,TIME,EVID,AMT,CMT,SS\n1,0,1,100,1,1\n", "d.csv:2: column 6 (SS): SS needs an interval II > 0"),

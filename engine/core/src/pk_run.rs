@@ -200,6 +200,19 @@ fn simulate_individual(
 
 /// Decodes a row's EVID and dose items, with the dose record's own modifier values.
 fn record_kind(model: &PkModelFile, row: &Row, slots: &Slots) -> Result<RecordKind, String> {
+    // As NONMEM: an observation or other record in a compartment the model lacks is a data
+    // error, not silently the central concentration (n + 1 is NONMEM's output compartment;
+    // doses are checked below).
+    let n_cmt = model.structure.n_cmt();
+    if !matches!(row.evid, 1 | 4) && row.cmt as usize > n_cmt + 1 {
+        return Err(format!(
+            "CMT = {} does not exist; {} has compartments 1..={n_cmt} and the output compartment {} \
+             (the output is always the central compartment's concentration)",
+            row.cmt,
+            model.structure.name(),
+            n_cmt + 1
+        ));
+    }
     let dose = || -> Result<Dose, String> {
         let n = model.structure.n_cmt();
         let cmt = if row.cmt == 0 { 1 } else { row.cmt as usize };
