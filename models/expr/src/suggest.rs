@@ -34,6 +34,17 @@ pub(crate) fn closest<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    // A column such as `x-y` or `sample yr` written without backticks is read up to its
+    // first symbol (`x`, then `- y`): suggest the whole name.
+    let cut_short = candidates.iter().find(|c| {
+        c.strip_prefix(name).and_then(|rest| rest.chars().next()).is_some_and(|next| {
+            !(next.is_alphanumeric() || next == '_' || next == '.')
+        })
+    });
+    if let Some(c) = cut_short {
+        return Some(c);
+    }
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = edit_distance(name, c);
@@ -65,5 +76,9 @@ mod tests {
         assert_eq!(closest("Age", ["age", "AGE"]), Some("age"));
         assert_eq!(closest("xyz", ["age", "egfr"]), None);
         assert_eq!(closest("lg", ["exp", "log", "log10"]), Some("log"));
+        // A name with a symbol, read only up to it.
+        assert_eq!(closest("x", ["z", "x-y"]), Some("x-y"));
+        assert_eq!(closest("BMI", ["age", "BMI (kg/m2)"]), Some("BMI (kg/m2)"));
+        assert_eq!(closest("age", ["age_group", "agent"]), None);
     }
 }

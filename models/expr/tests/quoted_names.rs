@@ -357,3 +357,9 @@ fn existing_syntax_is_unaffected() {
         assert!(!e.to_string().contains('`'), "{src} printed as {e}");
     }
 }
+
+#[test]
+fn a_symbol_name_written_without_backticks_gets_the_quoted_suggestion() {
+    let err = Expr::parse("x-y > 0").unwrap().compile(&["x-y"]).unwrap_err().to_string();
+    assert!(err.contains("unknown variable 'x'") && err.contains("did you mean 'x-y' (write it as `x-y`)"), "{err}");
+}
