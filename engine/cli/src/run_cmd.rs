@@ -155,7 +155,7 @@ pub(crate) fn print_summary(summary: &[PointSummary]) {
                     p.point.to_string(),
                     if p.label.is_empty() { "-".into() } else { p.label.clone() },
                     p.trials.to_string(),
-                    format!("{:.1}", p.mean_patients_per_arm),
+                    p.mean_patients_per_arm.iter().map(|n| format!("{n:.1}")).collect::<Vec<_>>().join(" / "),
                     format!("{:.2}", p.mean_dropouts),
                     p.failed_patients.to_string(),
                     if p.success.is_finite() { format!("{:.3}", p.success) } else { "".into() },

@@ -81,8 +81,8 @@ pub struct PointSummary {
     pub label: String,
     /// Trials run.
     pub trials: u64,
-    /// Mean patients per arm.
-    pub mean_patients_per_arm: f64,
+    /// Mean patients enrolled in each arm, in arm order (they differ with unequal allocation).
+    pub mean_patients_per_arm: Vec<f64>,
     /// Mean dropouts per trial.
     pub mean_dropouts: f64,
     /// Patients whose simulation failed, all trials.
@@ -270,8 +270,8 @@ fn trial_job(s: &Arc<Scenario>, point: u32, replicate: u32, pools: &BTreeMap<Poo
 #[derive(Debug, Default)]
 struct Acc {
     trials: u64,
-    patients: u64,
-    arms: u64,
+    /// Patients enrolled per arm, summed over trials.
+    arm_patients: Vec<u64>,
     dropouts: u64,
     failed: u64,
     compared: u64,
@@ -281,8 +281,10 @@ struct Acc {
 impl Acc {
     fn add(&mut self, o: &TrialOutput, n_arms: usize) {
         self.trials += 1;
-        self.patients += u64::from(o.trial.n_patients);
-        self.arms += n_arms as u64;
+        self.arm_patients.resize(n_arms, 0);
+        for a in &o.arms {
+            self.arm_patients[a.arm as usize] += u64::from(a.n);
+        }
         self.dropouts += u64::from(o.trial.n_dropouts);
         self.failed += u64::from(o.trial.n_failed);
         if let Some(success) = o.trial.success {
@@ -297,7 +299,7 @@ impl Acc {
             point,
             label,
             trials: self.trials,
-            mean_patients_per_arm: self.patients as f64 / self.arms.max(1) as f64,
+            mean_patients_per_arm: self.arm_patients.iter().map(|&n| n as f64 / self.trials.max(1) as f64).collect(),
             mean_dropouts: self.dropouts as f64 / self.trials.max(1) as f64,
             failed_patients: self.failed,
             compared: self.compared,
