@@ -148,7 +148,11 @@ fn impossible_designs_are_rejected_with_what_to_change() {
     let e = parse_err(&base().replace("treatments = [\"100 mg\", \"50 mg\"]", "treatments = [\"200 mg\", \"50 mg\"]"));
     assert!(e.contains("unknown arm \"200 mg\""), "{e}");
     let e = parse_err(&base().replace("\"response.emax.value\" = [-8.0, -12.0]", "\"response.emax.valeu\" = [-8.0, -12.0]"));
-    assert!(e.contains("sweep point 0") && e.contains("valeu"), "{e}");
+    assert!(e.contains("\"response.emax.valeu\" is not set in the file"), "{e}");
+    // A sweep may only change values the file writes: `design.n_total` beside the file's
+    // `n_per_arm` was accepted and failed at every point.
+    let e = parse_err(&base().replace("\"design.n_per_arm\" = [30, 50]", "\"design.n_total\" = [60, 120]"));
+    assert!(e.contains("design.n_total") && e.contains("is not set in the file") && !e.contains("sweep point"), "{e}");
     let e = parse_err(&base().replace("strata = [\"sex\", \"egfr < 60\"]", "strata = [\"sex\", \"gfr < 60\"]"));
     assert!(e.contains("unknown covariate \"gfr\""), "{e}");
     let e = parse_err(&base().replace("seed = 20261127", "seed = \"x\""));

@@ -223,6 +223,9 @@ fn bad_analysis_settings_are_rejected_with_what_to_change() {
     assert!(e.contains("control arm"), "{e}");
     let e = err("kind = \"responder\"\nat_day = 28\nthreshold = -2\nmethod = \"fisher_exact\"\nmargin = 0.1\nsided = 1\nbetter = \"lower\"", 2);
     assert!(e.contains("tests no margin"), "{e}");
+    // A threshold on an endpoint that is not a responder was silently ignored.
+    let e = err(&format!("{c}threshold = -10"), 2);
+    assert!(e.contains("endpoints.primary.threshold") && e.contains("kind = \"responder\" only"), "{e}");
     let text = scenario(2, 10, 0.0, 3.0, "", c).replace("visits_days = [0, 28]", "visits_days = [14, 28]");
     let e = scenario::parse(&text, "oc.toml", &TestOnlySource.columns(), Overrides::default()).expect_err("no baseline").to_string();
     assert!(e.contains("baseline visit on day 0"), "{e}");

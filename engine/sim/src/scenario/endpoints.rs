@@ -106,6 +106,12 @@ fn endpoint(p: &RawEndpoint, key: &str, primary: bool, cx: &Context) -> R<(Endpo
 }
 
 fn kind(p: &RawEndpoint, key: &str) -> R<EndpointKind> {
+    if p.threshold.is_some() && p.kind != "responder" {
+        return bad(
+            format!("{key}.threshold"),
+            format!("a threshold applies to kind = \"responder\" only (this endpoint is {:?}): remove it, or make the endpoint a responder", p.kind),
+        );
+    }
     Ok(match p.kind.as_str() {
         "change_from_baseline" => EndpointKind::ChangeFromBaseline,
         "value" => EndpointKind::Value,

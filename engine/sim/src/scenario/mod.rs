@@ -212,7 +212,15 @@ fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(
         current = match current {
             toml::Value::Table(t) => {
                 if last {
-                    t.insert((*seg).to_string(), value);
+                    // Only a value the file writes can be swept (as documented): a key
+                    // added by the sweep could clash with one the file sets instead
+                    // (`design.n_total` beside `design.n_per_arm`).
+                    let Some(slot) = t.get_mut(*seg) else {
+                        return Err(format!(
+                            "{path:?} is not set in the file: only values the file writes can be swept (write its base value first)"
+                        ));
+                    };
+                    *slot = value;
                     return Ok(());
                 }
                 match t.get_mut(*seg) {
