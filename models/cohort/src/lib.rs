@@ -22,6 +22,7 @@ pub mod model;
 pub mod nade;
 pub mod output;
 pub mod pgx;
+mod record_check;
 pub mod rng;
 pub mod safetensors;
 pub mod sample;
