@@ -1,13 +1,9 @@
 //! Parse errors: exact columns, tokens and messages, and the caret rendering.
 
-use vtrial_expr::{Expr, ParseError, caret};
+mod common;
 
-fn err(src: &str) -> ParseError {
-    match Expr::parse(src) {
-        Ok(e) => panic!("{src:?} parsed as {e}"),
-        Err(e) => e,
-    }
-}
+use common::parse_err as err;
+use vtrial_expr::{Expr, caret};
 
 #[test]
 fn messages_with_exact_columns() {

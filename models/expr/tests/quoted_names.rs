@@ -1,7 +1,10 @@
 //! Backtick-quoted variable names: `` `sample yr` > 1995 ``, `` `x-y` > 0 ``,
 //! `` `in` == 1 ``, `` `a``b` `` (a doubled backtick is one backtick).
 
-use vtrial_expr::{BindError, Expr, ParseError, Value, quote_name};
+mod common;
+
+use common::parse_err;
+use vtrial_expr::{BindError, Expr, Value, quote_name};
 
 /// Parses `src`, compiles it against `names` and evaluates it on `slots`.
 fn eval(src: &str, names: &[&str], slots: &[Value]) -> Value {
@@ -12,12 +15,6 @@ fn eval(src: &str, names: &[&str], slots: &[Value]) -> Value {
         .unwrap_or_else(|err| panic!("{src:?}: {err}"))
 }
 
-fn parse_err(src: &str) -> ParseError {
-    match Expr::parse(src) {
-        Ok(e) => panic!("{src:?} parsed as {e}"),
-        Err(err) => err,
-    }
-}
 
 #[test]
 fn quoted_names_are_variables_named_without_their_backticks() {
