@@ -22,7 +22,7 @@ use crate::error::CohortError;
 use crate::model::CohortModel;
 use crate::pgx;
 use crate::rng::{Purpose, stream};
-use crate::schema::{Ancestry, BOUNDS, DERIVED, ancestry_of, female_of_tokens, record_for_source, record_levels, sex_is_female};
+use crate::schema::{Ancestry, BOUNDS, DERIVED, ancestry_of, female_of_levels, female_of_tokens, record_for_source, record_levels};
 use crate::transform::{ColumnTransform, round_to};
 
 /// Which joint model generates the tokens.
@@ -274,7 +274,7 @@ impl Layout {
             l.creat_table = Some(CreatTable { sex_female, age, creat, age_floor: meta.age_floor, cdf });
         }
         let levels_of = |k: &str| l.idx.get(k).and_then(|&i| l.levels[i].clone()).unwrap_or_default();
-        l.female = levels_of("sex").iter().map(|s| sex_is_female(s)).collect();
+        l.female = female_of_levels(&levels_of("sex"));
         let race_levels = levels_of("race");
         l.ancestry = race_levels.iter().map(|s| ancestry_of(s)).collect();
         if let (Some(&ic), Some(&ir)) = (l.idx.get("cyp2c19"), l.idx.get("race")) {
@@ -299,6 +299,14 @@ impl Layout {
     /// Record column units, in output order.
     pub fn units(&self) -> &[String] {
         &self.units
+    }
+
+    /// The range of values the model produces for record column `c` (modelled, numeric).
+    fn model_range(&self, model: &CohortModel, c: usize) -> Option<(f64, f64)> {
+        match self.sources[c] {
+            Source::Model(j) => model.meta.columns[j].range(),
+            _ => None,
+        }
     }
 }
 
@@ -721,14 +729,13 @@ fn range_hint(layout: &Layout, criteria: Option<&Criteria>, model: &CohortModel)
     let mut parts = Vec::new();
     for &c in &cr.used {
         let name = &layout.names[c];
-        match (&layout.sources[c], &layout.levels[c]) {
-            (_, Some(lv)) => parts.push(format!("{name} takes {}", lv.join("/"))),
-            (Source::Model(j), None) => {
-                if let Some((lo, hi)) = model.meta.columns[*j].range() {
+        match &layout.levels[c] {
+            Some(lv) => parts.push(format!("{name} takes {}", lv.join("/"))),
+            None => {
+                if let Some((lo, hi)) = layout.model_range(model, c) {
                     parts.push(format!("{name} ranges {lo}..{hi}"));
                 }
             }
-            _ => {}
         }
     }
     if parts.is_empty() {
@@ -748,10 +755,7 @@ fn plausibility_hint(layout: &Layout, model: &CohortModel, implausible: &BTreeMa
         if !implausible.contains_key(*name) {
             continue;
         }
-        let range = layout.idx.get(name).and_then(|&c| match layout.sources[c] {
-            Source::Model(j) => model.meta.columns[j].range(),
-            _ => None,
-        });
+        let range = layout.idx.get(name).and_then(|&c| layout.model_range(model, c));
         parts.push(match range {
             Some((a, b)) => format!("{name} must be within {lo}..{hi}, the model's {name} ranges {a}..{b}"),
             None => format!("{name} must be within {lo}..{hi}"),

@@ -20,6 +20,18 @@ pub struct RecordColumn {
     pub labels: &'static [(f64, &'static str)],
 }
 
+impl RecordColumn {
+    /// Whether `v` is one of the numeric codes the record labels.
+    pub fn is_code(&self, v: f64) -> bool {
+        self.labels.iter().any(|(c, _)| *c == v)
+    }
+
+    /// The numeric code a record label stands for.
+    pub fn code_of(&self, label: &str) -> Option<f64> {
+        self.labels.iter().find(|(_, l)| *l == label).map(|(c, _)| *c)
+    }
+}
+
 /// Sex labels (NHEFS 0 male, 1 female).
 pub const SEX_LABELS: &[(f64, &str)] = &[(0.0, "M"), (1.0, "F")];
 /// Race labels (NHEFS 0 white, 1 black or other).
@@ -161,7 +173,7 @@ pub fn record_levels(
         return (Some(lv), vec![]);
     }
     match (record_for_source(&t.name), numeric_levels(t)) {
-        (Some(r), Some(nums)) if !r.labels.is_empty() && nums.iter().all(|v| r.labels.iter().any(|(c, _)| c == v)) => (
+        (Some(r), Some(nums)) if !r.labels.is_empty() && nums.iter().all(|&v| r.is_code(v)) => (
             Some(r.labels.iter().map(|(_, s)| s.to_string()).collect()),
             r.labels.iter().map(|(v, _)| *v).collect(),
         ),

@@ -49,13 +49,10 @@ fn align_labels(tables: &mut [&mut RawTable]) {
     }
     for name in names {
         let rec = record_for_source(&name).expect("known");
-        let label_code = |s: &str| rec.labels.iter().find(|(_, l)| *l == s).map(|(c, _)| *c);
         let consistent = tables.iter().all(|t| match t.index(&name).map(|j| &t.columns[j]) {
             None => true,
-            Some(RawColumn::Text { values }) => values.iter().flatten().all(|s| label_code(s).is_some()),
-            Some(RawColumn::Numeric { values, .. }) => {
-                values.iter().flatten().all(|v| rec.labels.iter().any(|(c, _)| c == v))
-            }
+            Some(RawColumn::Text { values }) => values.iter().flatten().all(|s| rec.code_of(s).is_some()),
+            Some(RawColumn::Numeric { values, .. }) => values.iter().flatten().all(|&v| rec.is_code(v)),
         });
         if !consistent {
             continue;
@@ -63,7 +60,7 @@ fn align_labels(tables: &mut [&mut RawTable]) {
         for t in tables.iter_mut() {
             let Some(j) = t.index(&name) else { continue };
             if let RawColumn::Text { values } = &t.columns[j] {
-                let mapped = values.iter().map(|v| v.as_deref().and_then(label_code)).collect();
+                let mapped = values.iter().map(|v| v.as_deref().and_then(|s| rec.code_of(s))).collect();
                 t.columns[j] = RawColumn::Numeric { values: mapped, decimals: 0 };
             }
         }
