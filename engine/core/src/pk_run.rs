@@ -214,10 +214,9 @@ fn record_kind(model: &PkModelFile, row: &Row, slots: &Slots) -> Result<RecordKi
         ));
     }
     let dose = || -> Result<Dose, String> {
-        let n = model.structure.n_cmt();
         let cmt = if row.cmt == 0 { 1 } else { row.cmt as usize };
-        if cmt > n {
-            return Err(format!("CMT = {cmt} does not exist; {} has compartments 1..={n}", model.structure.name()));
+        if cmt > n_cmt {
+            return Err(format!("CMT = {cmt} does not exist; {} has compartments 1..={n_cmt}", model.structure.name()));
         }
         let modifiers = &model.dosing[cmt - 1];
         let eval = |e: &Option<ModelExpr>, default: f64, what: &str| -> Result<f64, String> {
