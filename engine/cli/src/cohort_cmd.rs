@@ -33,8 +33,9 @@ pub enum CohortCommand {
         /// Training seed.
         #[arg(long, default_value_t = 20261127)]
         seed: u64,
-        /// Identifier columns to leave out (comma-separated).
-        #[arg(long, value_delimiter = ',', default_value = "seqn,id,row")]
+        /// Columns to leave out (comma-separated, any case), besides the identifiers seqn, id
+        /// and row, which are always left out. A name the file lacks is an error.
+        #[arg(long, value_delimiter = ',')]
         exclude: Vec<String>,
     },
     /// Sample a cohort (every patient satisfies --where); writes CSV plus a .meta.json with units.
@@ -105,7 +106,7 @@ pub fn run(args: CohortArgs) -> anyhow::Result<()> {
             if creatinine_data.is_some() {
                 o.creatinine_data = creatinine_data;
             }
-            o.exclude = exclude;
+            o.exclude.extend(exclude);
             o.config.seed = seed;
             let t = std::time::Instant::now();
             let m = vtrial_cohort::train(&o).with_context(|| format!("training on {}", data.display()))?;

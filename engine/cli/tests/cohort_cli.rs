@@ -187,3 +187,16 @@ fn cohort_evaluate_checks_the_json_location_first_and_names_uncompared_columns()
     assert!(ev["real_columns_not_compared"].as_array().unwrap().iter().any(|c| c == "cholesterol"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn cohort_train_refuses_an_excluded_name_the_file_lacks_and_keeps_excluding_identifiers() {
+    let dir = scratch("exclude");
+    let data = dir.join("data.csv");
+    std::fs::write(&data, "seqn,age,wt71\n1,40,70.5\n2,50,80.1\n").unwrap();
+    let out = dir.join("m.safetensors");
+    let o = vtrial(&["cohort", "train", "--data", data.to_str().unwrap(), "--exclude", "wt7", "--out", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    // `--exclude` adds to the identifiers: seqn is not reported missing, the typo is.
+    assert!(!o.status.success() && err.contains("`wt7`") && !err.contains("`seqn`") && err.contains("seqn, age, wt71"), "{err}");
+    assert!(!out.exists());
+}

@@ -108,6 +108,10 @@ pub struct CohortModel {
     pub creatinine: Option<Nade>,
 }
 
+/// Identifier columns [`TrainOptions::new`] leaves out; unlike other excluded names, the file
+/// need not have them.
+pub const DEFAULT_EXCLUDED: [&str; 3] = ["seqn", "id", "row"];
+
 /// Options of [`train`].
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -115,7 +119,8 @@ pub struct TrainOptions {
     pub data: PathBuf,
     /// Creatinine file (flchain-like: `age`, `sex`, `creatinine`); `None`: no creatinine.
     pub creatinine_data: Option<PathBuf>,
-    /// Identifier columns to leave out (names absent from the file are ignored).
+    /// Columns to leave out, matched ignoring case. A name the file lacks is an error, except
+    /// the default identifiers [`DEFAULT_EXCLUDED`] (a typo must not model the column).
     pub exclude: Vec<String>,
     /// Network and optimiser settings.
     pub config: NadeConfig,
@@ -132,7 +137,7 @@ impl TrainOptions {
         TrainOptions {
             creatinine_data: fl.exists().then_some(fl),
             data,
-            exclude: vec!["seqn".into(), "id".into(), "row".into()],
+            exclude: DEFAULT_EXCLUDED.iter().map(|s| (*s).to_string()).collect(),
             config: NadeConfig::default(),
             transform: TransformOptions::default(),
         }
@@ -306,11 +311,32 @@ fn train_creatinine(path: &Path, cfg: &NadeConfig, opt: &TransformOptions) -> Re
     ))
 }
 
+/// Refuses an excluded name that matches no column of the file (other than the default
+/// identifiers), listing the columns.
+fn check_excluded_names(table: &RawTable, exclude: &[String]) -> Result<(), CohortError> {
+    let absent: Vec<&str> = exclude
+        .iter()
+        .map(String::as_str)
+        .filter(|e| !table.names.iter().any(|n| n.eq_ignore_ascii_case(e)))
+        .filter(|e| !DEFAULT_EXCLUDED.iter().any(|d| d.eq_ignore_ascii_case(e)))
+        .collect();
+    if absent.is_empty() {
+        return Ok(());
+    }
+    Err(CohortError::Invalid(format!(
+        "{}: --exclude names {} that the file does not have; its columns are {}",
+        table.source,
+        absent.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "),
+        table.names.join(", ")
+    )))
+}
+
 /// Trains a model (libtorch on one thread; same options and machine → same weights).
 pub fn train(opts: &TrainOptions) -> Result<CohortModel, CohortError> {
     let table = read_csv(&opts.data)?;
     // Identifier names are matched ignoring case (`Id`, `SEQN`).
     let is_excluded = |n: &str| opts.exclude.iter().any(|e| e.eq_ignore_ascii_case(n));
+    check_excluded_names(&table, &opts.exclude)?;
     let excluded: Vec<String> = table.names.iter().filter(|n| is_excluded(n)).cloned().collect();
     let cols: Vec<usize> = (0..table.names.len()).filter(|&j| !is_excluded(&table.names[j])).collect();
     if cols.is_empty() {

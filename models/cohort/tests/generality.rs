@@ -353,3 +353,18 @@ fn training_rows_breaking_the_record_relations_are_refused() {
     let e = train_err(&small(&bp, None));
     assert!(e.contains("dbp < sbp: broken by 1 of 300 rows (data row 8)"), "{e}");
 }
+
+#[test]
+fn an_excluded_name_the_file_lacks_is_refused_with_its_columns() {
+    let dir = scratch("excl");
+    let data = adults(&dir, "excl.csv", &["M", "F"], ",smokeyrs", |_, g| format!(",{}", (g.next() * 10.0) as i32));
+    let mut o = small(&data, None);
+    o.exclude.push("smokeyr".into()); // a typo of smokeyrs
+    let e = train_err(&o);
+    assert!(e.contains("excl.csv") && e.contains("`smokeyr`") && e.contains("age, sex, ht, wt71, smokeyrs"), "{e}");
+    // The default identifiers may be absent; a present name (any case) is left out.
+    let mut o = small(&data, None);
+    o.exclude.push("SMOKEYRS".into());
+    let m = train(&o).unwrap();
+    assert_eq!(m.meta.data.excluded, vec!["smokeyrs".to_string()]);
+}
