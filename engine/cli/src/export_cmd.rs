@@ -1,4 +1,4 @@
-//! `vtrial export`: every table of a run store to Parquet or CSV.
+//! `vtrial export`: the tables and summary views of a run store to Parquet or CSV.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use vtrial_store::export::Format;
 
-/// Write every table of a run store to a folder, one Parquet or CSV file per table.
+/// Write the tables of a run store and its summary views (operating_characteristics,
+/// study_success, arm_summary) to a folder, one Parquet or CSV file each.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// DuckDB file.

@@ -34,7 +34,7 @@ enum Command {
     Validate(validate_cmd::ValidateArgs),
     /// Run SQL on a run store and print the result as a table.
     Query(query_cmd::QueryArgs),
-    /// Write every table of a run store to Parquet or CSV files.
+    /// Write a run store's tables and summary views to Parquet or CSV files.
     Export(export_cmd::ExportArgs),
 }
 

@@ -25,8 +25,17 @@ impl Format {
     }
 }
 
-/// Writes every table of the store into `dir` (created if needed) as `<table>.<ext>`;
-/// with `run`, only that run's rows (an id the store does not hold is an error naming the
+/// The summary views exported next to the tables (computed by DuckDB at export time).
+pub const EXPORTED_VIEWS: [&str; 3] = ["operating_characteristics", "study_success", "arm_summary"];
+
+/// What [`export`] writes, in order: `store_info` (the schema version), every table of
+/// [`TABLES`], then [`EXPORTED_VIEWS`]. `latest_run` is left out: it is a row of `runs`.
+pub fn exported_relations() -> Vec<&'static str> {
+    std::iter::once("store_info").chain(TABLES).chain(EXPORTED_VIEWS).collect()
+}
+
+/// Writes every table of the store and its summary views ([`exported_relations`]) into `dir`
+/// (created if needed) as `<name>.<ext>`; with `run`, only that run's rows (an id the store does not hold is an error naming the
 /// ones it does). Files that exist already are an error naming them, unless `overwrite`;
 /// each file is written under a temporary name and renamed when complete. Returns the
 /// files written.
@@ -36,7 +45,8 @@ pub fn export(path: &Path, dir: &Path, format: Format, run: Option<i64>, overwri
     if !path.exists() {
         return Err(StoreError::Io { path: name.clone(), source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such store") });
     }
-    let files: Vec<PathBuf> = TABLES.iter().map(|table| dir.join(format!("{table}.{}", format.extension()))).collect();
+    let relations = exported_relations();
+    let files: Vec<PathBuf> = relations.iter().map(|table| dir.join(format!("{table}.{}", format.extension()))).collect();
     let existing: Vec<String> = files.iter().filter(|f| f.exists()).map(|f| f.display().to_string()).collect();
     if !existing.is_empty() && !overwrite {
         return Err(StoreError::Incompatible {
@@ -57,14 +67,15 @@ pub fn export(path: &Path, dir: &Path, format: Format, run: Option<i64>, overwri
         }
     }
     std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.display().to_string(), source: e })?;
-    for (table, file) in TABLES.iter().zip(&files) {
-        let filter = run.map_or(String::new(), |r| format!(" WHERE run_id = {r}"));
+    for (table, file) in relations.iter().zip(&files) {
+        // store_info is about the file, not a run.
+        let filter = run.filter(|_| *table != "store_info").map_or(String::new(), |r| format!(" WHERE run_id = {r}"));
         let options = match format {
             Format::Parquet => "FORMAT parquet",
             Format::Csv => "FORMAT csv, HEADER true",
         };
         let tmp = dir.join(format!(".{table}.{}.partial-{}", format.extension(), std::process::id()));
-        // Table names come from the constant list, never from the user; the run id is a number.
+        // Names come from the constant lists, never from the user; the run id is a number.
         // Rows were appended in (run, point, replicate, patient) order, which COPY keeps.
         let sql = format!("COPY (SELECT * FROM {table}{filter}) TO {} ({options})", literal(&tmp.display().to_string()));
         let written = conn.execute_batch(&sql).map_err(err).and_then(|()| {

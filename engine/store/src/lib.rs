@@ -4,7 +4,7 @@
 //!   Appenders, one transaction per run, the run's status ([`writer::RunWriter`], a
 //!   [`vtrial_sim::rows::Sink`]);
 //! - [`query`]: run SQL against a store and get a printable table;
-//! - [`export`]: write every table to Parquet or CSV;
+//! - [`export`]: write every table and the summary views to Parquet or CSV;
 //! - file conversions for `vtrial pk` ([`csv_to_parquet`], [`duckdb_version`]).
 //!
 //! The schema is `schema.sql` in this crate (documented there, column by column).

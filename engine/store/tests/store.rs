@@ -153,9 +153,17 @@ fn export_writes_every_table() {
     for format in [Format::Parquet, Format::Csv] {
         let out = d.join(format.extension());
         let files = export(&db, &out, format, None, false).unwrap();
-        assert_eq!(files.len(), vtrial_store::TABLES.len());
+        // The schema version, the ten tables and the three summary views.
+        assert_eq!(files.len(), 1 + vtrial_store::TABLES.len() + 3);
         assert!(files.iter().all(|f| f.exists()));
     }
+    let oc = std::fs::read_to_string(d.join("csv/operating_characteristics.csv")).unwrap();
+    assert!(oc.starts_with("run_id,point,label,endpoint") && oc.lines().count() > 1, "{oc}");
+    let info = std::fs::read_to_string(d.join("csv/store_info.csv")).unwrap();
+    assert_eq!(info, format!("schema_version\n{}\n", vtrial_store::SCHEMA_VERSION));
+    let one_run = export(&db, &d.join("run1"), Format::Csv, Some(1), false).unwrap();
+    assert_eq!(one_run.len(), 14);
+    assert!(std::fs::read_to_string(d.join("run1/study_success.csv")).unwrap().lines().count() == 2);
     let csv = std::fs::read_to_string(d.join("csv/trials.csv")).unwrap();
     assert!(csv.starts_with("run_id,point,replicate"), "{csv}");
     assert!(query(&d.join("missing.duckdb"), "SELECT 1").is_err());
