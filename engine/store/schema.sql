@@ -173,7 +173,8 @@ CREATE TABLE IF NOT EXISTS observations (   -- detail = observation
     patient   INTEGER NOT NULL,
     time_h    DOUBLE NOT NULL,             -- hours after the first dose
     kind      VARCHAR NOT NULL,            -- 'concentration' | 'response' | 'event' | 'adverse_event' | 'dropout'
-    value     DOUBLE NOT NULL              -- mg/L, response units, or 1/0 (event observed / censored)
+    value     DOUBLE NOT NULL              -- mg/L; response units; 'event': 1 observed / 0 censored;
+                                           -- 'adverse_event', 'dropout': always 1 (a row per occurrence)
 );
 
 -- Operating characteristics per scenario point, endpoint and comparison, for complete runs.
