@@ -159,6 +159,9 @@ impl LinearParams {
 /// Largest state: three compartments with a depot, plus the AUC integrator.
 const MAX_STATE: usize = 5;
 
+/// The largest rate constant (per time unit) a linear model accepts.
+pub const MAX_RATE: f64 = 1e9;
+
 /// Builds the rate matrix K (row = destination) of `structure`, `n` × `n` in the top-left
 /// corner of a `MAX_STATE`² array, and returns its eigenvalues in closed form.
 fn rate_matrix(
@@ -209,6 +212,23 @@ fn rate_matrix(
         k[per][c] = k_cp;
         k[c][per] = k_pc;
         k[per][per] = -k_pc;
+    }
+    // Rate constants beyond any drug's (half-lives under a microsecond in hours) come from
+    // wrong units or a runaway covariate model; the closed form's matrix functions lose all
+    // precision (or stop converging) there, so they are refused by name.
+    let mut named = vec![("CL/V", k10)];
+    if structure.has_depot() {
+        named.push(("KA", p.ka));
+    }
+    for (i, &(k_cp, k_pc)) in rates.iter().enumerate() {
+        named.extend(if i == 0 { [("Q/V", k_cp), ("Q/V2", k_pc)] } else { [("Q3/V", k_cp), ("Q3/V3", k_pc)] });
+    }
+    if let Some(&(name, value)) = named.iter().find(|(_, r)| !(*r <= MAX_RATE)) {
+        return Err(PkError::InvalidParameter {
+            name: name.into(),
+            value,
+            expected: "a rate constant of at most 1e9 per time unit (check the units and covariate model)",
+        });
     }
     eig.extend(disposition_eigenvalues(k10, &rates));
     if with_auc {
@@ -450,7 +470,8 @@ macro_rules! with_linear {
 }
 
 impl LinearPk {
-    /// Builds the model; parameters are checked (volumes and KA > 0, clearances ≥ 0).
+    /// Builds the model; parameters are checked (volumes and KA > 0, clearances ≥ 0, rate
+    /// constants such as CL/V at most [`MAX_RATE`]).
     pub fn new(structure: Structure, params: LinearParams) -> Result<Self, PkError> {
         Self::build(structure, params, false)
     }
@@ -661,6 +682,34 @@ mod tests {
         let p = LinearParams { cl: 1.0, v: -5.0, ka: 1.0, ..Default::default() };
         let err = LinearPk::new(Structure::OneCmtOral, p).unwrap_err();
         assert!(err.to_string().contains("parameter V = -5"), "{err}");
+    }
+
+    #[test]
+    fn rate_constants_beyond_any_drug_are_refused_by_name() {
+        // These hung in the matrix exponential (CL 1e40, KA 1e45, V 1e-40) or gave "no steady
+        // state" (CL 1e20): a runaway covariate model or wrong units.
+        let base = LinearParams { cl: 1.0, v: 20.0, q: 2.0, v2: 50.0, ka: 1.0, ..Default::default() };
+        for (p, name) in [
+            (LinearParams { cl: 1e40, ..base }, "CL/V"),
+            (LinearParams { cl: 1e20, ..base }, "CL/V"),
+            (LinearParams { v: 1e-40, ..base }, "CL/V"),
+            (LinearParams { ka: 1e45, ..base }, "KA"),
+            (LinearParams { q: 1e12, ..base }, "Q/V"),
+            (LinearParams { v2: 1e-12, ..base }, "Q/V2"),
+        ] {
+            let err = LinearPk::new(Structure::TwoCmtOral, p).unwrap_err().to_string();
+            assert!(err.contains(&format!("parameter {name} = ")) && err.contains("at most 1e9"), "{err}");
+        }
+        // Fast but possible rates still simulate: KA 1e8 /h, CL/V 1e6 /h.
+        let mut sys = [LinearPk::new(Structure::TwoCmtOral, LinearParams { cl: 2e7, ka: 1e8, ..base }).unwrap()];
+        use crate::event::{Dose, Record, RecordKind};
+        let records = [
+            Record { time: 0.0, kind: RecordKind::Dose(Dose::bolus(1, 100.0)), params: 0 },
+            Record { time: 1.0, kind: RecordKind::Observation, params: 0 },
+        ];
+        let mut last = f64::NAN;
+        crate::Simulator::default().run(&mut sys, &records, |_, a| last = a[1]).unwrap();
+        assert!(last.is_finite() && last >= 0.0 && last < 1e-6, "{last}");
     }
 
     #[test]
