@@ -19,10 +19,10 @@ use thiserror::Error;
 use vtrial_expr::Value;
 use vtrial_pk::population::{purpose, rng_stream};
 
-use crate::cohort::{CohortRequest, CohortSource, CohortSourceError, PatientTable};
+use crate::cohort::{CohortRequest, CohortSource, CohortSourceError, Column, PatientTable};
 use crate::design::{self, Method};
 use crate::rows::{Sink, SinkError, TrialOutput};
-use crate::scenario::{Allocation, Randomisation, Scenario, ScenarioFile};
+use crate::scenario::{Allocation, Randomisation, Scenario, ScenarioFile, check_levels};
 use crate::trial::{self, Enrolled};
 
 /// Why a run stopped.
@@ -37,6 +37,17 @@ pub enum RunError {
         criteria: String,
         /// Cause.
         source: CohortSourceError,
+    },
+    /// The scenario does not fit the cohort (e.g. a categorical effect names a level the
+    /// cohort's column lacks).
+    #[error("{file}: {key}: {message}")]
+    Scenario {
+        /// Scenario file.
+        file: String,
+        /// Key in the file.
+        key: String,
+        /// What is wrong and what would be valid.
+        message: String,
     },
     /// The sink failed.
     #[error("writing results: {0}")]
@@ -159,7 +170,19 @@ pub fn check_cohorts(file: &ScenarioFile, source: &dyn CohortSource, max_draws: 
                 columns: &p.scenario.covariates,
                 max_draws: if max_draws > 0 { max_draws } else { 200_000 },
             };
-            source.sample(&req).map_err(|e| RunError::Cohort { point: p.index, criteria: key.1.clone().unwrap_or_default(), source: e })?;
+            let table = source.sample(&req).map_err(|e| RunError::Cohort { point: p.index, criteria: key.1.clone().unwrap_or_default(), source: e })?;
+            // Every pool has the same columns: one check of the effects' levels.
+            if seen.len() == 1 {
+                let levels = |name: &str| {
+                    let c = table.names.iter().position(|n| n == name)?;
+                    Some(match &table.columns[c] {
+                        Column::Text { levels, .. } => Some(levels.clone()),
+                        Column::Num(_) => None,
+                    })
+                };
+                check_levels(&file.categorical, levels)
+                    .map_err(|(key, message)| RunError::Scenario { file: file.file.clone(), key, message })?;
+            }
         }
     }
     Ok(())

@@ -168,6 +168,21 @@ fn criteria_no_patient_meets_are_rejected_before_simulating() {
 }
 
 #[test]
+fn categorical_levels_the_cohort_lacks_are_rejected_before_simulating() {
+    let with = |effect: &str| base().replace("egfr = \"power(0.4, ref=90)\"", &format!("egfr = \"power(0.4, ref=90)\", {effect}"));
+    let check = |effect: &str| {
+        let file = scenario::parse(&with(effect), "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();
+        driver::check_cohorts(&file, &TestOnlySource, 0).map_err(|e| e.to_string())
+    };
+    // `Female` where the cohort's sex is F/M gave every woman the factor 1, silently.
+    let e = check("sex = \"categorical(Female=0.5, M=1)\"").unwrap_err();
+    assert!(e.starts_with("s.toml: drug.pk.cl.covariates.sex: \"Female\" is not a level of sex (its levels: F, M)"), "{e}");
+    let e = check("sex = \"categorical(0=0.5)\"").unwrap_err();
+    assert!(e.contains("sex is a text column"), "{e}");
+    check("sex = \"categorical(F=0.5)\"").unwrap();
+}
+
+#[test]
 fn a_patient_whose_simulation_fails_is_recorded_and_the_run_continues() {
     // A linear age effect that makes CL negative from age 60 on: those patients' PK fails,
     // the trial goes on without them.

@@ -3,6 +3,7 @@
 //!
 //! The format is documented key by key in `engine/sim/README.md`.
 
+mod categories;
 mod endpoints;
 mod error;
 mod model;
@@ -11,6 +12,7 @@ mod resolve;
 
 use sha2::{Digest, Sha256};
 
+pub use categories::{CategoricalUse, check_levels};
 pub use error::{ScenarioError, line_column};
 pub use model::*;
 pub use raw::*;
@@ -69,6 +71,9 @@ pub struct ScenarioFile {
     pub sha256: String,
     /// The points (one without a sweep).
     pub points: Vec<ScenarioPoint>,
+    /// The categorical covariate effects of every point, checked against the cohort's levels
+    /// before a run ([`check_levels`]).
+    pub categorical: Vec<CategoricalUse>,
 }
 
 /// Parses and resolves a scenario. `available`: the cohort source's columns.
@@ -87,6 +92,7 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
     let sha256 = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     // Each point's raw scenario.
     let mut raws = Vec::new();
+    let mut categorical = Vec::new();
     for (index, values) in settings.into_iter().enumerate() {
         let label = values.iter().map(|(k, v)| format!("{k}={}", show(v))).collect::<Vec<_>>().join(", ");
         let mut t = table.clone();
@@ -94,6 +100,7 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
         for (k, v) in &values {
             set_path(&mut t, k, v.clone()).map_err(|m| invalid(format!("sweep.\"{k}\""), m))?;
         }
+        categories::categorical_uses(&t, "", &mut categorical);
         let raw: RawScenario = if values.is_empty() {
             base.clone()
         } else {
@@ -142,7 +149,7 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
     if points.iter().any(|p| p.scenario.replicates != points[0].scenario.replicates || p.scenario.seed != points[0].scenario.seed) {
         return Err(invalid("sweep".into(), "study.replicates and study.seed cannot be swept".into()));
     }
-    Ok(ScenarioFile { file: file.into(), text: text.into(), sha256, points })
+    Ok(ScenarioFile { file: file.into(), text: text.into(), sha256, points, categorical })
 }
 
 /// Reads and parses a scenario file.
