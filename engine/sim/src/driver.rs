@@ -254,7 +254,7 @@ fn trial_job(s: &Arc<Scenario>, point: u32, replicate: u32, pools: &BTreeMap<Poo
             let t = &pool.table;
             let values: Vec<Value> = (0..t.names.len()).map(|c| t.value(c, row)).collect();
             let nums: Vec<f64> = (0..t.names.len()).map(|c| t.num(c, row)).collect();
-            out.push(Enrolled { values, nums, arm, stratum: 0 });
+            out.push(Enrolled { values, nums, arm, stratum: 0, failure: None });
         }
     };
     let mut offsets: BTreeMap<PoolKey, usize> = BTreeMap::new();
@@ -267,8 +267,22 @@ fn trial_job(s: &Arc<Scenario>, point: u32, replicate: u32, pools: &BTreeMap<Poo
         let ratios: Vec<u32> = s.arms.iter().map(|a| a.ratio).collect();
         let strata: Vec<String> = match method {
             Randomisation::Stratified { strata, .. } => patients
-                .iter()
-                .map(|p| strata.iter().map(|(_, c)| c.eval(&p.values).map_or_else(|_| "?".to_string(), |v| v.to_string())).collect::<Vec<_>>().join("|"))
+                .iter_mut()
+                .map(|p| {
+                    let mut label = Vec::with_capacity(strata.len());
+                    for (text, c) in strata {
+                        match c.eval(&p.values) {
+                            Ok(v) => label.push(v.to_string()),
+                            // Undefined for this patient (log of a negative): randomised
+                            // with the others in a stratum of their own, then failed.
+                            Err(e) => {
+                                label.push("?".to_string());
+                                p.failure.get_or_insert_with(|| format!("randomisation stratum {text:?}: {e}"));
+                            }
+                        }
+                    }
+                    label.join("|")
+                })
                 .collect(),
             _ => vec![String::new(); patients.len()],
         };

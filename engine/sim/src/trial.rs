@@ -67,6 +67,9 @@ pub struct Enrolled {
     pub arm: usize,
     /// Randomisation stratum (0 without strata): analyses stratify by it.
     pub stratum: u32,
+    /// Why the patient fails before simulation (a stratum expression undefined for them);
+    /// recorded as any other failure.
+    pub failure: Option<String>,
 }
 
 /// The patient's number in the trial (enrolment order).
@@ -759,6 +762,10 @@ pub fn simulate(scenario: &Arc<Scenario>, point: u32, replicate: u32, patients: 
     world.insert_resource(Ctx { scenario: scenario.clone(), point, replicate });
     world.insert_resource(Clock::default());
     world.spawn_batch(patients.into_iter().enumerate().map(|(i, p)| {
+        let mut course = Course::default();
+        if let Some(reason) = p.failure {
+            fail(&mut course, reason);
+        }
         (
             PatientId(i as u32),
             Covariates { values: p.values, nums: p.nums },
@@ -767,7 +774,7 @@ pub fn simulate(scenario: &Arc<Scenario>, point: u32, replicate: u32, patients: 
             Individual::default(),
             Dosing::default(),
             Pk::default(),
-            Course::default(),
+            course,
             Measurements::default(),
         )
     }));

@@ -197,6 +197,23 @@ fn a_patient_whose_simulation_fails_is_recorded_and_the_run_continues() {
 }
 
 #[test]
+fn a_stratum_undefined_for_a_patient_fails_that_patient_with_the_reason() {
+    // log(age - 50) is undefined under 50: those patients were put in a silent "?" stratum.
+    let text = base().replace("strata = [\"sex\", \"egfr < 60\"]", "strata = [\"sex\", \"log(age - 50) > 2\"]");
+    assert_ne!(text, base());
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(2), detail: Some(Detail::Patient), ..Default::default() }).unwrap();
+    let (rows, summary) = run(&file, 0, 64);
+    assert!(summary.iter().all(|s| s.failed_patients > 0), "{summary:?}");
+    for p in &rows[0].patients {
+        let age = p.age.unwrap();
+        match &p.failure {
+            Some(f) => assert!(age <= 50.0 && f.contains("randomisation stratum \"log(age - 50) > 2\"") && f.contains("log"), "{age} {f}"),
+            None => assert!(age > 50.0, "{age}"),
+        }
+    }
+}
+
+#[test]
 fn sweeps_by_arm_name_and_explicit_points() {
     let text = base().replace(
         "[sweep]\n\"design.n_per_arm\" = [30, 50]\n\"response.emax.value\" = [-8.0, -12.0]\n",
