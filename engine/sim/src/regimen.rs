@@ -25,7 +25,8 @@
 //! at time 0; each later phase starts where the previous one ends: after its last dose plus
 //! its interval, or — after a single dose — one interval of the next phase later (so `load
 //! 200 mg then 100 mg q12h` gives 200 mg at 0 h and 100 mg from 12 h on). A repeated phase
-//! without a count runs until the end of the study (doses strictly before it). Spaces
+//! without a count runs until the end of the study (doses strictly before it). Two single-dose
+//! phases in a row are refused (the second would fall on the first). Spaces
 //! between a number and its unit are optional (`100mg`, `q 24 h`).
 
 use thiserror::Error;
@@ -206,6 +207,9 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 Ok(*x)
             }
+            Some((Tok::Word(w), _)) if w == "-" && matches!(self.toks.get(self.pos + 1), Some((Tok::Num(_), _))) => {
+                self.err(format!("{what} must be > 0, not negative"))
+            }
             _ => self.err(format!("expected {what} (a number)")),
         }
     }
@@ -257,7 +261,18 @@ impl<'a> Parser<'a> {
         }
         let mut phases = vec![self.phase()?];
         while self.eat("then") {
-            phases.push(self.phase()?);
+            let at = self.pos;
+            let next = self.phase()?;
+            // A single dose's successor starts one of *its* intervals later; a second single
+            // dose has none, so both would be given at once.
+            if phases.last().is_some_and(|p| p.interval_h == 0.0) && next.interval_h == 0.0 {
+                self.pos = at;
+                return self.err(
+                    "two single doses in a row would be given at the same time; give the first an interval \
+                     (\"load 200 mg q12h x 2 then 50 mg q12h\" for two loading doses 12 h apart)",
+                );
+            }
+            phases.push(next);
         }
         if self.pos < self.toks.len() {
             return self.err("expected \"then\" or the end of the regimen");
@@ -409,5 +424,22 @@ mod tests {
         assert!(Regimen::parse("100 mg q24h x 2.5").is_err());
         assert!(Regimen::parse("").is_err());
         assert!(Regimen::parse("100 mg q24h and more").is_err());
+        let e = Regimen::parse("-100 mg q24h").unwrap_err();
+        assert!(e.column == 1 && e.message.contains("a dose amount must be > 0, not negative"), "{e}");
+        let e = Regimen::parse("100 mg over -1 h q24h").unwrap_err();
+        assert!(e.message.contains("an infusion duration must be > 0, not negative"), "{e}");
+    }
+
+    #[test]
+    fn two_single_doses_in_a_row_are_refused() {
+        // The second `load` was given at 0 h with the first: a 300 mg bolus.
+        let e = Regimen::parse("load 200 mg then load 100 mg then 50 mg q12h x 2").unwrap_err();
+        assert_eq!(e.column, 18, "{e}");
+        assert!(e.message.contains("same time") && e.message.contains("load 200 mg q12h x 2"), "{e}");
+        assert!(Regimen::parse("50 mg once then 50 mg once").is_err());
+        // Two loading doses with their interval, and a single dose before a repeated phase.
+        let d = times("load 200 mg q12h x 2 then 50 mg q12h x 2", 100.0);
+        assert_eq!(d, vec![(0.0, 200.0), (12.0, 200.0), (24.0, 50.0), (36.0, 50.0)]);
+        assert!(Regimen::parse("load 200 mg then 100 mg q12h").is_ok());
     }
 }
