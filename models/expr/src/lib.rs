@@ -137,6 +137,7 @@ mod fast;
 mod lexer;
 mod parser;
 mod suggest;
+mod typecheck;
 mod value;
 
 use std::borrow::Cow;
@@ -145,6 +146,7 @@ use std::str::FromStr;
 
 pub use crate::compile::Compiled;
 pub use crate::error::{BindError, EvalError, ParseError, caret};
+pub use crate::typecheck::{ConditionError, check_condition};
 pub use crate::value::Value;
 
 /// A parsed expression.

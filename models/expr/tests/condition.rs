@@ -1,4 +1,5 @@
-//! SQL three-valued logic of `Compiled::eval_condition` and node columns of `Expr::column_of`.
+//! SQL three-valued logic of `Compiled::eval_condition`, node columns of `Expr::column_of`, and
+//! the static checks of `check_condition`.
 
 use vtrial_expr::ast::Node;
 use vtrial_expr::{Expr, Value};
@@ -129,4 +130,18 @@ fn every_node_has_the_column_of_its_first_token() {
     let e = Expr::parse("x between 70 and 30").unwrap();
     let Node::Between { low, high, .. } = e.root() else { panic!() };
     assert_eq!((e.column_of(low), e.column_of(high)), (Some(11), Some(18)));
+}
+
+#[test]
+fn check_condition_types_conditions_with_the_column_of_the_problem() {
+    use vtrial_expr::{Expr, check_condition};
+    let names = ["sex", "egfr"];
+    let check = |src: &str, text: &[bool]| check_condition(&Expr::parse(src).unwrap(), &names, text, "a dose-adjustment condition");
+    let e = check("egfr", &[]).unwrap_err();
+    assert!(e.column == 1 && e.message.starts_with("a dose-adjustment condition must be a condition") && e.message.contains("not a number"), "{e}");
+    // Types known: a label compared with a number; unknown types are numbers.
+    let e = check("sex < 30", &[true, false]).unwrap_err();
+    assert!(e.message.contains("`<` needs numbers") && e.message.contains("text column sex"), "{e}");
+    assert!(check("sex < 30", &[]).is_ok());
+    assert!(check("sex == 'F' and egfr < 30", &[true, false]).is_ok());
 }
