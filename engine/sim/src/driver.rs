@@ -182,6 +182,30 @@ pub fn check_cohorts(file: &ScenarioFile, source: &dyn CohortSource, max_draws: 
                 };
                 check_levels(&file.categorical, levels)
                     .map_err(|(key, message)| RunError::Scenario { file: file.file.clone(), key, message })?;
+                check_condition_types(file, &table)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the dose-adjustment conditions with the cohort's column types (`sex < 30` compares
+/// a label with a number: it would fail every patient it meets).
+fn check_condition_types(file: &ScenarioFile, table: &PatientTable) -> Result<(), RunError> {
+    for p in &file.points {
+        let names: Vec<&str> = p.scenario.covariates.iter().map(String::as_str).collect();
+        let text: Vec<bool> = names
+            .iter()
+            .map(|n| table.names.iter().position(|t| t == n).is_some_and(|c| matches!(table.columns[c], Column::Text { .. })))
+            .collect();
+        for (i, arm) in p.scenario.arms.iter().enumerate() {
+            for (j, (_, src, _)) in arm.adjust.iter().enumerate() {
+                let Ok(expr) = vtrial_expr::Expr::parse(src) else { continue };
+                vtrial_expr::check_condition(&expr, &names, &text, "a dose-adjustment condition").map_err(|e| RunError::Scenario {
+                    file: file.file.clone(),
+                    key: format!("arms[{i}].adjust[{j}].when"),
+                    message: format!("{e}\n{}", vtrial_expr::caret(src, e.column)),
+                })?;
             }
         }
     }

@@ -197,6 +197,20 @@ fn a_patient_whose_simulation_fails_is_recorded_and_the_run_continues() {
 }
 
 #[test]
+fn dose_adjustment_conditions_are_checked_as_conditions_with_the_cohorts_types() {
+    let with = |when: &str| base().replace("regimen = \"50 mg q24h\"\n", &format!("regimen = \"50 mg q24h\"\n[[arms.adjust]]\nwhen = \"{when}\"\nregimen = \"25 mg q24h\"\n"));
+    // Not a condition: every patient got the adjusted dose.
+    let e = parse_err(&with("egfr"));
+    assert!(e.contains("arms[2].adjust[0].when") && e.contains("must be a condition") && e.contains("not a column's value: `egfr`"), "{e}");
+    // A label compared with a number: every patient it met failed at run time.
+    let file = scenario::parse(&with("sex < 30"), "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();
+    let e = driver::check_cohorts(&file, &TestOnlySource, 0).unwrap_err().to_string();
+    assert!(e.starts_with("s.toml: arms[2].adjust[0].when: column 1: `<` needs numbers") && e.contains("text column sex"), "{e}");
+    let file = scenario::parse(&with("egfr < 30 and sex == 'F'"), "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();
+    driver::check_cohorts(&file, &TestOnlySource, 0).unwrap();
+}
+
+#[test]
 fn a_stratum_undefined_for_a_patient_fails_that_patient_with_the_reason() {
     // log(age - 50) is undefined under 50: those patients were put in a silent "?" stratum.
     let text = base().replace("strata = [\"sex\", \"egfr < 60\"]", "strata = [\"sex\", \"log(age - 50) > 2\"]");

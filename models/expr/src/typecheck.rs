@@ -29,7 +29,8 @@ impl std::error::Error for ConditionError {}
 const NOT_A_CONDITION: &str = "must be a condition (a comparison, `in`, `between`, `and`/`or`/`not` of them)";
 
 /// Checks that `expr` is a condition over `names`, whose columns hold labels where `text[i]`
-/// (an empty slice: types unknown, all treated as numbers). `what` names the expression in
+/// (an empty slice: types unknown — a column compares with numbers and strings alike, but
+/// is still not a condition on its own). `what` names the expression in
 /// messages ("the criteria", "a dose-adjustment condition").
 pub fn check_condition(expr: &Expr, names: &[&str], text: &[bool], what: &str) -> Result<(), ConditionError> {
     Checker { expr, names, text, what }.need_condition(expr.root())
@@ -43,6 +44,8 @@ enum Kind {
     Condition,
     /// An `if` whose branches differ.
     Any,
+    /// A column whose type is not known (number or label, never a condition).
+    Value,
 }
 
 /// Static checks of an expression, with the column of each problem.
@@ -82,6 +85,7 @@ impl Checker<'_> {
         match self.kind(n)? {
             Kind::Condition | Kind::Any => Ok(()),
             Kind::Number => Err(self.error(n, format!("{} {NOT_A_CONDITION}, not a number: `{n}`", self.what))),
+            Kind::Value => Err(self.error(n, format!("{} {NOT_A_CONDITION}, not a column's value: `{n}`", self.what))),
             Kind::Text => Err(self.error(n, format!("{} {NOT_A_CONDITION}, not a string: `{n}`", self.what))),
         }
     }
@@ -120,7 +124,13 @@ impl Checker<'_> {
             Node::Str(_) => Kind::Text,
             Node::Var(v) => {
                 let i = self.names.iter().position(|x| x == v);
-                if i.and_then(|i| self.text.get(i)).copied().unwrap_or(false) { Kind::Text } else { Kind::Number }
+                match i.and_then(|i| self.text.get(i)) {
+                    Some(true) => Kind::Text,
+                    Some(false) => Kind::Number,
+                    // Types not given: compared with anything, but not a condition.
+                    None if self.text.is_empty() => Kind::Value,
+                    None => Kind::Number,
+                }
             }
             Node::Unary { op: UnaryOp::Neg, operand } => {
                 self.need_number(operand, "-")?;

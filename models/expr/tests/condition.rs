@@ -138,7 +138,9 @@ fn check_condition_types_conditions_with_the_column_of_the_problem() {
     let names = ["sex", "egfr"];
     let check = |src: &str, text: &[bool]| check_condition(&Expr::parse(src).unwrap(), &names, text, "a dose-adjustment condition");
     let e = check("egfr", &[]).unwrap_err();
-    assert!(e.column == 1 && e.message.starts_with("a dose-adjustment condition must be a condition") && e.message.contains("not a number"), "{e}");
+    assert!(e.column == 1 && e.message.starts_with("a dose-adjustment condition must be a condition") && e.message.contains("not a column's value"), "{e}");
+    assert!(check("egfr + 1", &[]).unwrap_err().message.contains("not a number"));
+    assert!(check("sex == 'F'", &[]).is_ok(), "types unknown: a column compares with strings");
     // Types known: a label compared with a number; unknown types are numbers.
     let e = check("sex < 30", &[true, false]).unwrap_err();
     assert!(e.message.contains("`<` needs numbers") && e.message.contains("text column sex"), "{e}");

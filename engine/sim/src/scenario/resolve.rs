@@ -121,6 +121,18 @@ fn exposure_unit(e: Exposure) -> &'static str {
     if e.is_auc() { "auc" } else { "concentration" }
 }
 
+/// A condition (`[[arms.adjust]] when`): [`variables`], and a condition by type
+/// (`vtrial_expr::check_condition`; `text[i]`: column `i` of `available` holds labels, empty
+/// when not known yet — the cohort's types are checked again before a run).
+pub(crate) fn condition(key: &str, src: &str, available: &[String], text: &[bool], used: &mut BTreeSet<String>) -> R<vtrial_expr::Compiled> {
+    let compiled = variables(key, src, available, used)?;
+    let expr = Expr::parse(src).map_err(|e| KeyError { key: key.into(), message: e.to_string() })?;
+    let names: Vec<&str> = available.iter().map(String::as_str).collect();
+    vtrial_expr::check_condition(&expr, &names, text, "a dose-adjustment condition")
+        .map_err(|e| KeyError { key: key.into(), message: format!("{}\n{}", e, vtrial_expr::caret(src, e.column)) })?;
+    Ok(compiled)
+}
+
 fn variables(key: &str, text: &str, available: &[String], used: &mut BTreeSet<String>) -> R<vtrial_expr::Compiled> {
     let expr = Expr::parse(text).map_err(|e| KeyError { key: key.into(), message: format!("{}\n{}", e, e.render(text)) })?;
     for v in expr.variables() {
@@ -191,7 +203,7 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
         let mut adjust = Vec::new();
         for (j, adj) in a.adjust.iter().enumerate() {
             let k = format!("{key}.adjust[{j}]");
-            let c = variables(&format!("{k}.when"), &adj.when, available, &mut used)?;
+            let c = condition(&format!("{k}.when"), &adj.when, available, &[], &mut used)?;
             adjust.push((c, adj.when.clone(), parse_regimen(&format!("{k}.regimen"), &adj.regimen)?));
         }
         if (!regimen.is_placebo() || adjust.iter().any(|a| !a.2.is_placebo())) && pk.is_none() {
