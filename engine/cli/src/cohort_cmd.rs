@@ -203,7 +203,7 @@ pub fn run(args: CohortArgs) -> anyhow::Result<()> {
                     e.real_columns_not_compared.join(", ")
                 );
             }
-            print!("{}", e.to_text());
+            crate::out::print(&e.to_text());
             if let Some(p) = json {
                 let text = serde_json::to_string_pretty(&e)? + "\n";
                 crate::write_atomically(&p, |tmp| Ok(std::fs::write(tmp, text)?))?;

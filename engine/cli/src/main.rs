@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+#[macro_use]
+mod out;
 mod cohort_cmd;
 mod export_cmd;
 mod pk_cmd;

@@ -164,7 +164,7 @@ pub(crate) fn print_summary(summary: &[PointSummary]) {
             })
             .collect(),
     };
-    print!("{}", vtrial_store::query::render(&table));
+    crate::out::print(&vtrial_store::query::render(&table));
 }
 
 /// Prints, from the committed run, each comparison's rejection rate (power, or type-I
@@ -181,7 +181,7 @@ fn print_operating_characteristics(db: &std::path::Path, run_id: i64) -> Result<
     );
     let table = vtrial_store::query::query(db, &sql).with_context(|| format!("reading the operating characteristics from {}", db.display()))?;
     if !table.rows.is_empty() {
-        print!("{}", vtrial_store::query::render(&table));
+        crate::out::print(&vtrial_store::query::render(&table));
     }
     let reasons = vtrial_store::query::query(
         db,

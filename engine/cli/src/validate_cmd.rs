@@ -25,7 +25,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let source = crate::run_cmd::cohort_source()?;
     let file = crate::run_cmd::load(&args.scenario, source.as_ref(), Overrides::default(), args.max_draws.unwrap_or(0))?;
     let first = &file.points[0].scenario;
-    println!(
+    outln!(
         "{}: valid: {:?}, {} arm(s), {} point(s) x {} replicates",
         file.file,
         first.name,
@@ -36,13 +36,13 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     for e in &first.endpoints {
         let role = if e.primary { "primary" } else { "secondary" };
         if e.treatments.is_empty() {
-            println!("  {role} endpoint {:?}: {}, no comparison", e.name, e.kind.name());
+            outln!("  {role} endpoint {:?}: {}, no comparison", e.name, e.kind.name());
             continue;
         }
         let arm = |i: usize| first.arms[i].name.as_str();
         let comparisons: Vec<String> = e.treatments.iter().map(|&t| format!("{} vs {}", arm(t), arm(e.control))).collect();
         let h = &e.hypothesis;
-        println!(
+        outln!(
             "  {role} endpoint {:?}: {}, {}{}, alpha {} ({}{}), multiplicity {}: {}",
             e.name,
             e.kind.name(),
@@ -56,7 +56,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
         );
     }
     for p in &file.points {
-        println!("  point {}: {} patients{}", p.index, p.scenario.n_patients(), if p.label.is_empty() { String::new() } else { format!(", {}", p.label) });
+        outln!("  point {}: {} patients{}", p.index, p.scenario.n_patients(), if p.label.is_empty() { String::new() } else { format!(", {}", p.label) });
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -117,3 +117,25 @@ fn a_killed_run_leaves_nothing_complete_and_the_next_run_works() {
     assert_eq!(trials.lines().nth(2).unwrap().trim(), "8", "{trials}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_is_not_a_crash() {
+    // `vtrial run … | head -1`: the run is committed before the summary is printed; a closed
+    // stdout made println! panic (exit 101 with a backtrace).
+    let d = temp("pipe");
+    let db = d.join("run.duckdb");
+    let mut child = vtrial()
+        .arg("run")
+        .arg(scenario("phase2-dose-ranging.toml"))
+        .args(["--replicates", "2", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !stderr.contains("panicked"), "{:?}: {stderr}", out.status);
+    assert_eq!(query(&db, "SELECT status FROM runs").lines().filter(|l| l.contains("complete")).count(), 1);
+}
