@@ -41,6 +41,14 @@ pub struct Subject {
     pub expected: Option<f64>,
 }
 
+impl Subject {
+    /// Whether the comparison can use this patient: an endpoint value and every covariate
+    /// of the model (complete cases: a missing covariate, NaN, leaves the patient out).
+    fn analysable(&self) -> bool {
+        self.value.is_some() && self.covariates.iter().all(|c| c.is_finite())
+    }
+}
+
 /// The outcome of one comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComparisonOutcome {
@@ -70,9 +78,9 @@ pub fn analyse(endpoint: &Endpoint, subjects: &[Subject]) -> Vec<ComparisonOutco
         .iter()
         .map(|&treatment| {
             let pair: Vec<&Subject> = subjects.iter().filter(|s| s.arm == endpoint.control || s.arm == treatment).collect();
-            let analysed = |arm: usize| pair.iter().filter(|s| s.arm == arm && s.value.is_some()).count() as u32;
+            let analysed = |arm: usize| pair.iter().filter(|s| s.arm == arm && s.analysable()).count() as u32;
             let events = (endpoint.method.estimand() == "log_hazard_ratio")
-                .then(|| pair.iter().filter(|s| s.value.is_some() && s.event).count() as u32);
+                .then(|| pair.iter().filter(|s| s.analysable() && s.event).count() as u32);
             let result = if endpoint.method == Method::Dunnett {
                 Err(String::new()) // filled below, all arms at once
             } else {
@@ -130,7 +138,7 @@ pub fn analyse(endpoint: &Endpoint, subjects: &[Subject]) -> Vec<ComparisonOutco
 /// One comparison by a two-arm method.
 fn compare(endpoint: &Endpoint, pair: &[&Subject], treatment: usize) -> Result<TestResult, StatsError> {
     let h = &endpoint.hypothesis;
-    let with_value: Vec<&Subject> = pair.iter().copied().filter(|s| s.value.is_some()).collect();
+    let with_value: Vec<&Subject> = pair.iter().copied().filter(|s| s.analysable()).collect();
     let treated: Vec<bool> = with_value.iter().map(|s| s.arm == treatment).collect();
     let values = |arm_is_treated: bool| -> Vec<f64> {
         with_value.iter().zip(&treated).filter(|(_, t)| **t == arm_is_treated).filter_map(|(s, _)| s.value).collect()
@@ -234,4 +242,48 @@ fn truth(method: Method, pair: &[&Subject], control: usize, treatment: usize) ->
 
 fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cohort::{CohortSource, TestOnlySource};
+
+    /// The endpoint of a two-arm scenario with `method`.
+    fn endpoint(method: &str) -> Endpoint {
+        let text = format!(
+            "[study]\nname = \"a\"\nreplicates = 1\nseed = 1\nduration_days = 28\n[cohort]\ngenerator = \"copula\"\n\
+             [drug.pk]\nmodel = \"one_cmt_oral\"\ncl = {{ value = 5.0, unit = \"L/h\" }}\nv = {{ value = 50.0, unit = \"L\" }}\nka = {{ value = 1.0, unit = \"1/h\" }}\n\
+             [response]\nmodel = \"emax\"\nexposure = \"auc_ss\"\nbaseline = {{ value = 50.0, sd = 8.0 }}\nemax = {{ value = -5.0 }}\n\
+             ec50 = {{ value = 10.0, unit = \"mg*h/L\" }}\nresidual_sd = 3.0\n\
+             [[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\nregimen = \"10 mg q24h\"\n[design]\nn_per_arm = 10\nvisits_days = [0, 28]\n\
+             [endpoints.primary]\nkind = \"responder\"\nat_day = 28\nthreshold = -2\nbetter = \"lower\"\n{method}\n"
+        );
+        let file = crate::scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Default::default()).unwrap_or_else(|e| panic!("{e}"));
+        file.points[0].scenario.endpoints[0].clone()
+    }
+
+    #[test]
+    fn a_missing_covariate_leaves_the_patient_out_of_covariate_adjusted_comparisons() {
+        // 40 patients per arm; every fifth has no value for the covariate. Before, the NaN
+        // reached the fit and every trial failed as "X'WX not positive definite".
+        let subjects: Vec<Subject> = (0..80)
+            .map(|i| Subject {
+                arm: i % 2,
+                stratum: 0,
+                value: Some(f64::from(u8::from(i % 3 == 0 || (i % 2 == 1 && i % 5 == 1)))),
+                event: false,
+                baseline: 0.0,
+                covariates: vec![if i % 5 == 0 { f64::NAN } else { 40.0 + f64::from(i as u8 % 7) }],
+                expected: None,
+            })
+            .collect();
+        let out = analyse(&endpoint("method = \"logistic\"\ncovariates = [\"age\"]"), &subjects);
+        assert!(out[0].result.is_ok(), "{:?}", out[0].result);
+        assert_eq!(out[0].n, (32, 32));
+        // Methods without covariates (whose subjects carry none) analyse everyone with a value.
+        let plain: Vec<Subject> = subjects.iter().map(|s| Subject { covariates: Vec::new(), ..s.clone() }).collect();
+        let out = analyse(&endpoint("method = \"chi_square\""), &plain);
+        assert_eq!(out[0].n, (40, 40));
+    }
 }
