@@ -124,6 +124,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         Ok(summary) => {
             let run_id = writer.finish(RunEnd::Complete).context("committing the run")?;
             print_summary(&summary);
+            warn_if_all_failed(&summary);
             print_operating_characteristics(&args.db, run_id)?;
             eprintln!(
                 "run {run_id} complete: {total} trials, {patients_planned} patients in {seconds:.1} s ({:.0} patients/s) -> {}",
@@ -172,7 +173,7 @@ pub(crate) fn print_summary(summary: &[PointSummary]) {
 /// and on stderr the commonest reasons why patients failed, if any did.
 fn print_operating_characteristics(db: &std::path::Path, run_id: i64) -> Result<()> {
     let sql = format!(
-        "SELECT point, endpoint, treatment || ' vs ' || control AS \"treatment vs control\", method, trials, \
+        "SELECT point, endpoint, treatment || ' vs ' || control AS \"treatment vs control\", method, trials, analysed, \
          printf('%.3f ± %.3f', rejection_rate, rejection_mcse) AS \"reject (± mcse)\", \
          printf('%.3f', mean_estimate) AS estimate, printf('%.3f', truth) AS truth, \
          printf('%.3f ± %.3f', bias, bias_mcse) AS \"bias (± mcse)\", \
@@ -192,5 +193,31 @@ fn print_operating_characteristics(db: &std::path::Path, run_id: i64) -> Result<
         eprintln!("patients whose simulation failed (excluded from the analyses; all in table `failures`):");
         eprint!("{}", vtrial_store::query::render(&reasons));
     }
+    let unanalysed = vtrial_store::query::query(
+        db,
+        &format!(
+            "SELECT count(*) AS trials, point, endpoint, failure AS reason FROM comparisons WHERE run_id = {run_id} AND failure IS NOT NULL \
+             GROUP BY point, endpoint, failure ORDER BY trials DESC, point, endpoint, reason LIMIT 5"
+        ),
+    )
+    .with_context(|| format!("reading the unanalysed comparisons from {}", db.display()))?;
+    if !unanalysed.rows.is_empty() {
+        eprintln!("comparisons that could not be analysed (counted as not rejected; column comparisons.failure):");
+        eprint!("{}", vtrial_store::query::render(&unanalysed));
+    }
     Ok(())
+}
+
+/// Warns about points where every patient's simulation failed: their tables are empty, and
+/// a success rate of 0 would otherwise read as a result.
+fn warn_if_all_failed(summary: &[PointSummary]) {
+    for p in summary {
+        let planned = p.trials as f64 * p.mean_patients_per_arm.iter().sum::<f64>();
+        if p.failed_patients > 0 && p.failed_patients as f64 >= planned - 0.5 {
+            eprintln!(
+                "warning: point {}: the simulation of every patient failed ({} patients); there is nothing to analyse (reasons below)",
+                p.point, p.failed_patients
+            );
+        }
+    }
 }

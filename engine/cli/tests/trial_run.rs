@@ -139,3 +139,20 @@ fn a_reader_that_closes_the_pipe_early_is_not_a_crash() {
     assert!(out.status.success() && !stderr.contains("panicked"), "{:?}: {stderr}", out.status);
     assert_eq!(query(&db, "SELECT status FROM runs").lines().filter(|l| l.contains("complete")).count(), 1);
 }
+
+#[test]
+fn a_run_where_every_patient_fails_says_so() {
+    // A CL covariate model that is negative for everyone: the run completed with empty
+    // analyses and "reject 0.000" without a word.
+    let d = temp("allfail");
+    let text = std::fs::read_to_string(scenario("phase2-dose-ranging.toml")).unwrap().replace("egfr = \"power(0.4, ref=90)\"", "egfr = \"linear(-0.5, ref=0)\"");
+    let s = d.join("allfail.toml");
+    std::fs::write(&s, text).unwrap();
+    let out = vtrial().arg("run").arg(&s).args(["--replicates", "2", "--db"]).arg(d.join("run.duckdb")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("warning: point 0: the simulation of every patient failed"), "{stderr}");
+    assert!(stderr.contains("comparisons that could not be analysed"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("analysed"), "{stdout}");
+}
