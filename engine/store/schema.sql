@@ -2,7 +2,8 @@
 --
 -- One DuckDB file holds any number of runs; every row carries the run_id of its run.
 -- A run is written in ONE transaction: the `runs` row (status 'complete') and all of its
--- results become visible together at commit. A run that is interrupted (Ctrl-C) or fails
+-- results become visible together at commit. A run that is interrupted (Ctrl-C, SIGTERM or
+-- SIGHUP once the run has started) or fails
 -- is rolled back and recorded as a `runs` row with status 'interrupted' or 'failed' and
 -- no results; a killed process (kill -9) leaves nothing at all. So any run with status
 -- 'complete' is whole, and the views below only read complete runs.

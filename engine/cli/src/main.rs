@@ -108,9 +108,13 @@ fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Res
 
 /// Parses `--threads`: a whole number ≥ 1.
 fn thread_count(text: &str) -> std::result::Result<usize, String> {
+    // 10,000 threads spent minutes being started; results do not depend on the count.
+    const MAX_THREADS: usize = 1024;
     match text.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!("{text:?} is not a number of threads; give a whole number >= 1 (or leave it out for all cores)")),
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a number of threads; give a whole number from 1 to {MAX_THREADS} (or leave it out for one per core)"
+        )),
     }
 }
 
@@ -155,5 +159,13 @@ mod tests {
         assert!(err.contains("same file"), "{err}");
         ensure_distinct_paths(&[&data], &[&dir.join("out.csv"), &dir.join("out2.csv")]).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn thread_counts_are_bounded() {
+        assert_eq!(thread_count("1024"), Ok(1024));
+        for bad in ["0", "1025", "10000", "-1", "two"] {
+            assert!(thread_count(bad).unwrap_err().contains("from 1 to 1024"), "{bad}");
+        }
     }
 }

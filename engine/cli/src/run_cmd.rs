@@ -20,8 +20,8 @@ use vtrial_store::writer::{PointMeta, RunEnd, RunMeta, RunWriter};
 /// Prints a progress bar on a terminal and, at the end, one summary row per scenario
 /// point (trials, mean patients per arm, mean dropouts per trial, failed patients, and the
 /// probability of success with its Monte-Carlo standard error) and one per comparison
-/// (rejection rate, mean estimate, truth, bias and coverage, with MCSEs). Ctrl-C stops the
-/// run cleanly: nothing of it is committed except its status.
+/// (rejection rate, mean estimate, truth, bias and coverage, with MCSEs). Ctrl-C (or SIGTERM,
+/// SIGHUP) stops the run cleanly: nothing of it is committed except its status.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Scenario file (TOML; see engine/sim/README.md).

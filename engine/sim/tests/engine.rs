@@ -160,6 +160,16 @@ fn impossible_designs_are_rejected_with_what_to_change() {
 }
 
 #[test]
+fn toml_errors_are_in_the_scenarios_terms() {
+    let e = parse_err(&base().replace("seed = 20261127", "seed = 20261127\nseed = 5"));
+    assert!(e.contains("duplicate key seed"), "{e}");
+    let e = parse_err(&base().replace("seed = 20261127", "seed = -5"));
+    assert!(e.contains("expected a whole number >= 0") && !e.contains("u64"), "{e}");
+    let e = parse_err(&base().replace("replicates = ", "replicates = -"));
+    assert!(e.contains("expected a whole number from 0 to") && !e.contains("u32"), "{e}");
+}
+
+#[test]
 fn criteria_no_patient_meets_are_rejected_before_simulating() {
     let text = base().replace("egfr >= 45\"", "egfr >= 45 and age > 200\"");
     let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();

@@ -81,7 +81,7 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
     // First pass on the text itself, for errors with line and column.
     let base: RawScenario = toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
-        ScenarioError::Syntax { file: file.into(), line, column, message: e.message().trim().to_string() }
+        ScenarioError::Syntax { file: file.into(), line, column, message: plain_toml_message(e.message(), e.span().map(|s| &text[s])) }
     })?;
     let table: toml::Table = toml::from_str(text).map_err(|e| ScenarioError::Syntax { file: file.into(), line: 1, column: 1, message: e.to_string() })?;
     let invalid = |key: String, message: String| ScenarioError::Invalid { file: file.into(), key, message };
@@ -106,7 +106,7 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
         } else {
             toml::Value::Table(t)
                 .try_into()
-                .map_err(|e: toml::de::Error| ScenarioError::Point { file: file.into(), point: index, label: label.clone(), message: e.message().trim().to_string() })?
+                .map_err(|e: toml::de::Error| ScenarioError::Point { file: file.into(), point: index, label: label.clone(), message: plain_toml_message(e.message(), None) })?
         };
         raws.push((index, label, values, raw));
     }
@@ -150,6 +150,27 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
         return Err(invalid("sweep".into(), "study.replicates and study.seed cannot be swept".into()));
     }
     Ok(ScenarioFile { file: file.into(), text: text.into(), sha256, points, categorical })
+}
+
+/// The TOML reader's message in the scenario's terms: Rust type names become the values
+/// they stand for, and a duplicate key is named (`spanned`: the text the error points at).
+fn plain_toml_message(message: &str, spanned: Option<&str>) -> String {
+    let mut m = message.trim().to_string();
+    for (rust, plain) in [
+        ("expected u32", "expected a whole number from 0 to 4294967295"),
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected usize", "expected a whole number >= 0"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+    ] {
+        m = m.replace(rust, plain);
+    }
+    if m == "duplicate key"
+        && let Some(key) = spanned.map(str::trim).filter(|k| !k.is_empty())
+    {
+        m = format!("duplicate key {key}: each key may be set once");
+    }
+    m
 }
 
 /// Reads and parses a scenario file.
