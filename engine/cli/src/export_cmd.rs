@@ -45,6 +45,13 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
         ExportFormat::Csv => Format::Csv,
     };
     let files = vtrial_store::export::export(&args.db, &args.out, format, args.run, args.force).with_context(|| format!("exporting {}", args.db.display()))?;
+    // Runs without results (interrupted, failed): their tables are empty by design; say so.
+    let filter = args.run.map_or(String::new(), |r| format!(" AND run_id = {r}"));
+    let incomplete = vtrial_store::query::query(&args.db, &format!("SELECT run_id, status FROM runs WHERE status <> 'complete'{filter} ORDER BY run_id"))
+        .with_context(|| format!("reading the runs of {}", args.db.display()))?;
+    for row in &incomplete.rows {
+        eprintln!("warning: run {} is {}: it has no results, only its row in runs", row[0], row[1]);
+    }
     // A closed pipe (`| head`) is not an error.
     let mut out = std::io::stdout().lock();
     for f in files {

@@ -119,6 +119,34 @@ fn a_killed_run_leaves_nothing_complete_and_the_next_run_works() {
 }
 
 #[test]
+fn sigterm_interrupts_a_run_cleanly_and_export_says_it_has_no_results() {
+    // SIGTERM (timeout, systemd, Slurm) killed the process without recording the run.
+    let d = temp("term");
+    let db = d.join("run.duckdb");
+    let child = vtrial()
+        .arg("run")
+        .arg(scenario("phase2-dose-ranging.toml"))
+        .args(["--replicates", "3000", "--detail", "observation", "--db"])
+        .arg(&db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(6000));
+    let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(query(&db, "SELECT status FROM runs").contains("interrupted"));
+    let out = vtrial().args(["export", "--format", "csv", "--run", "1", "--db"]).arg(&db).arg("--out").arg(d.join("csv")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.contains("warning: run 1 is interrupted: it has no results"), "{stderr}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn a_reader_that_closes_the_pipe_early_is_not_a_crash() {
     // `vtrial run … | head -1`: the run is committed before the summary is printed; a closed
     // stdout made println! panic (exit 101 with a backtrace).
