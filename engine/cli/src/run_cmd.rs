@@ -58,6 +58,9 @@ pub(crate) fn cohort_source() -> Result<Box<dyn CohortSource>> {
 pub(crate) fn load(path: &std::path::Path, source: &dyn CohortSource, overrides: Overrides, max_draws: usize) -> Result<ScenarioFile> {
     let file = vtrial_sim::scenario::load(path, &source.columns(), overrides)?;
     driver::check_cohorts(&file, source, max_draws)?;
+    for w in &file.warnings {
+        eprintln!("warning: {}: {w}", file.file);
+    }
     Ok(file)
 }
 

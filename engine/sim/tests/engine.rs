@@ -160,6 +160,16 @@ fn impossible_designs_are_rejected_with_what_to_change() {
 }
 
 #[test]
+fn an_auc_driven_model_over_regimens_with_different_intervals_is_warned_about() {
+    // 100 mg q12h has half the auc_ss of 200 mg q24h: the same daily dose, another effect.
+    let file = scenario::parse(&base(), "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();
+    assert!(file.warnings.is_empty(), "{:?}", file.warnings);
+    let text = base().replace("regimen = \"50 mg q24h\"", "regimen = \"25 mg q12h\"");
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();
+    assert!(file.warnings.len() == 1 && file.warnings[0].contains("(12 h, 24 h)") && file.warnings[0].contains("cavg_ss"), "{:?}", file.warnings);
+}
+
+#[test]
 fn toml_errors_are_in_the_scenarios_terms() {
     let e = parse_err(&base().replace("seed = 20261127", "seed = 20261127\nseed = 5"));
     assert!(e.contains("duplicate key seed"), "{e}");

@@ -74,6 +74,8 @@ pub struct ScenarioFile {
     /// The categorical covariate effects of every point, checked against the cohort's levels
     /// before a run ([`check_levels`]).
     pub categorical: Vec<CategoricalUse>,
+    /// Things that are valid but probably not meant (`validate` and `run` print them).
+    pub warnings: Vec<String>,
 }
 
 /// Parses and resolves a scenario. `available`: the cohort source's columns.
@@ -149,7 +151,43 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
     if points.iter().any(|p| p.scenario.replicates != points[0].scenario.replicates || p.scenario.seed != points[0].scenario.seed) {
         return Err(invalid("sweep".into(), "study.replicates and study.seed cannot be swept".into()));
     }
-    Ok(ScenarioFile { file: file.into(), text: text.into(), sha256, points, categorical })
+    let per_point: Vec<Option<String>> = points.iter().map(|p| auc_over_different_intervals(&p.scenario)).collect();
+    // Once for the file when every point has it, else per point.
+    let warnings: Vec<String> = if per_point.windows(2).all(|w| w[0] == w[1]) {
+        per_point[0].iter().cloned().collect()
+    } else {
+        points.iter().zip(per_point).filter_map(|(p, w)| w.map(|w| format!("point {} ({}): {w}", p.index, p.label))).collect()
+    };
+    Ok(ScenarioFile { file: file.into(), text: text.into(), sha256, points, categorical, warnings })
+}
+
+/// `auc_ss` is the AUC over one dosing interval: an exposure-driven model on it compares
+/// 100 mg q12h (AUC of 100 mg) with 200 mg q24h (AUC of 200 mg) although the daily doses
+/// are equal. A warning when the maintenance intervals of the regimens (arms and their
+/// adjustments) differ.
+fn auc_over_different_intervals(s: &Scenario) -> Option<String> {
+    let on_auc = matches!(s.response.as_ref().map(|r| &r.drug), Some(DrugEffect::Emax { exposure: Exposure::AucSs, .. }))
+        || matches!(s.events.as_ref().map(|e| &e.effect), Some(TteEffect::Exposure { exposure: Exposure::AucSs, .. }));
+    if !on_auc {
+        return None;
+    }
+    let mut intervals: Vec<f64> = s
+        .arms
+        .iter()
+        .flat_map(|a| std::iter::once(&a.regimen).chain(a.adjust.iter().map(|(_, _, r)| r)))
+        .filter_map(|r| r.maintenance().map(|m| m.interval_h))
+        .filter(|&h| h > 0.0)
+        .collect();
+    intervals.sort_by(f64::total_cmp);
+    intervals.dedup();
+    (intervals.len() > 1).then(|| {
+        let list: Vec<String> = intervals.iter().map(|h| format!("{h} h")).collect();
+        format!(
+            "the exposure auc_ss is the AUC over one dosing interval, and the regimens' maintenance intervals differ ({}): \
+             equal daily doses get different exposures; cavg_ss (auc_ss/τ) compares daily exposure",
+            list.join(", ")
+        )
+    })
 }
 
 /// The TOML reader's message in the scenario's terms: Rust type names become the values
