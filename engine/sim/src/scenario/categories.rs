@@ -99,9 +99,10 @@ mod tests {
             "[drug.pk.cl]\nvalue = 1\ncovariates = { sex = \"categorical(F=0.8, M=1)\", weight = \"power(0.75, ref=70)\" }\n\
              [[arms]]\nname = \"a\"\ncovariates = { race = \"categorical(1=1.5)\" }\n",
         );
+        let by_key = |k: &str| u.iter().find(|x| x.key == k).unwrap_or_else(|| panic!("{k}: {u:?}"));
         assert_eq!(u.len(), 2);
-        assert_eq!((u[0].key.as_str(), u[0].labels.clone()), ("drug.pk.cl.covariates.sex", vec!["F".to_string(), "M".into()]));
-        assert_eq!((u[1].key.as_str(), u[1].codes.clone()), ("arms[0].covariates.race", vec![1]));
+        assert_eq!(by_key("drug.pk.cl.covariates.sex").labels, vec!["F".to_string(), "M".into()]);
+        assert_eq!(by_key("arms[0].covariates.race").codes, vec![1]);
     }
 
     #[test]
