@@ -38,7 +38,7 @@ fn file(n_per_arm: usize, replicates: u32) -> ScenarioFile {
 }
 
 fn run(file: &ScenarioFile, threads: usize) {
-    driver::run(file, &TestOnlySource, &mut Drop, RunOptions { threads, batch: 64, max_draws: 0 }, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
+    driver::run(file, &TestOnlySource, &mut Drop, RunOptions { threads, ..RunOptions::default() }, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
 }
 
 fn bench(c: &mut Criterion) {

@@ -120,7 +120,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} trials ({per_sec}, eta {eta})").expect("valid template").progress_chars("=> "));
     let start = Instant::now();
-    let outcome = driver::run(&file, source.as_ref(), &mut writer, RunOptions { threads, batch: 64, max_draws }, &mut |done, _| bar.set_position(done), &cancel);
+    let outcome = driver::run(&file, source.as_ref(), &mut writer, RunOptions { threads, max_draws, ..RunOptions::default() }, &mut |done, _| bar.set_position(done), &cancel);
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     match outcome {

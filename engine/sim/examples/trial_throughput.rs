@@ -27,7 +27,7 @@ fn main() {
     let file = scenario::load(path.as_ref(), &TestOnlySource.columns(), Overrides { replicates, ..Default::default() }).unwrap_or_else(|e| panic!("{e}"));
     let start = Instant::now();
     let mut sink = Count(0);
-    let summary = driver::run(&file, &TestOnlySource, &mut sink, RunOptions { threads, batch: 64, max_draws: 0 }, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
+    let summary = driver::run(&file, &TestOnlySource, &mut sink, RunOptions { threads, ..RunOptions::default() }, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
     let secs = start.elapsed().as_secs_f64();
     for p in summary {
         println!("{:>3} {:<50} trials {:>5} success {:.3} ± {:.3}", p.point, p.label, p.trials, p.success, p.mcse);

@@ -1,13 +1,18 @@
 //! The run: every scenario point × replicate, rayon across trials, results streamed to a
-//! [`Sink`] in (point, replicate) order.
+//! [`Sink`] block by block of replicates.
 //!
-//! Patients are sampled up front, once per distinct cohort (criteria and generator): a
-//! pool of `replicates × n` patients, where trial `r` takes rows `r·n_max ..`. So every
+//! Patients come from pools, one per distinct cohort (criteria and generator), sampled a
+//! block of replicates at a time so that memory does not grow with the number of
+//! replicates: a block holds about [`POOL_BLOCK_PATIENTS`] patients per pool
+//! (`block · n_max`), and trial `r` of the block takes rows `(r − first)·n_max ..`. Every
 //! sweep point sees the same patients in replicate `r` (common random numbers: differences
-//! between design points are not blurred by cohort noise), and the cohort generator — which
-//! is not thread-safe — runs on the calling thread only. Trials then run in batches: each
-//! batch in parallel, collected in order, handed to the sink. The stored result is the
-//! same for any number of threads.
+//! between design points are not blurred by cohort noise), so the jobs run block-major:
+//! for each block, every point's replicates of that block. Block 0 is sampled with the
+//! pool's seed, later blocks with seeds drawn from it (so a run's first block is the same
+//! whatever the number of replicates). The cohort generator — which is not thread-safe —
+//! runs on the calling thread only. Trials run in batches: each batch in parallel,
+//! collected in order, handed to the sink. The stored result is the same for any number of
+//! threads.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -75,11 +80,15 @@ pub struct RunOptions {
     /// Most rows the generator may draw per cohort pool to meet its criteria (0: the
     /// source's default).
     pub max_draws: usize,
+    /// Patients per pool sampled at a time (0: [`POOL_BLOCK_PATIENTS`]); bounds the memory
+    /// of the pools. Results depend on it (each block has its own seed), so runs keep the
+    /// default; tests set it small.
+    pub pool_block_patients: usize,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { threads: 0, batch: 64, max_draws: 0 }
+        RunOptions { threads: 0, batch: 64, max_draws: 0, pool_block_patients: 0 }
     }
 }
 
@@ -108,10 +117,15 @@ pub struct PointSummary {
     pub mcse: f64,
 }
 
-/// One pool: patients of one cohort.
+/// Patients per pool and block of replicates the run samples at a time (16 of the
+/// generator's chunks: with criteria it draws at least that many rows per call anyway).
+pub const POOL_BLOCK_PATIENTS: usize = 131_072;
+
+/// One block of a pool: patients of one cohort for replicates `first ..`.
 struct Pool {
     table: PatientTable,
     stride: usize,
+    first: usize,
 }
 
 /// The pools' keys: (generator, criteria).
@@ -213,7 +227,7 @@ fn check_condition_types(file: &ScenarioFile, table: &PatientTable) -> Result<()
 }
 
 /// Runs every trial of the file, handing batches to `sink`; `progress(done, total)` after
-/// each batch; `cancel` is checked between batches.
+/// each batch; `cancel` is checked between batches and before each pool block is sampled.
 pub fn run(
     file: &ScenarioFile,
     source: &dyn CohortSource,
@@ -237,43 +251,56 @@ pub fn run(
         }
     }
     let covariates = file.points[0].scenario.covariates.clone();
-    let mut pools: BTreeMap<PoolKey, Pool> = BTreeMap::new();
-    for (key, (stride, point)) in sizes {
-        let seed = key_seed(file.points[0].scenario.seed, &key);
-        let req =
-            CohortRequest { n: stride * replicates, seed, criteria: key.1.as_deref(), generator: &key.0, columns: &covariates, max_draws: options.max_draws };
-        let table = source.sample(&req).map_err(|e| RunError::Cohort { point, criteria: key.1.clone().unwrap_or_default(), source: e })?;
-        pools.insert(key, Pool { table, stride });
-    }
+    let widest = sizes.values().map(|(stride, _)| *stride).max().unwrap_or(1).max(1);
+    let per_block = if options.pool_block_patients > 0 { options.pool_block_patients } else { POOL_BLOCK_PATIENTS };
+    let block = (per_block / widest).clamp(1, replicates.max(1));
     let scenarios: Vec<Arc<Scenario>> = file.points.iter().map(|p| Arc::new(p.scenario.clone())).collect();
-    let jobs: Vec<(usize, usize)> = (0..file.points.len()).flat_map(|p| (0..replicates).map(move |r| (p, r))).collect();
-    let total = jobs.len() as u64;
+    let total = (file.points.len() * replicates) as u64;
     let threads = if options.threads == 0 { rayon::current_num_threads() } else { options.threads };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| RunError::Threads(e.to_string()))?;
     let mut summaries: Vec<Acc> = file.points.iter().map(|_| Acc::default()).collect();
     let mut done = 0u64;
-    for chunk in jobs.chunks(options.batch.max(1)) {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(RunError::Interrupted { done, total });
+    for (b, first) in (0..replicates).step_by(block).enumerate() {
+        let reps = block.min(replicates - first);
+        let mut pools: BTreeMap<PoolKey, Pool> = BTreeMap::new();
+        for (key, &(stride, point)) in &sizes {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(RunError::Interrupted { done, total });
+            }
+            let seed = block_seed(key_seed(file.points[0].scenario.seed, key), b);
+            let req = CohortRequest { n: stride * reps, seed, criteria: key.1.as_deref(), generator: &key.0, columns: &covariates, max_draws: options.max_draws };
+            let table = source.sample(&req).map_err(|e| RunError::Cohort { point, criteria: key.1.clone().unwrap_or_default(), source: e })?;
+            pools.insert(key.clone(), Pool { table, stride, first });
         }
-        let outputs: Vec<TrialOutput> = pool.install(|| {
-            chunk.par_iter().map(|&(p, r)| trial_job(&scenarios[p], p as u32, r as u32, &pools)).collect()
-        });
-        for o in &outputs {
-            summaries[o.trial.point as usize].add(o, scenarios[o.trial.point as usize].arms.len());
+        let jobs: Vec<(usize, usize)> = (0..file.points.len()).flat_map(|p| (first..first + reps).map(move |r| (p, r))).collect();
+        for chunk in jobs.chunks(options.batch.max(1)) {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(RunError::Interrupted { done, total });
+            }
+            let outputs: Vec<TrialOutput> = pool.install(|| {
+                chunk.par_iter().map(|&(p, r)| trial_job(&scenarios[p], p as u32, r as u32, &pools)).collect()
+            });
+            for o in &outputs {
+                summaries[o.trial.point as usize].add(o, scenarios[o.trial.point as usize].arms.len());
+            }
+            sink.write(outputs)?;
+            done += chunk.len() as u64;
+            progress(done, total);
         }
-        sink.write(outputs)?;
-        done += chunk.len() as u64;
-        progress(done, total);
     }
     Ok(file.points.iter().zip(summaries).map(|(p, a)| a.finish(p.index, p.label.clone())).collect())
+}
+
+/// The seed of block `b` of a pool: the pool's own for block 0, then one drawn from it.
+fn block_seed(pool_seed: u64, b: usize) -> u64 {
+    if b == 0 { pool_seed } else { rng_stream(pool_seed, &[b as u64, purpose::COHORT]).next_u64() }
 }
 
 /// Enrols, randomises and simulates one trial.
 fn trial_job(s: &Arc<Scenario>, point: u32, replicate: u32, pools: &BTreeMap<PoolKey, Pool>) -> TrialOutput {
     let mut patients = Vec::new();
     let take = |pool: &Pool, offset: usize, n: usize, arm: usize, out: &mut Vec<Enrolled>| {
-        let start = replicate as usize * pool.stride + offset;
+        let start = (replicate as usize - pool.first) * pool.stride + offset;
         for row in start..start + n {
             let t = &pool.table;
             let values: Vec<Value> = (0..t.names.len()).map(|c| t.value(c, row)).collect();

@@ -15,7 +15,7 @@ fn load(name: &str, overrides: Overrides) -> ScenarioFile {
 
 fn run(file: &ScenarioFile, threads: usize, batch: usize) -> (Vec<TrialOutput>, Vec<driver::PointSummary>) {
     let mut rows: Vec<TrialOutput> = Vec::new();
-    let summary = driver::run(file, &TestOnlySource, &mut rows, RunOptions { threads, batch, max_draws: 0 }, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
+    let summary = driver::run(file, &TestOnlySource, &mut rows, RunOptions { threads, batch, ..RunOptions::default() }, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
     (rows, summary)
 }
 
@@ -167,6 +167,31 @@ fn an_auc_driven_model_over_regimens_with_different_intervals_is_warned_about() 
     let text = base().replace("regimen = \"50 mg q24h\"", "regimen = \"25 mg q12h\"");
     let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();
     assert!(file.warnings.len() == 1 && file.warnings[0].contains("(12 h, 24 h)") && file.warnings[0].contains("cavg_ss"), "{:?}", file.warnings);
+}
+
+#[test]
+fn pools_sampled_block_by_block_keep_common_patients_and_thread_independence() {
+    // Blocks of one replicate (120 patients): memory no longer grows with the replicates.
+    let file = load("phase2-dose-ranging.toml", Overrides { replicates: Some(5), detail: Some(Detail::Patient), ..Default::default() });
+    let run_with = |threads: usize, pool_block_patients: usize| {
+        let mut rows: Vec<TrialOutput> = Vec::new();
+        let options = RunOptions { threads, batch: 3, pool_block_patients, ..RunOptions::default() };
+        driver::run(&file, &TestOnlySource, &mut rows, options, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
+        rows.sort_by_key(|o| (o.trial.point, o.trial.replicate));
+        rows
+    };
+    let (a, b) = (run_with(1, 200), run_with(2, 200));
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 20);
+    // Replicate r enrols the same patients at every point (first patients of the pool).
+    let ages = |o: &TrialOutput| o.patients.iter().take(60).map(|p| p.age).collect::<Vec<_>>();
+    for r in 0..5 {
+        assert_eq!(ages(&a[r]), ages(&a[5 + r]), "replicate {r}");
+    }
+    // The first block is the pool's own seed: the same trials as with one big block.
+    let whole = run_with(1, 0);
+    assert_eq!(a[0], whole[0]);
+    assert_ne!(a[1].patients, whole[1].patients);
 }
 
 #[test]

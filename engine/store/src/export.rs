@@ -76,7 +76,8 @@ pub fn export(path: &Path, dir: &Path, format: Format, run: Option<i64>, overwri
         };
         let tmp = dir.join(format!(".{table}.{}.partial-{}", format.extension(), std::process::id()));
         // Names come from the constant lists, never from the user; the run id is a number.
-        // Rows were appended in (run, point, replicate, patient) order, which COPY keeps.
+        // Rows keep the order the run appended them in: run, then block of replicates, point,
+        // replicate, patient (vtrial-sim's driver); COPY keeps it.
         let sql = format!("COPY (SELECT * FROM {table}{filter}) TO {} ({options})", literal(&tmp.display().to_string()));
         let written = conn.execute_batch(&sql).map_err(err).and_then(|()| {
             std::fs::rename(&tmp, file).map_err(|e| StoreError::Io { path: file.display().to_string(), source: e })
