@@ -387,6 +387,16 @@ mod tests {
     }
 
     #[test]
+    fn no_steady_state_when_vmax_is_below_the_dosing_rate_says_so() {
+        // 100 mg every 24 h is 4.2 mg/h against a VMAX of 2 mg/h: amounts grow without bound.
+        let mm = MichaelisMenten { vmax: 2.0, km: 1.0, v: 10.0, cl: 0.0, ka: None, peripheral: None };
+        let dose = Dose { steady_state: crate::SteadyState::Reset, ..Dose::bolus(0, 100.0).every(24.0, 0) };
+        let records = vec![Record { time: 0.0, kind: RecordKind::Dose(dose), params: 0 }];
+        let e = Simulator::default().run(&mut [OdePk::new(mm, SolverOptions::default())], &records, |_, _| {}).unwrap_err().to_string();
+        assert!(e.contains("not reached") && e.contains("VMAX is below the dosing rate") && !e.contains("ss_max_intervals"), "{e}");
+    }
+
+    #[test]
     fn michaelis_menten_with_tiny_km_empties_to_zero_and_stays_there() {
         // KM ≪ C: elimination is zero-order at VMAX until the compartment is empty (40 mg at
         // 8 mg/h: at 5 h), then stops. Each case is solved with the default options and at

@@ -337,8 +337,10 @@ impl Simulator {
         Err(PkError::NoSteadyState {
             record,
             reason: format!(
-                "not reached after {} dosing intervals (raise ss_max_intervals, or check that the drug is eliminated)",
-                self.options.ss_max_intervals
+                "not reached after {} dosing intervals (amounts still change by more than {} per interval): the \
+                 elimination may not keep up with the dosing, as with Michaelis-Menten elimination whose VMAX is \
+                 below the dosing rate (dose per interval)",
+                self.options.ss_max_intervals, self.options.ss_rtol
             ),
         })
     }
