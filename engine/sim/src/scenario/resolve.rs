@@ -280,7 +280,10 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
             Some(r) => {
                 let size = r.block_size.unwrap_or(2 * ratio_sum);
                 if size == 0 || size % ratio_sum != 0 {
-                    return bad("design.randomisation.block_size", format!("{size} is not a multiple of the sum of the allocation ratios ({ratio_sum}, from {})", ratio_text(&arms)));
+                    return bad(
+                        "design.randomisation.block_size",
+                        format!("{size}: a block size is a positive multiple of the sum of the allocation ratios ({ratio_sum}, from {})", ratio_text(&arms)),
+                    );
                 }
                 match r.method.as_str() {
                     "simple" => {
@@ -320,6 +323,9 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
         }
         if v > s.duration_days {
             return bad(format!("design.visits_days[{i}]"), format!("a visit on day {v} is after the end of the study (day {}): remove it or lengthen study.duration_days", s.duration_days));
+        }
+        if let Some(j) = d.visits_days[..i].iter().position(|&w| w == v) {
+            return bad(format!("design.visits_days[{i}]"), format!("day {v} is listed twice (also at [{j}]); each visit once"));
         }
         visits_h.push(v * DAY);
     }
