@@ -34,8 +34,10 @@ use crate::trial::{self, Enrolled};
 #[derive(Debug, Error)]
 pub enum RunError {
     /// The cohort could not be sampled.
-    #[error("scenario point {point}, cohort {criteria:?}: {source}")]
+    #[error("{file}: cohort (cohort.include / exclude and cohort arms' criteria) at scenario point {point}, criteria {criteria:?}: {source}")]
     Cohort {
+        /// Scenario file.
+        file: String,
         /// Point.
         point: usize,
         /// Criteria.
@@ -184,7 +186,7 @@ pub fn check_cohorts(file: &ScenarioFile, source: &dyn CohortSource, max_draws: 
                 columns: &p.scenario.covariates,
                 max_draws: if max_draws > 0 { max_draws } else { 200_000 },
             };
-            let table = source.sample(&req).map_err(|e| RunError::Cohort { point: p.index, criteria: key.1.clone().unwrap_or_default(), source: e })?;
+            let table = source.sample(&req).map_err(|e| RunError::Cohort { file: file.file.clone(), point: p.index, criteria: key.1.clone().unwrap_or_default(), source: e })?;
             // Every pool has the same columns: one check of the effects' levels.
             if seen.len() == 1 {
                 let levels = |name: &str| {
@@ -269,7 +271,7 @@ pub fn run(
             }
             let seed = block_seed(key_seed(file.points[0].scenario.seed, key), b);
             let req = CohortRequest { n: stride * reps, seed, criteria: key.1.as_deref(), generator: &key.0, columns: &covariates, max_draws: options.max_draws };
-            let table = source.sample(&req).map_err(|e| RunError::Cohort { point, criteria: key.1.clone().unwrap_or_default(), source: e })?;
+            let table = source.sample(&req).map_err(|e| RunError::Cohort { file: file.file.clone(), point, criteria: key.1.clone().unwrap_or_default(), source: e })?;
             pools.insert(key.clone(), Pool { table, stride, first });
         }
         let jobs: Vec<(usize, usize)> = (0..file.points.len()).flat_map(|p| (first..first + reps).map(move |r| (p, r))).collect();
