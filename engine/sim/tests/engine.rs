@@ -143,6 +143,10 @@ fn impossible_designs_are_rejected_with_what_to_change() {
     assert!(e.contains("ratio") && e.contains("whole number"), "{e}");
     let e = parse_err(&base().replace("block_size = 8", "block_size = 6"));
     assert!(e.contains("block_size") && e.contains("multiple"), "{e}");
+    let e = parse_err(&base().replace("method = \"ancova\"", "method = \"anova\""));
+    assert!(e.contains("unknown method \"anova\"; use welch_t, ancova or dunnett"), "{e}");
+    let e = parse_err(&base().replace("method = \"ancova\"", "method = \"log_rank\""));
+    assert!(e.contains("\"log_rank\" does not analyse a change_from_baseline endpoint"), "{e}");
     let e = parse_err(&base().replace("block_size = 8", "block_size = 0"));
     assert!(e.contains("0: a block size is a positive multiple"), "{e}");
     let e = parse_err(&base().replace("visits_days = [0, 14, 28, 56, 84]", "visits_days = [0, 14, 28, 14, 84]"));

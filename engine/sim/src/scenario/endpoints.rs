@@ -205,7 +205,9 @@ fn method(p: &RawEndpoint, key: &str, kind: EndpointKind) -> R<Method> {
             } else {
                 "none (this endpoint has no comparison)"
             };
-            return bad(format!("{key}.method"), format!("{m:?} does not analyse a {} endpoint; use {valid}", k.name()));
+            const KNOWN: [&str; 9] = ["welch_t", "ancova", "dunnett", "difference_in_proportions", "chi_square", "fisher_exact", "logistic", "log_rank", "cox"];
+            let what = if KNOWN.contains(&m) { format!("{m:?} does not analyse a {} endpoint", k.name()) } else { format!("unknown method {m:?}") };
+            return bad(format!("{key}.method"), format!("{what}; use {valid}"));
         }
     };
     Ok(m)
