@@ -161,6 +161,8 @@ CREATE TABLE IF NOT EXISTS patients (       -- key: run_id, point, replicate, pa
     event_day      DOUBLE,                 -- time to event or censoring
     event_observed BOOLEAN,
     dose_mg        DOUBLE NOT NULL,        -- total dose taken before leaving the study (dosing goes on after an event: events do not end treatment)
+    regimen        VARCHAR,                -- the regimen given, as written: the arm's, or the first [[arms.adjust]] rule's whose condition held; NULL: failed before dosing
+    adjust_rule    INTEGER,                -- that rule's 0-based index in the arm's [[arms.adjust]] list; NULL: the arm's own regimen
     exposure       DOUBLE,                 -- the [response] Emax model's exposure metric (AUCss, mg*h/L, when the response model has none; an [events] or [safety] metric is not stored here), at steady state as if completed, scaled by the share of planned doses taken
     baseline       DOUBLE,
     endpoint       DOUBLE,                 -- primary endpoint (responders 1/0; TTE: days)

@@ -215,7 +215,7 @@ fn check_condition_types(file: &ScenarioFile, table: &PatientTable) -> Result<()
             .map(|n| table.names.iter().position(|t| t == n).is_some_and(|c| matches!(table.columns[c], Column::Text { .. })))
             .collect();
         for (i, arm) in p.scenario.arms.iter().enumerate() {
-            for (j, (_, src, _)) in arm.adjust.iter().enumerate() {
+            for (j, src) in arm.adjust.iter().map(|a| &a.when).enumerate() {
                 let Ok(expr) = vtrial_expr::Expr::parse(src) else { continue };
                 vtrial_expr::check_condition(&expr, &names, &text, "a dose-adjustment condition").map_err(|e| RunError::Scenario {
                     file: file.file.clone(),

@@ -170,6 +170,12 @@ pub struct PatientRow {
     pub event_observed: Option<bool>,
     /// Total dose taken, mg.
     pub dose_mg: f64,
+    /// The regimen given, as written: the arm's, or that of the first `[[arms.adjust]]` rule
+    /// whose condition held; `None` when the patient failed before dosing.
+    pub regimen: Option<String>,
+    /// That rule's 0-based index in the arm's `[[arms.adjust]]` list (`None`: the arm's own
+    /// regimen).
+    pub adjust_rule: Option<u32>,
     /// Exposure metric of the response model (or AUC at steady state).
     pub exposure: Option<f64>,
     /// Baseline response.

@@ -198,6 +198,8 @@ impl PkSystem for AnyPk {
 #[derive(Component, Debug, Default)]
 struct Dosing {
     regimen: Option<Regimen>,
+    /// The `[[arms.adjust]]` rule that gave the regimen (`None`: the arm's own).
+    rule: Option<usize>,
     doses: Vec<ScheduledDose>,
     planned: usize,
 }
@@ -393,17 +395,18 @@ fn dosing(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &ArmIdx, &mut Do
         }
         let arm = &s.arms[arm.0];
         let mut regimen = &arm.regimen;
-        for (cond, text, alt) in &arm.adjust {
+        for (k, adj) in arm.adjust.iter().enumerate() {
             // Three-valued, as inclusion criteria: a condition on a missing covariate is
             // unknown and does not select the alternative regimen.
-            match cond.eval_condition(&cov.values) {
+            match adj.condition.eval_condition(&cov.values) {
                 Ok(Some(true)) => {
-                    regimen = alt;
+                    regimen = &adj.regimen;
+                    dosing.rule = Some(k);
                     break;
                 }
                 Ok(Some(false) | None) => {}
                 Err(e) => {
-                    fail(&mut course, format!("dose adjustment {text:?}: {e}"));
+                    fail(&mut course, format!("dose adjustment {:?}: {e}", adj.when));
                     break;
                 }
             }
@@ -755,6 +758,20 @@ fn response(ctx: Res<Ctx>, clock: Res<Clock>, mut q: Query<(&Individual, &Dosing
     }
 }
 
+/// The regimen text a patient was given (see [`PatientRow::regimen`]).
+fn regimen_given(s: &Scenario, o: &Outcome) -> Option<String> {
+    let arm = &s.arms[o.arm];
+    // No regimen is kept for placebo (nothing to dose) or for a patient who failed before
+    // dosing started (covariate model, adjustment condition, per-kg dose without a weight).
+    if o.dosing.regimen.is_none() && o.course.failure.is_some() {
+        return None;
+    }
+    Some(match o.dosing.rule {
+        Some(k) => arm.adjust[k].regimen_text.clone(),
+        None => arm.regimen_text.clone(),
+    })
+}
+
 /// Simulates one trial and returns its rows.
 pub fn simulate(scenario: &Arc<Scenario>, point: u32, replicate: u32, patients: Vec<Enrolled>) -> TrialOutput {
     let s = &**scenario;
@@ -1006,6 +1023,8 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 event_observed: o.course.tte.map(|t| t.1),
                 // Summed from +0.0: an empty f64 sum is -0.0, printed "-0" for placebo.
                 dose_mg: o.dosing.doses.iter().filter(|d| d.time_h < o.course.leave_h).fold(0.0, |sum, d| sum + d.amount_mg),
+                regimen: regimen_given(s, o),
+                adjust_rule: o.dosing.rule.map(|k| k as u32),
                 exposure: exposure(o),
                 baseline: s.response.as_ref().and_then(|_| o.m.measured.first().copied()).filter(|x| x.is_finite()),
                 endpoint: *ep,

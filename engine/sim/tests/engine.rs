@@ -264,6 +264,27 @@ fn dose_adjustment_conditions_are_checked_as_conditions_with_the_cohorts_types()
 }
 
 #[test]
+fn each_patient_row_says_which_regimen_and_adjustment_rule_it_got() {
+    let text = base().replace("regimen = \"50 mg q24h\"\n", "regimen = \"50 mg q24h\"\n[[arms.adjust]]\nwhen = \"egfr < 60\"\nregimen = \"25 mg q24h\"\n");
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(2), detail: Some(Detail::Patient), ..Default::default() }).unwrap();
+    let (rows, _) = run(&file, 0, 64);
+    let (mut adjusted, mut own) = (0, 0);
+    for p in rows.iter().flat_map(|t| &t.patients) {
+        let expected = match p.arm {
+            0 => ("placebo", None),
+            2 if p.egfr.unwrap() < 60.0 => ("25 mg q24h", Some(0)),
+            2 => ("50 mg q24h", None),
+            _ => continue,
+        };
+        assert_eq!((p.regimen.as_deref(), p.adjust_rule), (Some(expected.0), expected.1), "{p:?}");
+        if p.arm == 2 {
+            if expected.1.is_some() { adjusted += 1 } else { own += 1 }
+        }
+    }
+    assert!(adjusted > 0 && own > 0, "{adjusted} / {own}");
+}
+
+#[test]
 fn a_stratum_undefined_for_a_patient_fails_that_patient_with_the_reason() {
     // log(age - 50) is undefined under 50: those patients were put in a silent "?" stratum.
     let text = base().replace("strata = [\"sex\", \"egfr < 60\"]", "strata = [\"sex\", \"log(age - 50) > 2\"]");

@@ -279,8 +279,8 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
                             patients
                                 .append_row(params![
                                     run_id, p.point, p.replicate, p.patient, p.arm, p.age, p.sex, p.weight, p.egfr, p.status.name(),
-                                    p.dropout_day, p.ae_day, p.event_day, p.event_observed, p.dose_mg, p.exposure, p.baseline, p.endpoint,
-                                    p.failure
+                                    p.dropout_day, p.ae_day, p.event_day, p.event_observed, p.dose_mg, p.regimen, p.adjust_rule,
+                                    p.exposure, p.baseline, p.endpoint, p.failure
                                 ])
                                 .map_err(err)?;
                         }

@@ -80,7 +80,8 @@ fn trial(replicate: u32, significant: bool) -> TrialOutput {
         failures: vec![FailureRow { point: 0, replicate, patient: 0, arm: 0, reason: "PK: it's broken".into() }],
         patients: vec![PatientRow {
             point: 0, replicate, patient: 0, arm: 0, age: Some(50.0), sex: Some("F".into()), weight: None, egfr: None, status: Status::Failed,
-            dropout_day: None, ae_day: None, event_day: None, event_observed: None, dose_mg: 0.0, exposure: None, baseline: None, endpoint: None,
+            dropout_day: None, ae_day: None, event_day: None, event_observed: None, dose_mg: 0.0, regimen: Some("50 mg q24h".into()),
+            adjust_rule: Some(1), exposure: None, baseline: None, endpoint: None,
             failure: Some("PK: it's broken".into()),
         }],
         observations: vec![ObservationRow { point: 0, replicate, patient: 0, time_h: 1.5, kind: ObservationKind::Concentration, value: 2.0 }],
@@ -109,6 +110,7 @@ fn a_complete_run_is_committed_and_queryable() {
     assert_eq!(cell(&db, "SELECT control || ' -> ' || treatment FROM operating_characteristics"), "placebo -> 10 mg");
     assert_eq!(cell(&db, "SELECT count(*) || ' ' || any_value(reason) FROM failures"), "3 PK: it's broken");
     assert_eq!(cell(&db, "SELECT failure FROM patients LIMIT 1"), "PK: it's broken");
+    assert_eq!(cell(&db, "SELECT regimen || ' / ' || adjust_rule FROM patients LIMIT 1"), "50 mg q24h / 1");
     assert_eq!(cell(&db, "SELECT seed FROM runs"), u64::MAX.to_string());
     assert_eq!(cell(&db, "SELECT finished_at >= started_at FROM runs"), "true");
     let t = query(&db, "SELECT arm_name, mean_n FROM arm_summary ORDER BY arm").unwrap();

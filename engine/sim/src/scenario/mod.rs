@@ -174,7 +174,7 @@ fn auc_over_different_intervals(s: &Scenario) -> Option<String> {
     let mut intervals: Vec<f64> = s
         .arms
         .iter()
-        .flat_map(|a| std::iter::once(&a.regimen).chain(a.adjust.iter().map(|(_, _, r)| r)))
+        .flat_map(|a| std::iter::once(&a.regimen).chain(a.adjust.iter().map(|adj| &adj.regimen)))
         .filter_map(|r| r.maintenance().map(|m| m.interval_h))
         .filter(|&h| h > 0.0)
         .collect();

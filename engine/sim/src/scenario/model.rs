@@ -146,6 +146,20 @@ pub struct PkModel {
     pub residual: ResidualError,
 }
 
+/// One `[[arms.adjust]]` rule: when `condition` holds for a patient, they get `regimen`
+/// instead of the arm's.
+#[derive(Debug, Clone)]
+pub struct DoseAdjustment {
+    /// The condition, compiled against the scenario's covariates.
+    pub condition: Compiled,
+    /// The condition as written (`when`).
+    pub when: String,
+    /// The regimen it gives.
+    pub regimen: Regimen,
+    /// That regimen as written.
+    pub regimen_text: String,
+}
+
 /// An exposure metric (Emax models, exposure-driven hazards).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exposure {
@@ -297,8 +311,8 @@ pub struct Arm {
     pub regimen: Regimen,
     /// The regimen as written.
     pub regimen_text: String,
-    /// Adjustments: the first condition that holds gives the regimen.
-    pub adjust: Vec<(Compiled, String, Regimen)>,
+    /// Adjustments (`[[arms.adjust]]`): the first condition that holds gives the regimen.
+    pub adjust: Vec<DoseAdjustment>,
     /// Allocation ratio (randomised designs).
     pub ratio: u32,
     /// Cohort arms: criteria and size.

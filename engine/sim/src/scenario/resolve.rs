@@ -204,12 +204,13 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
         for (j, adj) in a.adjust.iter().enumerate() {
             let k = format!("{key}.adjust[{j}]");
             let c = condition(&format!("{k}.when"), &adj.when, available, &[], &mut used)?;
-            adjust.push((c, adj.when.clone(), parse_regimen(&format!("{k}.regimen"), &adj.regimen)?));
+            let alt = parse_regimen(&format!("{k}.regimen"), &adj.regimen)?;
+            adjust.push(DoseAdjustment { condition: c, when: adj.when.clone(), regimen: alt, regimen_text: adj.regimen.clone() });
         }
-        if (!regimen.is_placebo() || adjust.iter().any(|a| !a.2.is_placebo())) && pk.is_none() {
+        if (!regimen.is_placebo() || adjust.iter().any(|a| !a.regimen.is_placebo())) && pk.is_none() {
             return bad(format!("{key}.regimen"), "an arm gives drug but the scenario has no [drug.pk] model");
         }
-        if regimen.needs_weight() || adjust.iter().any(|a| a.2.needs_weight()) {
+        if regimen.needs_weight() || adjust.iter().any(|a| a.regimen.needs_weight()) {
             if !available.iter().any(|a| a == "weight") {
                 return bad(format!("{key}.regimen"), "per-kg dosing needs the covariate `weight`, which the cohort does not have");
             }
@@ -432,7 +433,7 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
     let recompile = |text: &str| Expr::parse(text).ok().and_then(|e| e.compile(&names).ok());
     for arm in &mut arms {
         for adj in &mut arm.adjust {
-            adj.0 = recompile(&adj.1).expect("checked above");
+            adj.condition = recompile(&adj.when).expect("checked above");
         }
     }
     let endpoints = resolved_endpoints
