@@ -4,10 +4,17 @@
 
 use std::io::Write;
 
-/// Writes `text` to standard output; a closed pipe is ignored.
+/// Writes `text` to standard output; a closed pipe is ignored, any other error ends the
+/// process with status 1.
 pub(crate) fn print(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        // Any other failure (a full disk behind a redirect) must not pass silently.
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
 }
 
 /// `println!` through [`print`].

@@ -42,8 +42,8 @@ pub struct RunArgs {
     /// (+ concentrations, responses, events); replaces output.detail.
     #[arg(long)]
     pub detail: Option<String>,
-    /// Most rows the cohort generator may draw to meet rare inclusion criteria (per cohort;
-    /// default: 200,000 for the pre-run check, the generator's own budget for the run).
+    /// Most rows the cohort generator may draw to meet rare inclusion criteria (per cohort and
+    /// block of ~131k patients; default: 200,000 for the pre-run check, the generator's own budget for the run).
     #[arg(long)]
     pub max_draws: Option<usize>,
 }

@@ -79,7 +79,7 @@ pub struct RunOptions {
     pub threads: usize,
     /// Trials per batch handed to the sink.
     pub batch: usize,
-    /// Most rows the generator may draw per cohort pool to meet its criteria (0: the
+    /// Most rows the generator may draw per pool block (see [`POOL_BLOCK_PATIENTS`]) to meet its criteria (0: the
     /// source's default).
     pub max_draws: usize,
     /// Patients per pool sampled at a time (0: [`POOL_BLOCK_PATIENTS`]); bounds the memory

@@ -248,7 +248,7 @@ pub struct TrialOutput {
     pub observations: Vec<ObservationRow>,
 }
 
-/// Receives the trials of a run, in (point, replicate) order.
+/// Receives the trials of a run, in block-major order (see the driver).
 pub trait Sink {
     /// Takes a batch of trials. An error stops the run.
     fn write(&mut self, batch: Vec<TrialOutput>) -> Result<(), SinkError>;

@@ -33,7 +33,7 @@ impl Criteria {
     }
 
     /// As [`Criteria::parse`], knowing which record columns hold labels (`text[i]`; an empty
-    /// slice: unknown, treated as numbers), so that `sex == 1` or `age == '65'` is an error
+    /// slice: unknown, compared with numbers and strings alike), so that `sex == 1` or `age == '65'` is an error
     /// with the column of the problem, before anything is sampled.
     pub fn parse_typed(src: &str, names: &[&str], text: &[bool]) -> Result<Criteria, CohortError> {
         let expr = Expr::parse(src).map_err(|e| CohortError::CriteriaParse {

@@ -339,7 +339,7 @@ impl Simulator {
             reason: format!(
                 "not reached after {} dosing intervals (amounts still change by more than {} per interval): the \
                  elimination may not keep up with the dosing, as with Michaelis-Menten elimination whose VMAX is \
-                 below the dosing rate (dose per interval)",
+                 below the dosing rate (dose divided by the interval)",
                 self.options.ss_max_intervals, self.options.ss_rtol
             ),
         })
