@@ -215,12 +215,11 @@ fn check_condition_types(file: &ScenarioFile, table: &PatientTable) -> Result<()
             .map(|n| table.names.iter().position(|t| t == n).is_some_and(|c| matches!(table.columns[c], Column::Text { .. })))
             .collect();
         for (i, arm) in p.scenario.arms.iter().enumerate() {
-            for (j, src) in arm.adjust.iter().map(|a| &a.when).enumerate() {
-                let Ok(expr) = vtrial_expr::Expr::parse(src) else { continue };
-                vtrial_expr::check_condition(&expr, &names, &text, "a dose-adjustment condition").map_err(|e| RunError::Scenario {
+            for (j, adj) in arm.adjust.iter().enumerate() {
+                crate::scenario::check_adjust_condition(&adj.when, &names, &text).map_err(|message| RunError::Scenario {
                     file: file.file.clone(),
                     key: format!("arms[{i}].adjust[{j}].when"),
-                    message: format!("{e}\n{}", vtrial_expr::caret(src, e.column)),
+                    message,
                 })?;
             }
         }

@@ -17,6 +17,7 @@ pub use error::{ScenarioError, line_column};
 pub use model::*;
 pub use raw::*;
 pub use resolve::STANDARD_COVARIATES;
+pub(crate) use resolve::check_adjust_condition;
 
 /// Values given on the command line that replace the file's.
 #[derive(Debug, Clone, Copy, Default)]

@@ -126,11 +126,17 @@ fn exposure_unit(e: Exposure) -> &'static str {
 /// when not known yet — the cohort's types are checked again before a run).
 pub(crate) fn condition(key: &str, src: &str, available: &[String], text: &[bool], used: &mut BTreeSet<String>) -> R<vtrial_expr::Compiled> {
     let compiled = variables(key, src, available, used)?;
-    let expr = Expr::parse(src).map_err(|e| KeyError { key: key.into(), message: e.to_string() })?;
     let names: Vec<&str> = available.iter().map(String::as_str).collect();
-    vtrial_expr::check_condition(&expr, &names, text, "a dose-adjustment condition")
-        .map_err(|e| KeyError { key: key.into(), message: format!("{}\n{}", e, vtrial_expr::caret(src, e.column)) })?;
+    check_adjust_condition(src, &names, text).map_err(|message| KeyError { key: key.into(), message })?;
     Ok(compiled)
+}
+
+/// The type check of a dose-adjustment condition `src` over `names` (`text` as in
+/// `vtrial_expr::check_condition`): the reason, with a caret under the problem.
+pub(crate) fn check_adjust_condition(src: &str, names: &[&str], text: &[bool]) -> Result<(), String> {
+    let expr = Expr::parse(src).map_err(|e| e.to_string())?;
+    vtrial_expr::check_condition(&expr, names, text, "a dose-adjustment condition")
+        .map_err(|e| format!("{}\n{}", e, vtrial_expr::caret(src, e.column)))
 }
 
 fn variables(key: &str, text: &str, available: &[String], used: &mut BTreeSet<String>) -> R<vtrial_expr::Compiled> {
