@@ -82,6 +82,11 @@ fn validate_reports_bad_input_before_simulating() {
         (text.replace("replicates = 1000", "replicates = 1000\nreplicatess = 3"), ":10:1: unknown field `replicatess`"),
         (text.replace("egfr >= 45\"", "egfr >= 45 and age > 150\""), "age > 150"),
         (text.replace("visits_days = [0, 14, 28, 56, 84]", "visits_days = [0, 14, 100]"), "after the end of the study"),
+        // A code the generator's categorical column never takes gave factor 1 to everyone.
+        (
+            text.replace("egfr = \"power(0.4, ref=90)\" }", "egfr = \"power(0.4, ref=90)\", diabetes = \"categorical(7=0.9)\" }"),
+            "drug.pk.cl.covariates.diabetes: 7 is not a value of diabetes (its values: 0, 1",
+        ),
     ] {
         let path = d.join("bad.toml");
         std::fs::write(&path, bad).unwrap();

@@ -131,6 +131,11 @@ pub trait CohortSource {
     fn columns(&self) -> Vec<String>;
     /// Samples `request.n` patients meeting the criteria, deterministically from the seed.
     fn sample(&self, request: &CohortRequest<'_>) -> Result<PatientTable, CohortSourceError>;
+    /// The codes a numeric categorical column takes, when the source knows them (checked
+    /// against the codes a scenario's `categorical(…)` effects name); `None` by default.
+    fn codes(&self, _column: &str) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// **Test-only** source: independent draws from fixed distributions (age, sex, weight,
@@ -221,6 +226,8 @@ pub use generator::GeneratorSource;
 mod generator {
     use super::*;
     use vtrial_cohort::sample::ColumnData;
+    use vtrial_cohort::schema::record_for_source;
+    use vtrial_cohort::transform::{ColumnKind, Level};
     use vtrial_cohort::{CohortModel, Generator, SampleOptions};
 
     /// The cohort generator of `vtrial-cohort` (neural NADE or Gaussian-copula baseline),
@@ -256,6 +263,19 @@ mod generator {
 
         fn columns(&self) -> Vec<String> {
             self.columns.clone()
+        }
+
+        fn codes(&self, column: &str) -> Option<Vec<f64>> {
+            // A categorical training column written as numbers (codes without record labels).
+            self.model.meta.columns.iter().find_map(|t| {
+                let name = record_for_source(&t.name).map_or(t.name.as_str(), |r| r.name);
+                match &t.kind {
+                    ColumnKind::Categorical { levels } if name == column => {
+                        levels.iter().map(|l| if let Level::Num(v) = l { Some(*v) } else { None }).collect()
+                    }
+                    _ => None,
+                }
+            })
         }
 
         fn sample(&self, request: &CohortRequest<'_>) -> Result<PatientTable, CohortSourceError> {

@@ -27,7 +27,7 @@ use vtrial_pk::population::{purpose, rng_stream};
 use crate::cohort::{CohortRequest, CohortSource, CohortSourceError, Column, PatientTable};
 use crate::design::{self, Method};
 use crate::rows::{Sink, SinkError, TrialOutput};
-use crate::scenario::{Allocation, Randomisation, Scenario, ScenarioFile, check_levels};
+use crate::scenario::{Allocation, ColumnValues, Randomisation, Scenario, ScenarioFile, check_levels};
 use crate::trial::{self, Enrolled};
 
 /// Why a run stopped.
@@ -192,8 +192,8 @@ pub fn check_cohorts(file: &ScenarioFile, source: &dyn CohortSource, max_draws: 
                 let levels = |name: &str| {
                     let c = table.names.iter().position(|n| n == name)?;
                     Some(match &table.columns[c] {
-                        Column::Text { levels, .. } => Some(levels.clone()),
-                        Column::Num(_) => None,
+                        Column::Text { levels, .. } => ColumnValues::Text(levels.clone()),
+                        Column::Num(_) => ColumnValues::Codes(source.codes(name)),
                     })
                 };
                 check_levels(&file.categorical, levels)

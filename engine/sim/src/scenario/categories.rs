@@ -56,15 +56,25 @@ pub(crate) fn categorical_uses(table: &toml::Table, path: &str, out: &mut Vec<Ca
     }
 }
 
-/// Checks `uses` against the cohort's columns: `levels(covariate)` gives `Some(levels)` for
-/// a text column, `None` for a numeric one (covariates the cohort lacks are reported
-/// elsewhere). Labels must be levels of a text column; a numeric column takes codes only,
+/// What a cohort column holds, for [`check_levels`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnValues {
+    /// A text column and its levels.
+    Text(Vec<String>),
+    /// A numeric column, with the codes it takes when the cohort source knows them (a
+    /// categorical column of the generator); `None`: not known (any code is accepted).
+    Codes(Option<Vec<f64>>),
+}
+
+/// Checks `uses` against the cohort's columns: `levels(covariate)` says what the column
+/// holds (`None`: the cohort lacks it, reported elsewhere). Labels must be levels of a text
+/// column; a numeric column takes codes only — those it takes, when the source knows them —
 /// and a text column labels only. Returns the offending key and the reason.
-pub fn check_levels(uses: &[CategoricalUse], levels: impl Fn(&str) -> Option<Option<Vec<String>>>) -> Result<(), (String, String)> {
+pub fn check_levels(uses: &[CategoricalUse], levels: impl Fn(&str) -> Option<ColumnValues>) -> Result<(), (String, String)> {
     for u in uses {
         match levels(&u.covariate) {
             None => {}
-            Some(Some(levels)) => {
+            Some(ColumnValues::Text(levels)) => {
                 let list = levels.join(", ");
                 if let Some(l) = u.labels.iter().find(|l| !levels.contains(l)) {
                     return Err((u.key.clone(), format!("{l:?} is not a level of {} (its levels: {list}); no patient would get this factor", u.covariate)));
@@ -73,9 +83,15 @@ pub fn check_levels(uses: &[CategoricalUse], levels: impl Fn(&str) -> Option<Opt
                     return Err((u.key.clone(), format!("{} is a text column: name its levels ({list}), not codes such as {c}", u.covariate)));
                 }
             }
-            Some(None) => {
+            Some(ColumnValues::Codes(known)) => {
                 if let Some(l) = u.labels.first() {
                     return Err((u.key.clone(), format!("{} is numeric: name its values as codes (e.g. categorical(1=1.2)), not labels such as {l:?}", u.covariate)));
+                }
+                if let Some(values) = known
+                    && let Some(c) = u.codes.iter().find(|&&c| !values.contains(&(c as f64)))
+                {
+                    let list = values.iter().map(f64::to_string).collect::<Vec<_>>().join(", ");
+                    return Err((u.key.clone(), format!("{c} is not a value of {} (its values: {list}); no patient would get this factor", u.covariate)));
                 }
             }
         }
@@ -107,7 +123,12 @@ mod tests {
 
     #[test]
     fn levels_the_cohort_lacks_are_refused_by_key() {
-        let text_sex = |c: &str| (c == "sex").then(|| Some(vec!["F".to_string(), "M".into()])).or_else(|| (c == "diabetes").then_some(None));
+        let text_sex = |c: &str| match c {
+            "sex" => Some(ColumnValues::Text(vec!["F".to_string(), "M".into()])),
+            "diabetes" => Some(ColumnValues::Codes(Some(vec![0.0, 1.0, 2.0]))),
+            "egfr" => Some(ColumnValues::Codes(None)),
+            _ => None,
+        };
         assert!(check_levels(&uses("[a.covariates]\nsex = \"categorical(F=0.5)\""), text_sex).is_ok());
         let (key, msg) = check_levels(&uses("[a.covariates]\nsex = \"categorical(Female=0.5, M=1)\""), text_sex).unwrap_err();
         assert_eq!(key, "a.covariates.sex");
@@ -117,5 +138,10 @@ mod tests {
         let (_, msg) = check_levels(&uses("[a.covariates]\ndiabetes = \"categorical(yes=1.2)\""), text_sex).unwrap_err();
         assert!(msg.contains("diabetes is numeric"), "{msg}");
         assert!(check_levels(&uses("[a.covariates]\ndiabetes = \"categorical(1=1.2)\""), text_sex).is_ok());
+        let (key, msg) = check_levels(&uses("[a.covariates]\ndiabetes = \"categorical(1=1.2, 7=0.9)\""), text_sex).unwrap_err();
+        assert_eq!(key, "a.covariates.diabetes");
+        assert!(msg.contains("7 is not a value of diabetes (its values: 0, 1, 2)"), "{msg}");
+        // A source that does not know a column's codes accepts any.
+        assert!(check_levels(&uses("[a.covariates]\negfr = \"categorical(7=0.9)\""), text_sex).is_ok());
     }
 }

@@ -12,7 +12,7 @@ mod resolve;
 
 use sha2::{Digest, Sha256};
 
-pub use categories::{CategoricalUse, check_levels};
+pub use categories::{CategoricalUse, ColumnValues, check_levels};
 pub use error::{ScenarioError, line_column};
 pub use model::*;
 pub use raw::*;
