@@ -346,6 +346,15 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
         if pk.is_none() {
             return bad("design.pk_sampling", "PK sampling needs a [drug.pk] model");
         }
+        // A value listed twice is a slip (like a visit day listed twice); the grid's own
+        // overlaps (day 0 + 24 h = day 1 + 0 h) are one sample.
+        for (list, key) in [(&ps.days, "days"), (&ps.hours, "hours")] {
+            for (i, v) in list.iter().enumerate() {
+                if let Some(j) = list[..i].iter().position(|w| w == v) {
+                    return bad(format!("design.pk_sampling.{key}[{i}]"), format!("{v} is listed twice (also at [{j}]); each value once"));
+                }
+            }
+        }
         for (i, &day) in ps.days.iter().enumerate() {
             for (j, &h) in ps.hours.iter().enumerate() {
                 let t = day * DAY + h;
