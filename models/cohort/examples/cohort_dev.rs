@@ -4,7 +4,8 @@
 //! `diag REAL SYN` (detection AUC per column alone and with each column left out).
 //! `train` takes optional positional settings: hidden, weight decay, dropout, bins, refit,
 //! structured decay, direct linear paths, direct-path decay (`-`: the structured one),
-//! copula-centred prior of the direct paths, seed, learning rate, sub-bins of the outermost bins (the sweep in the README).
+//! copula-centred prior of the direct paths, seed, learning rate, sub-bins of the outermost bins,
+//! smokeyrs modelled as the age smoking started (`true`/`false`) (the sweep in the README).
 
 use std::path::Path;
 use std::time::Instant;
@@ -55,6 +56,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             if let Some(h) = a.get(14) {
                 o.transform.edge_sub_bins = h.parse()?;
+            }
+            if let Some(h) = a.get(15) {
+                o.relative = h.parse()?;
             }
             let t = Instant::now();
             let m = vtrial_cohort::train(&o)?;

@@ -23,6 +23,7 @@ pub mod nade;
 pub mod output;
 pub mod pgx;
 mod record_check;
+pub mod relative;
 pub mod rng;
 pub mod safetensors;
 pub mod sample;

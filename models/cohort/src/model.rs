@@ -17,6 +17,7 @@ use crate::error::CohortError;
 use crate::nade::{Nade, NadeConfig, TrainReport};
 use crate::safetensors::{from_bytes, to_bytes};
 use crate::record_check::{check_creatinine_sex, check_record};
+use crate::relative::RelativeColumn;
 use crate::transform::{ColumnTransform, TransformOptions};
 
 /// Format tag of the metadata file.
@@ -75,6 +76,11 @@ pub struct ModelMeta {
     pub copula: Copula,
     /// Units of the record columns (record name → unit), for documentation.
     pub units: BTreeMap<String, String>,
+    /// Columns modelled relative to another (`smokeyrs` as the age smoking started; see
+    /// [`crate::relative`]); their transforms are of the modelled difference. Models written
+    /// before this existed have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relative: Vec<RelativeColumn>,
 }
 
 /// Serializable copy of [`TransformOptions`].
@@ -126,6 +132,9 @@ pub struct TrainOptions {
     pub config: NadeConfig,
     /// Tokenisation settings.
     pub transform: TransformOptions,
+    /// Model the columns of [`crate::relative::RELATIVE`] relative to their base
+    /// (`smokeyrs` as the age smoking started); `false` models them as they are.
+    pub relative: bool,
 }
 
 impl TrainOptions {
@@ -140,6 +149,7 @@ impl TrainOptions {
             exclude: DEFAULT_EXCLUDED.iter().map(|s| (*s).to_string()).collect(),
             config: NadeConfig::default(),
             transform: TransformOptions::default(),
+            relative: true,
         }
     }
 }
@@ -342,8 +352,11 @@ pub fn train(opts: &TrainOptions) -> Result<CohortModel, CohortError> {
     if cols.is_empty() {
         return Err(CohortError::Invalid(format!("{}: no columns left to model", table.source)));
     }
-    let transforms = fit_transforms(&table, &cols, &opts.transform)?;
-    check_record(&table, &cols, &transforms, opts.creatinine_data.is_some())?;
+    check_record(&table, &cols, &fit_transforms(&table, &cols, &opts.transform)?, opts.creatinine_data.is_some())?;
+    // What the generator learns: the file with `smokeyrs` as the age smoking started.
+    let relative = if opts.relative { crate::relative::plan(&table, &cols) } else { Vec::new() };
+    let modelled = crate::relative::apply(&table, &relative);
+    let transforms = fit_transforms(&modelled, &cols, &opts.transform)?;
     // The creatinine conditional first: its checks fail before the long main training
     // (each training seeds libtorch itself, so the order changes no weights).
     let (creat_meta, creat) = match &opts.creatinine_data {
@@ -354,7 +367,7 @@ pub fn train(opts: &TrainOptions) -> Result<CohortModel, CohortError> {
         }
         None => (None, None),
     };
-    let rows = tokenize(&table, &transforms)?;
+    let rows = tokenize(&modelled, &transforms)?;
     let sizes: Vec<usize> = transforms.iter().map(ColumnTransform::n_tokens).collect();
     let pos = token_positions(&transforms, &rows);
     let scores = token_scores(&transforms, &rows);
@@ -374,6 +387,7 @@ pub fn train(opts: &TrainOptions) -> Result<CohortModel, CohortError> {
         creatinine: creat_meta,
         copula,
         units: BTreeMap::new(),
+        relative,
     };
     let mut model = CohortModel { meta, nade, creatinine: creat };
     // The units the sampled record (and its sidecar) gives, so the two always agree.

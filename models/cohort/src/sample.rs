@@ -159,6 +159,22 @@ pub struct Layout {
     female: Vec<Option<bool>>,
     /// Per level of the race column: the CYP2C19 ancestry group (`None`: European fallback).
     ancestry: Vec<Option<Ancestry>>,
+    /// Per record column: decoded as `base − modelled value` ([`crate::relative`]).
+    relative: Vec<Option<RelativeDecode>>,
+}
+
+/// How a column modelled relative to another is decoded and checked.
+#[derive(Debug, Clone)]
+struct RelativeDecode {
+    /// Record column of the base.
+    base: usize,
+    /// Model column of the base.
+    base_model: usize,
+    /// The column's training range and decimals.
+    range: (f64, f64),
+    decimals: u32,
+    /// The plausibility rule's name in reports.
+    rule: String,
 }
 
 #[derive(Debug, Clone)]
@@ -186,6 +202,7 @@ impl Layout {
             creat_table: None,
             female: Vec::new(),
             ancestry: Vec::new(),
+            relative: Vec::new(),
         };
         for (j, t) in model.meta.columns.iter().enumerate() {
             let rec = record_for_source(&t.name);
@@ -227,6 +244,21 @@ impl Layout {
                 l.idx.insert(key, p);
             }
         }
+        l.relative = vec![None; l.names.len()];
+        let model_col = |name: &str| model.meta.columns.iter().position(|t| t.name == name);
+        for r in &model.meta.relative {
+            let (Some(j), Some(jb)) = (model_col(&r.column), model_col(&r.base)) else { continue };
+            // Model column j is record column j + 1 (`id` first).
+            let c = j + 1;
+            l.descriptions[c] += &format!("; modelled as the {}", r.meaning);
+            l.relative[c] = Some(RelativeDecode {
+                base: jb + 1,
+                base_model: jb,
+                range: r.range,
+                decimals: r.decimals,
+                rule: r.rule(&l.names[c]),
+            });
+        }
         let body = l.idx.contains_key("height") && l.idx.contains_key("weight");
         let sex_age = l.idx.contains_key("sex") && l.idx.contains_key("age");
         let has_creat = model.creatinine.is_some() && sex_age;
@@ -254,6 +286,8 @@ impl Layout {
                 l.sources.push(Source::Derived(d.name));
             }
         }
+        // Derived columns are never relative.
+        l.relative.resize(l.names.len(), None);
         if has_creat
             && let (Some(meta), Some(nade)) = (&model.meta.creatinine, &model.creatinine)
         {
@@ -303,8 +337,9 @@ impl Layout {
 
     /// The range of values the model produces for record column `c` (modelled, numeric).
     fn model_range(&self, model: &CohortModel, c: usize) -> Option<(f64, f64)> {
-        match self.sources[c] {
-            Source::Model(j) => model.meta.columns[j].range(),
+        match (&self.relative[c], &self.sources[c]) {
+            (Some(r), _) => Some(r.range),
+            (None, Source::Model(j)) => model.meta.columns[*j].range(),
             _ => None,
         }
     }
@@ -328,11 +363,13 @@ impl Screen {
         let names: Vec<&str> = layout.names.iter().map(String::as_str).collect();
         let mut sc = Screen { at: vec![false; d], terms: vec![Vec::new(); d] };
         for term in criteria.conjuncts(&names) {
+            // A relative column is known once its base is drawn too.
             let model_cols: Option<Vec<usize>> = term
                 .used
                 .iter()
-                .map(|&c| match layout.sources[c] {
-                    Source::Model(j) => Some(j),
+                .map(|&c| match (&layout.sources[c], &layout.relative[c]) {
+                    (Source::Model(j), Some(r)) => Some((*j).max(r.base_model)),
+                    (Source::Model(j), None) => Some(*j),
                     _ => None,
                 })
                 .collect();
@@ -345,14 +382,29 @@ impl Screen {
     }
 }
 
-/// The record value of model column `j` (record column `c`) for token `tok` and uniform `u`:
-/// numeric codes shown as labels become the level index.
+/// The value model column `j` (record column `c`) holds for token `tok` and uniform `u`:
+/// numeric codes shown as labels become the level index; a relative column's value is the
+/// modelled difference (see [`record_value`]).
 fn decode_model(layout: &Layout, cols: &[ColumnTransform], c: usize, j: usize, tok: usize, u: f64) -> f64 {
     let x = cols[j].decode_num(tok, u);
     if layout.label_codes[c].is_empty() || x.is_nan() {
         x
     } else {
         layout.label_codes[c].iter().position(|v| *v == x).map_or(f64::NAN, |p| p as f64)
+    }
+}
+
+/// The record value of model column `j` (record column `c`); `tok_u(j)` gives a model
+/// column's token and decoding uniform. A relative column is decoded from its base.
+fn record_value(layout: &Layout, cols: &[ColumnTransform], c: usize, j: usize, tok_u: impl Fn(usize) -> (usize, f64)) -> f64 {
+    let (tok, u) = tok_u(j);
+    let x = decode_model(layout, cols, c, j, tok, u);
+    match &layout.relative[c] {
+        Some(r) => {
+            let (bt, bu) = tok_u(r.base_model);
+            crate::relative::decode(decode_model(layout, cols, r.base, r.base_model, bt, bu), x, r.decimals)
+        }
+        None => x,
     }
 }
 
@@ -419,7 +471,7 @@ fn gen_chunk(
                                 sc.terms[j].iter().all(|term| {
                                     for &c in &term.used {
                                         let Source::Model(jj) = layout.sources[c] else { continue };
-                                        let x = decode_model(layout, cols, c, jj, toks[jj][p] as usize, ud[r * per_row + jj]);
+                                        let x = record_value(layout, cols, c, jj, |k| (toks[k][p] as usize, ud[r * per_row + k]));
                                         scratch[c] = criteria_value(layout, label_values, c, x);
                                     }
                                     // An error is left to the full check of the criteria.
@@ -469,7 +521,7 @@ fn gen_chunk(
         let ur = &ud[r * per_row..(r + 1) * per_row];
         for (c, src) in layout.sources.iter().enumerate() {
             if let Source::Model(j) = src {
-                row[c] = decode_model(layout, cols, c, *j, tokens[r * d + j] as usize, ur[*j]);
+                row[c] = record_value(layout, cols, c, *j, |k| (tokens[r * d + k] as usize, ur[k]));
             }
         }
         // Derived columns, in DERIVED order.
@@ -528,6 +580,13 @@ fn gen_chunk(
                 bad = Some(name);
                 break;
             }
+        }
+        if bad.is_none() {
+            // A relative column decoded outside the values its training column took.
+            bad = layout.relative.iter().enumerate().find_map(|(c, r)| {
+                let r = r.as_ref()?;
+                (!row[c].is_nan() && !(r.range.0..=r.range.1).contains(&row[c])).then_some(r.rule.as_str())
+            });
         }
         if bad.is_none()
             && let (Some(s), Some(dd)) = (g("sbp"), g("dbp"))
