@@ -266,8 +266,10 @@ mod generator {
         }
 
         fn codes(&self, column: &str) -> Option<Vec<f64>> {
-            // A categorical training column written as numbers (codes without record labels).
-            self.model.meta.columns.iter().find_map(|t| {
+            // A categorical training column written as numbers (codes without record labels);
+            // a relative column's tokens are of the modelled difference, not its values.
+            let relative = |t: &str| self.model.meta.relative.iter().any(|r| r.column == t);
+            self.model.meta.columns.iter().filter(|t| !relative(&t.name)).find_map(|t| {
                 let name = record_for_source(&t.name).map_or(t.name.as_str(), |r| r.name);
                 match &t.kind {
                     ColumnKind::Categorical { levels } if name == column => {

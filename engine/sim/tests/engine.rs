@@ -153,6 +153,8 @@ fn impossible_designs_are_rejected_with_what_to_change() {
     assert!(e.contains("design.visits_days[3]") && e.contains("day 14 is listed twice (also at [1])"), "{e}");
     let e = parse_err(&base().replace("hours = [0.5, 1, 2, 4, 8, 23.5]", "hours = [0.5, 1, 2, 4, 2, 23.5]"));
     assert!(e.contains("design.pk_sampling.hours[4]") && e.contains("2 is listed twice (also at [2])"), "{e}");
+    let e = parse_err(&base().replace("hours = [0.5, 1, 2, 4, 8, 23.5]", "hours = [0.5, -1, 2, 4, -1, 23.5]"));
+    assert!(e.contains("design.pk_sampling.hours[1]") && e.contains("-1: sampling hours are >= 0"), "{e}");
     let e = parse_err(&base().replace("regimen = \"50 mg q24h\"", "regimen = \"50 mgs q24h\""));
     assert!(e.contains("arms[2].regimen") && e.contains("column 4"), "{e}");
     let e = parse_err(&base().replace("treatments = [\"100 mg\", \"50 mg\"]", "treatments = [\"200 mg\", \"50 mg\"]"));

@@ -5,7 +5,7 @@
 # both, and the training rows themselves, against the split's holdout.
 #
 # Usage: models/cohort/scripts/fresh_splits.sh [OUT_DIR] [SPLIT_SEED ...]   (default: 1 2 3 4 5)
-# About 1.5 minutes per split on 2 cores. Needs the release build (scripts/env.sh).
+# About 20 s per split on the idle 2-core machine. Needs the release build (scripts/env.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 . "$root/scripts/env.sh" > /dev/null

@@ -20,8 +20,13 @@ use crate::record_check::{check_creatinine_sex, check_record};
 use crate::relative::RelativeColumn;
 use crate::transform::{ColumnTransform, TransformOptions};
 
-/// Format tag of the metadata file.
+/// Format tag of the metadata file of a model without relative columns (readable by every
+/// version).
 pub const FORMAT: &str = "vtrial-cohort/1";
+
+/// Format tag of a model with relative columns (`relative` in the metadata): a reader that
+/// does not know them must refuse the file, not decode `smokeyrs` as the starting age.
+pub const FORMAT_RELATIVE: &str = "vtrial-cohort/2";
 
 /// Where the training data came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,7 +63,7 @@ pub struct CreatinineMeta {
 /// Everything about a model except its network weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelMeta {
-    /// Always [`FORMAT`].
+    /// [`FORMAT`], or [`FORMAT_RELATIVE`] when `relative` is not empty.
     pub format: String,
     /// Transforms of the modelled columns, in the NADE's order.
     pub columns: Vec<ColumnTransform>,
@@ -374,7 +379,7 @@ pub fn train(opts: &TrainOptions) -> Result<CohortModel, CohortError> {
     let (nade, report) = Nade::train(&rows, &sizes, &pos, &scores, &opts.config)?;
     let copula = Copula::fit(&rows, &sizes);
     let meta = ModelMeta {
-        format: FORMAT.into(),
+        format: if relative.is_empty() { FORMAT } else { FORMAT_RELATIVE }.into(),
         columns: transforms,
         config: opts.config,
         transform: TransformSettings {
@@ -426,8 +431,13 @@ impl CohortModel {
     pub fn from_bytes(weights: &[u8], json: &str, name: &str) -> Result<CohortModel, CohortError> {
         let err = |m: String| CohortError::Model { path: name.to_string(), message: m };
         let meta: ModelMeta = serde_json::from_str(json).map_err(|e| err(format!("metadata: {e}")))?;
-        if meta.format != FORMAT {
-            return Err(err(format!("format {:?}, expected {FORMAT:?}", meta.format)));
+        let expected = if meta.relative.is_empty() { FORMAT } else { FORMAT_RELATIVE };
+        if meta.format != expected {
+            return Err(err(format!(
+                "format {:?}, expected {expected:?} for a model {} relative columns",
+                meta.format,
+                if meta.relative.is_empty() { "without" } else { "with" }
+            )));
         }
         let t = from_bytes(weights).map_err(err)?;
         let sizes: Vec<usize> = meta.columns.iter().map(ColumnTransform::n_tokens).collect();

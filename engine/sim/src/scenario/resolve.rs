@@ -346,6 +346,21 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
         if pk.is_none() {
             return bad("design.pk_sampling", "PK sampling needs a [drug.pk] model");
         }
+        for (i, &day) in ps.days.iter().enumerate() {
+            for (j, &h) in ps.hours.iter().enumerate() {
+                let t = day * DAY + h;
+                if !(day >= 0.0 && day.is_finite()) {
+                    return bad(format!("design.pk_sampling.days[{i}]"), format!("{day}: sampling days are >= 0"));
+                }
+                if !(h >= 0.0 && t.is_finite()) {
+                    return bad(format!("design.pk_sampling.hours[{j}]"), format!("{h}: sampling hours are >= 0"));
+                }
+                if t > duration_h {
+                    return bad(format!("design.pk_sampling.hours[{j}]"), format!("a sample at day {day} + {h} h is after the end of the study (day {})", s.duration_days));
+                }
+                pk_samples_h.push(t);
+            }
+        }
         // A value listed twice is a slip (like a visit day listed twice); the grid's own
         // overlaps (day 0 + 24 h = day 1 + 0 h) are one sample.
         for (list, key) in [(&ps.days, "days"), (&ps.hours, "hours")] {
@@ -353,18 +368,6 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
                 if let Some(j) = list[..i].iter().position(|w| w == v) {
                     return bad(format!("design.pk_sampling.{key}[{i}]"), format!("{v} is listed twice (also at [{j}]); each value once"));
                 }
-            }
-        }
-        for (i, &day) in ps.days.iter().enumerate() {
-            for (j, &h) in ps.hours.iter().enumerate() {
-                let t = day * DAY + h;
-                if !(day >= 0.0 && h >= 0.0 && t.is_finite()) {
-                    return bad(format!("design.pk_sampling.days[{i}]"), "sampling days and hours are >= 0");
-                }
-                if t > duration_h {
-                    return bad(format!("design.pk_sampling.hours[{j}]"), format!("a sample at day {day} + {h} h is after the end of the study (day {})", s.duration_days));
-                }
-                pk_samples_h.push(t);
             }
         }
         pk_samples_h.sort_by(f64::total_cmp);
