@@ -128,6 +128,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             let run_id = writer.finish(RunEnd::Complete).context("committing the run")?;
             print_summary(&summary);
             warn_if_all_failed(&summary);
+            warn_of_rules_that_never_fired(&file, &summary);
             print_operating_characteristics(&args.db, run_id)?;
             eprintln!(
                 "run {run_id} complete: {total} trials, {patients_planned} patients in {seconds:.1} s ({:.0} patients/s) -> {}",
@@ -209,6 +210,24 @@ fn print_operating_characteristics(db: &std::path::Path, run_id: i64) -> Result<
         eprint!("{}", vtrial_store::query::render(&unanalysed));
     }
     Ok(())
+}
+
+/// Warns about `[[arms.adjust]]` rules that chose no patient at a point: rules are tried in
+/// order, so one listed after a broader rule (`egfr < 30` after `egfr < 60`) never fires.
+fn warn_of_rules_that_never_fired(file: &ScenarioFile, summary: &[PointSummary]) {
+    for p in summary {
+        let Some(point) = file.points.iter().find(|q| q.index == p.point) else { continue };
+        for (i, arm) in point.scenario.arms.iter().enumerate() {
+            for (j, adj) in arm.adjust.iter().enumerate() {
+                if p.adjusted_patients.get(i).and_then(|r| r.get(j)) == Some(&0) {
+                    eprintln!(
+                        "warning: point {}: arms[{i}].adjust[{j}] (arm {:?}, when = {:?}) gave no patient its regimen in {} trials: an earlier rule takes its patients, or none meets it",
+                        p.point, arm.name, adj.when, p.trials
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Warns about points where every patient's simulation failed: their tables are empty, and

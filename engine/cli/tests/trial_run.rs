@@ -189,3 +189,22 @@ fn a_run_where_every_patient_fails_says_so() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("analysed"), "{stdout}");
 }
+
+#[test]
+fn an_adjustment_rule_that_never_fires_is_named_after_the_run() {
+    // Rules are tried in order: `egfr < 30` listed after `egfr < 60` chose nobody, silently.
+    let d = temp("rules");
+    let rules = "[[arms.adjust]]\nwhen = \"egfr < 60\"\nregimen = \"25 mg q24h\"\n[[arms.adjust]]\nwhen = \"egfr < 30\"\nregimen = \"10 mg q24h\"\n";
+    let text = std::fs::read_to_string(scenario("phase2-dose-ranging.toml")).unwrap().replace("regimen = \"50 mg q24h\"\n", &format!("regimen = \"50 mg q24h\"\n{rules}"));
+    let s = d.join("rules.toml");
+    std::fs::write(&s, text).unwrap();
+    let out = vtrial().arg("run").arg(&s).args(["--replicates", "2", "--db"]).arg(d.join("run.duckdb")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: point 0: arms[2].adjust[1] (arm \"50 mg\", when = \"egfr < 30\") gave no patient its regimen in 2 trials"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("adjust[0]"), "the first rule fired: {stderr}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

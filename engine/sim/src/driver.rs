@@ -117,6 +117,9 @@ pub struct PointSummary {
     pub success: f64,
     /// Its Monte-Carlo standard error √(p(1−p)/n).
     pub mcse: f64,
+    /// Per arm, per `[[arms.adjust]]` rule: patients it gave its regimen, all trials (a rule
+    /// at 0 never fired: an earlier rule takes its patients, or none meets it).
+    pub adjusted_patients: Vec<Vec<u64>>,
 }
 
 /// Patients per pool and block of replicates the run samples at a time (16 of the
@@ -365,6 +368,8 @@ struct Acc {
     failed: u64,
     compared: u64,
     successes: u64,
+    /// Per arm, per adjustment rule: patients it chose.
+    adjusted: Vec<Vec<u64>>,
 }
 
 impl Acc {
@@ -373,6 +378,13 @@ impl Acc {
         self.arm_patients.resize(n_arms, 0);
         for a in &o.arms {
             self.arm_patients[a.arm as usize] += u64::from(a.n);
+        }
+        self.adjusted.resize(o.adjusted.len(), Vec::new());
+        for (acc, rules) in self.adjusted.iter_mut().zip(&o.adjusted) {
+            acc.resize(rules.len(), 0);
+            for (a, &n) in acc.iter_mut().zip(rules) {
+                *a += u64::from(n);
+            }
         }
         self.dropouts += u64::from(o.trial.n_dropouts);
         self.failed += u64::from(o.trial.n_failed);
@@ -394,6 +406,7 @@ impl Acc {
             compared: self.compared,
             success,
             mcse: (success * (1.0 - success) / self.compared as f64).sqrt(),
+            adjusted_patients: self.adjusted,
         }
     }
 }

@@ -246,6 +246,9 @@ pub struct TrialOutput {
     pub patients: Vec<PatientRow>,
     /// Its observations (detail `observation`), by patient then time.
     pub observations: Vec<ObservationRow>,
+    /// Per arm, per `[[arms.adjust]]` rule: patients whose condition chose that rule (not
+    /// stored; the run summary warns about rules that never fire).
+    pub adjusted: Vec<Vec<u32>>,
 }
 
 /// Receives the trials of a run, in block-major order (see the driver).

@@ -1074,7 +1074,13 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
             Some(FailureRow { point, replicate, patient: o.id, arm: o.arm as u32, reason })
         })
         .collect();
-    TrialOutput { trial, comparisons, arms, failures, patients, observations }
+    let mut adjusted: Vec<Vec<u32>> = s.arms.iter().map(|a| vec![0; a.adjust.len()]).collect();
+    for o in &all {
+        if let Some(k) = o.dosing.rule {
+            adjusted[o.arm][k] += 1;
+        }
+    }
+    TrialOutput { trial, comparisons, arms, failures, patients, observations, adjusted }
 }
 
 #[cfg(test)]

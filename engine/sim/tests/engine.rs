@@ -289,6 +289,27 @@ fn each_patient_row_says_which_regimen_and_adjustment_rule_it_got() {
 }
 
 #[test]
+fn the_summary_counts_the_patients_each_adjustment_rule_chose() {
+    // Rules are tried in order: `egfr < 30` after `egfr < 60` can never fire.
+    let rules = "[[arms.adjust]]\nwhen = \"egfr < 60\"\nregimen = \"25 mg q24h\"\n[[arms.adjust]]\nwhen = \"egfr < 30\"\nregimen = \"10 mg q24h\"\n";
+    let text = base().replace("regimen = \"50 mg q24h\"\n", &format!("regimen = \"50 mg q24h\"\n{rules}"));
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(3), detail: Some(Detail::Patient), ..Default::default() }).unwrap();
+    let (rows, summary) = run(&file, 0, 64);
+    for p in &summary {
+        let by_rule = &p.adjusted_patients[2];
+        let low_egfr = rows
+            .iter()
+            .filter(|t| t.trial.point as usize == p.point)
+            .flat_map(|t| &t.patients)
+            .filter(|q| q.arm == 2 && q.egfr.is_some_and(|e| e < 60.0))
+            .count() as u64;
+        assert_eq!(by_rule, &vec![low_egfr, 0], "point {}", p.point);
+        assert!(low_egfr > 0);
+        assert!(p.adjusted_patients[0].is_empty(), "the placebo arm has no rules");
+    }
+}
+
+#[test]
 fn a_stratum_undefined_for_a_patient_fails_that_patient_with_the_reason() {
     // log(age - 50) is undefined under 50: those patients were put in a silent "?" stratum.
     let text = base().replace("strata = [\"sex\", \"egfr < 60\"]", "strata = [\"sex\", \"log(age - 50) > 2\"]");
