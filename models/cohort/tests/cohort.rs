@@ -1,21 +1,14 @@
 //! Integration tests of the cohort generator (one binary; reads the shared reference data).
 
-use std::path::PathBuf;
+mod common;
 
+use common::{model, reference, sample_csv};
 use vtrial_cohort::data::read_csv_from;
 use vtrial_cohort::derived::{bmi, bsa_mosteller, crcl_cockcroft_gault, egfr_ckd_epi_2021};
 use vtrial_cohort::evaluate::{EvalOptions, evaluate_tables};
 use vtrial_cohort::model::fnv1a64;
 use vtrial_cohort::sample::ColumnData;
-use vtrial_cohort::{CohortError, CohortModel, Generator, SampleOptions, TrainOptions, sample, train};
-
-fn reference(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference-data").join(file)
-}
-
-fn model() -> CohortModel {
-    CohortModel::default_model().expect("the shipped model loads")
-}
+use vtrial_cohort::{CohortError, Generator, SampleOptions, TrainOptions, sample, train};
 
 #[test]
 fn criteria_are_exact_even_below_one_percent_acceptance() {
@@ -110,17 +103,10 @@ fn early_rejection_gives_the_same_cohort_as_plain_rejection() {
     // `a and b and c` is screened term by term while the NADE draws (sex and age are its
     // first columns); the same criteria wrapped in `or` are one term that reads eGFR, so
     // they are only checked on finished rows. Same seed: the very same patients.
-    let run = |crit: &str| {
-        let mut o = SampleOptions::new(300, 11);
-        o.criteria = Some(crit.into());
-        let (c, r) = sample(&model(), &o).unwrap();
-        let mut csv = Vec::new();
-        vtrial_cohort::output::write_csv(&c, &mut csv).unwrap();
-        (csv, r)
-    };
+    let run = |crit: &str| sample_csv(300, 11, crit);
     let crit = "sex == 'F' and age >= 65 and egfr < 60 and weight < 80";
-    let (screened, rs) = run(crit);
-    let (plain, rp) = run(&format!("({crit}) or 1 > 2"));
+    let (_, rs, screened) = run(crit);
+    let (_, rp, plain) = run(&format!("({crit}) or 1 > 2"));
     assert!(screened == plain, "early rejection changed the cohort");
     assert_eq!((rs.drawn, rs.accepted), (rp.drawn, rp.accepted));
     assert!(rs.acceptance_rate < 0.01, "{rs:?}");

@@ -3,17 +3,10 @@
 //! rejection on `smokeyrs` gives the same cohort as plain rejection, and a model trained
 //! without it (or written before it existed) decodes `smokeyrs` as before.
 
-use std::path::PathBuf;
+mod common;
 
+use common::{model, reference, sample_csv};
 use vtrial_cohort::{CohortModel, SampleOptions, TrainOptions, sample, train};
-
-fn reference(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference-data").join(file)
-}
-
-fn model() -> CohortModel {
-    CohortModel::default_model().expect("the shipped model loads")
-}
 
 /// A numeric column of `nhefs-train.csv`.
 fn training_column(name: &str) -> Vec<Option<f64>> {
@@ -70,25 +63,18 @@ fn the_shipped_model_models_smoking_years_from_the_starting_age() {
 #[test]
 fn early_rejection_on_a_relative_column_gives_the_same_cohort_as_plain_rejection() {
     // `smokeyrs` is known only once `age` is drawn too: the screen must wait for both.
-    let run = |crit: &str| {
-        let mut o = SampleOptions::new(400, 21);
-        o.criteria = Some(crit.into());
-        let (c, r) = sample(&model(), &o).unwrap();
-        let mut csv = Vec::new();
-        vtrial_cohort::output::write_csv(&c, &mut csv).unwrap();
-        (csv, r, c)
-    };
+    let run = |crit: &str| sample_csv(400, 21, crit);
     // `or bmi < 0` reads a derived column, so that criterion is only checked on finished rows.
     let crit = "smokeyrs >= 40 and sex == 'F'";
-    let (screened, rs, c) = run(crit);
-    let (plain, rp, _) = run(&format!("({crit}) or bmi < 0"));
+    let (c, rs, screened) = run(crit);
+    let (_, rp, plain) = run(&format!("({crit}) or bmi < 0"));
     assert!(screened == plain, "early rejection changed the cohort");
     assert_eq!((rs.drawn, rs.accepted), (rp.drawn, rp.accepted));
     let implausible = |r: &vtrial_cohort::SampleReport| r.implausible.values().sum::<usize>();
     assert!(implausible(&rs) < implausible(&rp), "the first run was not screened: {rs:?} {rp:?}");
     for crit in ["smokeyrs between 10 and 20 and age < 50", "age - smokeyrs < 14 and sex in ('F')"] {
-        let (screened, ..) = run(crit);
-        let (plain, ..) = run(&format!("({crit}) or bmi < 0"));
+        let (.., screened) = run(crit);
+        let (.., plain) = run(&format!("({crit}) or bmi < 0"));
         assert!(screened == plain, "early rejection changed the cohort for {crit}");
     }
     assert!(c.num("smokeyrs").unwrap().iter().all(|&y| y >= 40.0));

@@ -2,15 +2,14 @@
 //! budget, CSV line numbers, invalid UTF-8, splitting, and the evaluation of a "holdout" that
 //! is not one.
 
+mod common;
+
 use std::path::PathBuf;
 
+use common::{model, sample_csv};
 use vtrial_cohort::data::read_csv_from;
 use vtrial_cohort::split::split_file;
-use vtrial_cohort::{CohortError, CohortModel, SampleOptions, sample};
-
-fn model() -> CohortModel {
-    CohortModel::default_model().expect("the shipped model loads")
-}
+use vtrial_cohort::{CohortError, SampleOptions, sample};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("vtrial-cohort-review-{}-{name}", std::process::id()));
@@ -67,20 +66,13 @@ fn criteria_that_are_not_conditions_or_mix_types_are_errors_with_the_column() {
 fn not_does_not_let_missing_values_in() {
     // Three-valued logic: `not (sbp > 120)` is unknown where sbp is missing, so it selects
     // exactly the patients `sbp <= 120` does: the same cohort for the same seed.
-    let run = |crit: &str| {
-        let mut o = SampleOptions::new(2000, 3);
-        o.criteria = Some(crit.into());
-        let (c, _) = sample(&model(), &o).unwrap();
-        let mut csv = Vec::new();
-        vtrial_cohort::output::write_csv(&c, &mut csv).unwrap();
-        (c, csv)
-    };
-    let (c, negated) = run("not (sbp > 120)");
+    let run = |crit: &str| sample_csv(2000, 3, crit);
+    let (c, _, negated) = run("not (sbp > 120)");
     assert!(c.num("sbp").unwrap().iter().all(|x| !x.is_nan() && *x <= 120.0));
-    let (_, plain) = run("sbp <= 120");
+    let (.., plain) = run("sbp <= 120");
     assert!(negated == plain, "not (sbp > 120) and sbp <= 120 gave different cohorts");
     // The generator does produce missing sbp: `missing(sbp)` finds such patients.
-    let (m, _) = run("missing(sbp) or not (sbp > 0)");
+    let (m, ..) = run("missing(sbp) or not (sbp > 0)");
     assert!(m.num("sbp").unwrap().iter().all(|x| x.is_nan()));
 }
 
