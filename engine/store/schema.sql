@@ -155,12 +155,15 @@ CREATE TABLE IF NOT EXISTS patients (       -- key: run_id, point, replicate, pa
     sex            VARCHAR,
     weight         DOUBLE,                 -- kg
     egfr           DOUBLE,                 -- mL/min/1.73m2
+    bsa            DOUBLE,                 -- body-surface area, m2 (Mosteller; NULL: missing or not in the cohort)
+    crcl           DOUBLE,                 -- creatinine clearance, mL/min (Cockcroft-Gault; NULL: missing or not in the cohort)
     status         VARCHAR NOT NULL,       -- 'completed' | 'dropout' | 'ae_discontinued' | 'failed'
     dropout_day    DOUBLE,
     ae_day         DOUBLE,                 -- first adverse event
     event_day      DOUBLE,                 -- time to event or censoring
     event_observed BOOLEAN,
     dose_mg        DOUBLE NOT NULL,        -- total dose taken before leaving the study (dosing goes on after an event: events do not end treatment)
+    maintenance_dose_mg DOUBLE,            -- one dose of the regimen's last phase for this patient (per-kg/per-m2 scaled, rounded, capped); NULL: placebo or failed before dosing
     regimen        VARCHAR,                -- the regimen given, as written: the arm's, or the first [[arms.adjust]] rule's whose condition held; NULL: failed before dosing
     adjust_rule    INTEGER,                -- that rule's 0-based index in the arm's [[arms.adjust]] list; NULL: the arm's own regimen
     exposure       DOUBLE,                 -- the [response] Emax model's exposure metric (AUCss, mg*h/L, when the response model has none; an [events] or [safety] metric is not stored here), at steady state as if completed, scaled by the share of planned doses taken

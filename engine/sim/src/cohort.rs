@@ -139,13 +139,13 @@ pub trait CohortSource {
 }
 
 /// **Test-only** source: independent draws from fixed distributions (age, sex, weight,
-/// height, eGFR falling with age, CrCl by Cockcroft–Gault). It is not a generator of
+/// height, eGFR falling with age; BSA by Mosteller, CrCl by Cockcroft–Gault). It is not a generator of
 /// realistic cohorts — it has no learned joint distribution — and exists so that the engine
 /// can be tested and benchmarked without libtorch.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TestOnlySource;
 
-const TEST_COLUMNS: [&str; 6] = ["age", "sex", "weight", "height", "egfr", "crcl"];
+const TEST_COLUMNS: [&str; 7] = ["age", "sex", "weight", "height", "egfr", "crcl", "bsa"];
 
 impl CohortSource for TestOnlySource {
     fn describe(&self) -> String {
@@ -175,10 +175,10 @@ impl CohortSource for TestOnlySource {
         let mut rng = rng_stream(request.seed, &[0x7e57]);
         let (age_d, wt_d, ht_d) = (Normal::<f64>::new(55.0, 13.0).unwrap(), Normal::<f64>::new(78.0, 16.0).unwrap(), Normal::<f64>::new(170.0, 9.0).unwrap());
         let egfr_noise = Normal::<f64>::new(0.0, 20.0).unwrap();
-        let mut rows: Vec<[f64; 6]> = Vec::with_capacity(request.n);
+        let mut rows: Vec<[f64; 7]> = Vec::with_capacity(request.n);
         let mut drawn = 0usize;
         let budget = if request.max_draws > 0 { request.max_draws } else { 2_000 * request.n + 100_000 };
-        let mut slots = vec![Value::Missing; 6];
+        let mut slots = vec![Value::Missing; TEST_COLUMNS.len()];
         while rows.len() < request.n {
             if drawn >= budget {
                 return Err(CohortSourceError::TooRare { criteria: request.criteria.unwrap_or("").into(), accepted: rows.len(), drawn, wanted: request.n });
@@ -192,7 +192,8 @@ impl CohortSource for TestOnlySource {
             let egfr: f64 = (110.0 - 0.9 * (age - 40.0) + egfr_noise.sample(&mut rng)).clamp(5.0, 150.0);
             // Creatinine back-computed for Cockcroft–Gault: a test convenience, not physiology.
             let crcl = (egfr * weight / 70.0).clamp(5.0, 250.0);
-            let row = [age, if female { 0.0 } else { 1.0 }, weight, height, egfr, crcl];
+            let bsa = (height * weight / 3600.0).sqrt();
+            let row = [age, if female { 0.0 } else { 1.0 }, weight, height, egfr, crcl, bsa];
             if let Some(c) = &criteria {
                 for (k, v) in row.iter().enumerate() {
                     slots[k] = if k == 1 { Value::str(if *v == 0.0 { "F" } else { "M" }) } else { Value::Num(*v) };

@@ -7,6 +7,9 @@
 //! load 200 mg then 100 mg q12h     a loading dose, then 100 mg every 12 h from 12 h on
 //! 200 mg q12h x 2 then 100 mg qd for 4 w
 //! 1.5 mg/kg q24h x 14              weight-based (needs the covariate `weight`, kg)
+//! 75 mg/m2 over 1 h q3w x 6        BSA-based (needs the covariate `bsa`, m²)
+//! 15 mg/kg max 1 g q12h            weight-based, each dose capped at 1 g
+//! 2 mg/kg round 25 mg qd           weight-based, rounded to a multiple of 25 mg (a tablet)
 //! 500 mg over 1 h q8h x 21         zero-order infusion of 1 h
 //! 50 mg once                       a single dose
 //! ```
@@ -16,7 +19,8 @@
 //! ```text
 //! regimen  = "placebo" | phase { "then" phase }
 //! phase    = [ "load" ] amount [ "over" number ( "h" | "min" ) ] [ interval ] [ count ]
-//! amount   = number ( "mg" | "g" | "ug" | "mcg" ) [ "/kg" ]
+//! amount   = number unit [ ( "/kg" | "/m2" ) [ "round" number unit ] [ "max" number unit ] ]
+//! unit     = "mg" | "g" | "ug" | "mcg"
 //! interval = "q" number ( "h" | "d" | "w" ) | "qd" | "bid" | "tid" | "qid" | "qw" | "once"
 //! count    = "x" integer | "for" number ( "h" | "d" | "w" )
 //! ```
@@ -28,6 +32,11 @@
 //! without a count runs until the end of the study (doses strictly before it). Two single-dose
 //! phases in a row are refused (the second would fall on the first). Spaces
 //! between a number and its unit are optional (`100mg`, `q 24 h`).
+//!
+//! A body-size-based amount (`/kg` of body weight, `/m2` of body-surface area) is scaled per
+//! patient, then rounded to the nearest multiple of the `round` step (at least one step: a
+//! patient is never given 0 mg), then capped at `max`; `round` and `max` apply to scaled
+//! amounts only.
 
 use thiserror::Error;
 
@@ -43,13 +52,59 @@ pub struct RegimenError {
     pub message: String,
 }
 
+/// What a phase's amount is per: a fixed dose, or per unit of body size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoseBasis {
+    /// The amount is the dose.
+    Fixed,
+    /// Per kg of body weight (covariate `weight`).
+    PerKg,
+    /// Per m² of body-surface area (covariate `bsa`).
+    PerM2,
+}
+
+impl DoseBasis {
+    /// The covariate a scaled dose reads, with its unit (`None` for a fixed dose).
+    pub fn covariate(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            DoseBasis::Fixed => None,
+            DoseBasis::PerKg => Some(("weight", "kg")),
+            DoseBasis::PerM2 => Some(("bsa", "m2")),
+        }
+    }
+}
+
+/// A patient's body size, as the scaled doses read it (NaN: unknown).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BodySize {
+    /// Body weight, kg.
+    pub weight_kg: f64,
+    /// Body-surface area, m².
+    pub bsa_m2: f64,
+}
+
+impl BodySize {
+    /// The size a dose basis scales by (1 for a fixed dose).
+    pub fn scale(&self, basis: DoseBasis) -> f64 {
+        match basis {
+            DoseBasis::Fixed => 1.0,
+            DoseBasis::PerKg => self.weight_kg,
+            DoseBasis::PerM2 => self.bsa_m2,
+        }
+    }
+}
+
 /// One phase: `count` doses (None: until the end of the study) every `interval_h`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Phase {
-    /// Amount per dose in mg (per kg of body weight when `per_kg`).
+    /// Amount per dose in mg (per kg or per m² when `basis` says so).
     pub amount_mg: f64,
-    /// Whether the amount is per kg of body weight.
-    pub per_kg: bool,
+    /// What the amount is per.
+    pub basis: DoseBasis,
+    /// A scaled dose is rounded to the nearest multiple of this (mg; at least one multiple).
+    pub round_mg: Option<f64>,
+    /// A scaled dose is capped at this (mg), after rounding.
+    pub max_mg: Option<f64>,
     /// Infusion duration in hours (0: bolus or oral dose).
     pub infusion_h: f64,
     /// Dosing interval in hours (0: a single dose).
@@ -87,9 +142,15 @@ impl Regimen {
         self.phases.is_empty()
     }
 
-    /// Whether any phase is dosed per kg of body weight.
-    pub fn needs_weight(&self) -> bool {
-        self.phases.iter().any(|p| p.per_kg)
+    /// The covariates (with their units) that this regimen's scaled doses read, each once.
+    pub fn body_size_covariates(&self) -> Vec<(&'static str, &'static str)> {
+        let mut out = Vec::new();
+        for c in self.phases.iter().filter_map(|p| p.basis.covariate()) {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
     }
 
     /// The maintenance phase (the last one): its amount and interval define steady state.
@@ -113,12 +174,11 @@ impl Regimen {
         starts
     }
 
-    /// Every dose strictly before `end_h`, in time order, with per-kg amounts multiplied by
-    /// `weight_kg`.
-    pub fn doses(&self, end_h: f64, weight_kg: f64, out: &mut Vec<ScheduledDose>) {
+    /// Every dose strictly before `end_h`, in time order, with scaled amounts for `body`.
+    pub fn doses(&self, end_h: f64, body: &BodySize, out: &mut Vec<ScheduledDose>) {
         out.clear();
         for (p, start) in self.phases.iter().zip(self.phase_starts()) {
-            let amount = if p.per_kg { p.amount_mg * weight_kg } else { p.amount_mg };
+            let amount = p.dose_mg(body);
             let count = if p.interval_h == 0.0 { 1 } else { p.count.unwrap_or(u32::MAX) };
             for k in 0..count {
                 let t = start + f64::from(k) * p.interval_h;
@@ -128,6 +188,24 @@ impl Regimen {
                 out.push(ScheduledDose { time_h: t, amount_mg: amount, infusion_h: p.infusion_h });
             }
         }
+    }
+}
+
+impl Phase {
+    /// The amount of one dose of this phase for a patient of size `body`, mg: scaled, then
+    /// rounded, then capped.
+    pub fn dose_mg(&self, body: &BodySize) -> f64 {
+        if self.basis == DoseBasis::Fixed {
+            return self.amount_mg;
+        }
+        let mut dose = self.amount_mg * body.scale(self.basis);
+        if let Some(step) = self.round_mg {
+            dose = ((dose / step).round() * step).max(step);
+        }
+        if let Some(max) = self.max_mg {
+            dose = dose.min(max);
+        }
+        dose
     }
 }
 
@@ -287,24 +365,22 @@ impl<'a> Parser<'a> {
             self.pos -= 1;
             return self.err("the dose amount must be > 0");
         }
-        let at = self.pos;
-        let unit = self.word("a dose unit (mg, g, ug)")?;
-        let factor = match unit.as_str() {
-            "mg" => 1.0,
-            "g" => 1000.0,
-            "ug" | "mcg" | "µg" | "μg" => 0.001,
-            _ => {
-                self.pos = at;
-                return self.err(format!("unknown dose unit {unit:?}: use mg, g or ug"));
-            }
-        };
-        let mut per_kg = false;
+        let factor = self.mass_unit()?;
+        let mut basis = DoseBasis::Fixed;
         if matches!(self.toks.get(self.pos), Some((Tok::Slash, _))) {
             self.pos += 1;
-            if !self.eat("kg") {
-                return self.err("only per-kg dosing is supported after '/' (e.g. 1.5 mg/kg)");
-            }
-            per_kg = true;
+            basis = if self.eat("kg") {
+                DoseBasis::PerKg
+            } else if self.body_surface_unit() {
+                DoseBasis::PerM2
+            } else {
+                return self.err("expected kg or m2 after '/' (e.g. 1.5 mg/kg, 75 mg/m2)");
+            };
+        }
+        let round_mg = self.scaled_dose_limit("round", basis)?;
+        let max_mg = self.scaled_dose_limit("max", basis)?;
+        if max_mg.is_some() && self.peek_word() == Some("round") {
+            return self.err("write \"round\" before \"max\" (e.g. 2 mg/kg round 25 mg max 200 mg)");
         }
         let mut infusion_h = 0.0;
         if self.eat("over") {
@@ -365,7 +441,60 @@ impl<'a> Parser<'a> {
         if interval_h == 0.0 {
             count = Some(1);
         }
-        Ok(Phase { amount_mg: amount * factor, per_kg, infusion_h, interval_h, count })
+        Ok(Phase { amount_mg: amount * factor, basis, round_mg, max_mg, infusion_h, interval_h, count })
+    }
+
+    /// A mass unit, as its factor to mg.
+    fn mass_unit(&mut self) -> Result<f64, RegimenError> {
+        let at = self.pos;
+        let unit = self.word("a dose unit (mg, g, ug)")?;
+        match unit.as_str() {
+            "mg" => Ok(1.0),
+            "g" => Ok(1000.0),
+            "ug" | "mcg" | "µg" | "μg" => Ok(0.001),
+            _ => {
+                self.pos = at;
+                self.err(format!("unknown dose unit {unit:?}: use mg, g or ug"))
+            }
+        }
+    }
+
+    /// `m2` or `m²` (the tokeniser splits them into `m` and `2` or `²`).
+    fn body_surface_unit(&mut self) -> bool {
+        let two = match self.toks.get(self.pos + 1) {
+            Some((Tok::Num(x), _)) => *x == 2.0,
+            Some((Tok::Word(w), _)) => w == "²",
+            _ => false,
+        };
+        if self.peek_word() == Some("m") && two {
+            self.pos += 2;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `KEYWORD amount unit` after a scaled amount (`round 25 mg`, `max 1 g`), in mg.
+    fn scaled_dose_limit(&mut self, keyword: &str, basis: DoseBasis) -> Result<Option<f64>, RegimenError> {
+        let at = self.pos;
+        if !self.eat(keyword) {
+            return Ok(None);
+        }
+        if basis == DoseBasis::Fixed {
+            self.pos = at;
+            return self.err(format!(
+                "\"{keyword}\" applies to a weight- or BSA-based amount (e.g. 1.5 mg/kg {keyword} 100 mg); a fixed dose is given as written"
+            ));
+        }
+        let what = if keyword == "max" { "the maximum dose" } else { "the rounding step" };
+        let at_number = self.pos;
+        let x = self.number(what)?;
+        let mg = x * self.mass_unit()?;
+        if !(mg > 0.0 && mg.is_finite()) {
+            self.pos = at_number;
+            return self.err(format!("{what} must be > 0"));
+        }
+        Ok(Some(mg))
     }
 }
 
@@ -375,7 +504,7 @@ mod tests {
 
     fn times(r: &str, end: f64) -> Vec<(f64, f64)> {
         let mut out = Vec::new();
-        Regimen::parse(r).unwrap().doses(end, 70.0, &mut out);
+        Regimen::parse(r).unwrap().doses(end, &BodySize { weight_kg: 70.0, bsa_m2: 1.8 }, &mut out);
         out.iter().map(|d| (d.time_h, d.amount_mg)).collect()
     }
 
@@ -401,15 +530,71 @@ mod tests {
     #[test]
     fn per_kg_units_and_infusions() {
         let r = Regimen::parse("1.5 mg/kg over 30 min q8h x 3").unwrap();
-        assert!(r.needs_weight());
+        assert_eq!(r.body_size_covariates(), vec![("weight", "kg")]);
         let mut out = Vec::new();
-        r.doses(1e9, 80.0, &mut out);
+        r.doses(1e9, &BodySize { weight_kg: 80.0, bsa_m2: f64::NAN }, &mut out);
         assert_eq!(out.len(), 3);
         assert!((out[0].amount_mg - 120.0).abs() < 1e-12);
         assert!((out[0].infusion_h - 0.5).abs() < 1e-12);
         assert_eq!(times("0.5 g once", 100.0), vec![(0.0, 500.0)]);
         assert_eq!(times("250ug bid x 2", 100.0), vec![(0.0, 0.25), (12.0, 0.25)]);
         assert!(Regimen::parse("placebo").unwrap().is_placebo());
+    }
+
+    fn dose_for(r: &str, weight_kg: f64, bsa_m2: f64) -> f64 {
+        let mut out = Vec::new();
+        Regimen::parse(r).unwrap().doses(1e9, &BodySize { weight_kg, bsa_m2 }, &mut out);
+        out[0].amount_mg
+    }
+
+    #[test]
+    fn bsa_based_doses_scale_by_body_surface_area() {
+        let r = Regimen::parse("75 mg/m2 over 1 h q3w x 6").unwrap();
+        assert_eq!(r.phases[0].basis, DoseBasis::PerM2);
+        assert_eq!(r.body_size_covariates(), vec![("bsa", "m2")]);
+        assert!((dose_for("75 mg/m2 q3w x 6", f64::NAN, 1.9) - 142.5).abs() < 1e-12);
+        assert!((dose_for("75 mg/m² q3w x 6", f64::NAN, 2.0) - 150.0).abs() < 1e-12);
+        assert!((dose_for("500 ug/m2 once", f64::NAN, 2.0) - 1.0).abs() < 1e-12);
+        let both = Regimen::parse("load 2 mg/kg then 50 mg/m2 q24h").unwrap();
+        assert_eq!(both.body_size_covariates(), vec![("weight", "kg"), ("bsa", "m2")]);
+        assert!(Regimen::parse("100 mg q24h").unwrap().body_size_covariates().is_empty());
+    }
+
+    #[test]
+    fn scaled_doses_are_rounded_then_capped() {
+        // 15 mg/kg: 1050 mg at 70 kg, capped at 1 g; 900 mg at 60 kg, under the cap.
+        assert_eq!(dose_for("15 mg/kg max 1 g q12h", 70.0, 1.8), 1000.0);
+        assert!((dose_for("15 mg/kg max 1 g q12h", 60.0, 1.8) - 900.0).abs() < 1e-9);
+        // 2 mg/kg at 70 kg = 140 mg, to the nearest 25 mg: 150; at 5 kg (10 mg) one tablet.
+        assert_eq!(dose_for("2 mg/kg round 25 mg qd", 70.0, 1.8), 150.0);
+        assert_eq!(dose_for("2 mg/kg round 25 mg qd", 5.0, 1.8), 25.0);
+        // Rounding before the cap: 2.2 mg/kg at 70 kg = 154 → 150 → capped at 140.
+        assert_eq!(dose_for("2.2 mg/kg round 25 mg max 140 mg qd", 70.0, 1.8), 140.0);
+        // BSA with a cap (carboplatin-like flat maximum).
+        assert_eq!(dose_for("100 mg/m2 max 180 mg q3w", 70.0, 2.1), 180.0);
+        let mut out = Vec::new();
+        Regimen::parse("load 20 mg/kg max 2 g then 15 mg/kg max 1 g q12h x 2")
+            .unwrap()
+            .doses(1e9, &BodySize { weight_kg: 120.0, bsa_m2: 2.4 }, &mut out);
+        let amounts: Vec<f64> = out.iter().map(|d| d.amount_mg).collect();
+        assert_eq!(amounts, vec![2000.0, 1000.0, 1000.0]);
+    }
+
+    #[test]
+    fn round_and_max_are_refused_where_they_cannot_apply() {
+        let e = Regimen::parse("100 mg max 80 mg q24h").unwrap_err();
+        assert_eq!(e.column, 8, "{e}");
+        assert!(e.message.contains("weight- or BSA-based"), "{e}");
+        let e = Regimen::parse("1 mg/kg max 0 mg q24h").unwrap_err();
+        assert!(e.message.contains("maximum dose must be > 0"), "{e}");
+        let e = Regimen::parse("1 mg/kg max 80 q24h").unwrap_err();
+        assert!(e.message.contains("dose unit"), "{e}");
+        let e = Regimen::parse("1 mg/kg max 80 mg round 5 mg q24h").unwrap_err();
+        assert!(e.message.contains("before"), "{e}");
+        let e = Regimen::parse("1 mg/m3 q24h").unwrap_err();
+        assert!(e.message.contains("kg or m2"), "{e}");
+        let e = Regimen::parse("1 mg/kg round -5 mg q24h").unwrap_err();
+        assert!(e.message.contains("not negative"), "{e}");
     }
 
     #[test]

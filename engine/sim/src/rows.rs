@@ -158,6 +158,10 @@ pub struct PatientRow {
     pub weight: Option<f64>,
     /// eGFR, mL/min/1.73 m².
     pub egfr: Option<f64>,
+    /// Body-surface area, m².
+    pub bsa: Option<f64>,
+    /// Creatinine clearance, mL/min.
+    pub crcl: Option<f64>,
     /// Status.
     pub status: Status,
     /// Time of leaving the study early, days.
@@ -170,6 +174,9 @@ pub struct PatientRow {
     pub event_observed: Option<bool>,
     /// Total dose taken, mg.
     pub dose_mg: f64,
+    /// One dose of the regimen's last phase for this patient (scaled, rounded, capped), mg;
+    /// `None` for placebo or a patient who failed before dosing.
+    pub maintenance_dose_mg: Option<f64>,
     /// The regimen given, as written: the arm's, or that of the first `[[arms.adjust]]` rule
     /// whose condition held; `None` when the patient failed before dosing.
     pub regimen: Option<String>,

@@ -43,7 +43,7 @@ use vtrial_stats::continuous::mean_var;
 use vtrial_stats::dist::normal;
 
 use crate::analysis::{self, Subject};
-use crate::regimen::{Regimen, ScheduledDose};
+use crate::regimen::{BodySize, Regimen, ScheduledDose};
 use crate::rows::*;
 use crate::scenario::{Detail, DrugEffect, Endpoint, EndpointKind, Exposure, Param, PkKind, PkModel, Scenario, TteEffect};
 
@@ -202,6 +202,8 @@ struct Dosing {
     rule: Option<usize>,
     doses: Vec<ScheduledDose>,
     planned: usize,
+    /// One maintenance dose for this patient (scaled, rounded, capped), mg.
+    maintenance_mg: f64,
 }
 
 /// Concentrations on a grid (half the turnover step, plus every dose time), each with its
@@ -388,7 +390,8 @@ fn fail(course: &mut Course, reason: String) {
 
 fn dosing(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &ArmIdx, &mut Dosing, &mut Course)>) {
     let s = &*ctx.scenario;
-    let weight_col = s.covariates.iter().position(|c| c == "weight");
+    let column = |name: &str| s.covariates.iter().position(|c| c == name);
+    let (weight_col, bsa_col) = (column("weight"), column("bsa"));
     for (id, cov, arm, mut dosing, mut course) in &mut q {
         if course.failure.is_some() {
             continue;
@@ -414,13 +417,21 @@ fn dosing(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &ArmIdx, &mut Do
         if course.failure.is_some() || regimen.is_placebo() {
             continue;
         }
-        let weight = weight_col.map_or(f64::NAN, |c| cov.nums[c]);
-        if regimen.needs_weight() && !(weight > 0.0) {
-            fail(&mut course, format!("per-kg dosing needs a body weight; this patient's is {weight}"));
+        let body = BodySize {
+            weight_kg: weight_col.map_or(f64::NAN, |c| cov.nums[c]),
+            bsa_m2: bsa_col.map_or(f64::NAN, |c| cov.nums[c]),
+        };
+        let unknown_size = regimen.phases.iter().find_map(|p| {
+            let size = body.scale(p.basis);
+            p.basis.covariate().filter(|_| !(size > 0.0 && size.is_finite())).map(|(name, unit)| (name, unit, size))
+        });
+        if let Some((name, unit, size)) = unknown_size {
+            fail(&mut course, format!("dosing per {unit} needs the covariate `{name}`; this patient's is {size}"));
             continue;
         }
         let mut planned = Vec::new();
-        regimen.doses(s.duration_h, weight, &mut planned);
+        regimen.doses(s.duration_h, &body, &mut planned);
+        dosing.maintenance_mg = regimen.maintenance().map_or(0.0, |m| m.dose_mg(&body));
         let mut rng = ctx.rng(*id, purpose::DOSING);
         let p = s.missed_dose_probability;
         let Dosing { doses, .. } = &mut *dosing;
@@ -596,8 +607,7 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
             pk.profile = profile;
             // Steady-state metrics of the maintenance phase.
             let m = regimen.maintenance().expect("not placebo");
-            let weight_amount = dosing.doses.last().map_or(m.amount_mg, |d| d.amount_mg);
-            let amount = if m.per_kg { weight_amount } else { m.amount_mg };
+            let amount = dosing.maintenance_mg;
             let taken = if dosing.planned > 0 { dosing.doses.len() as f64 / dosing.planned as f64 } else { 1.0 };
             if !nonlinear {
                 pk.auc_ss = pk_model.f * amount / params.linear.cl * taken;
@@ -1003,7 +1013,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
     let mut observations = Vec::new();
     if s.detail >= Detail::Patient {
         let col = |name: &str| s.covariates.iter().position(|c| c == name);
-        let (age, sex, weight, egfr) = (col("age"), col("sex"), col("weight"), col("egfr"));
+        let (age, sex, weight, egfr, bsa, crcl) = (col("age"), col("sex"), col("weight"), col("egfr"), col("bsa"), col("crcl"));
         for (o, ep) in all.iter().zip(endpoints) {
             let num = |c: Option<usize>| c.map(|i| o.cov.nums[i]).filter(|v| v.is_finite());
             let left_early = o.course.leave_h.is_finite() && o.course.failure.is_none();
@@ -1016,6 +1026,8 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 sex: sex.and_then(|i| o.cov.values[i].as_str().map(str::to_string)),
                 weight: num(weight),
                 egfr: num(egfr),
+                bsa: num(bsa),
+                crcl: num(crcl),
                 status: o.course.status,
                 dropout_day: left_early.then(|| o.course.leave_h / 24.0),
                 ae_day: o.course.ae_h.map(|t| t / 24.0),
@@ -1023,8 +1035,10 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 event_observed: o.course.tte.map(|t| t.1),
                 // Summed from +0.0: an empty f64 sum is -0.0, printed "-0" for placebo.
                 dose_mg: o.dosing.doses.iter().filter(|d| d.time_h < o.course.leave_h).fold(0.0, |sum, d| sum + d.amount_mg),
+                maintenance_dose_mg: o.dosing.regimen.as_ref().map(|_| o.dosing.maintenance_mg),
                 regimen: regimen_given(s, o),
-                adjust_rule: o.dosing.rule.map(|k| k as u32),
+                // NULL with the regimen: a patient who failed before dosing was given none.
+                adjust_rule: o.dosing.rule.filter(|_| regimen_given(s, o).is_some()).map(|k| k as u32),
                 exposure: exposure(o),
                 baseline: s.response.as_ref().and_then(|_| o.m.measured.first().copied()).filter(|x| x.is_finite()),
                 endpoint: *ep,

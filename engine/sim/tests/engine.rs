@@ -396,3 +396,42 @@ fn correlated_etas_give_a_full_omega_and_bad_correlations_are_rejected() {
     let e = parse_err(&with("{ \"cl,v\" = 0.95, \"cl,ka\" = 0.95, \"ka,v\" = -0.95 }"));
     assert!(e.contains("OMEGA"), "{e}");
 }
+
+#[test]
+fn bsa_and_weight_based_doses_are_scaled_rounded_and_capped_per_patient() {
+    let text = base()
+        .replace("regimen = \"50 mg q24h\"", "regimen = \"30 mg/m2 round 5 mg max 60 mg q24h\"")
+        .replace("regimen = \"load 200 mg then 100 mg q24h\"", "regimen = \"load 2.5 mg/kg max 250 mg then 1.2 mg/kg max 100 mg q24h\"");
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(2), detail: Some(Detail::Patient), ..Default::default() }).unwrap();
+    let (rows, _) = run(&file, 0, 64);
+    let (mut capped, mut under_cap) = (0, 0);
+    for p in rows.iter().flat_map(|t| &t.patients).filter(|p| p.failure.is_none()) {
+        let (bsa, weight) = (p.bsa.expect("the test source has bsa"), p.weight.unwrap());
+        let expected = match p.arm {
+            0 => None,
+            1 => Some(25.0),
+            2 => Some(((30.0 * bsa / 5.0).round() * 5.0).max(5.0).min(60.0)),
+            _ => Some((1.2 * weight).min(100.0)),
+        };
+        assert_eq!(p.maintenance_dose_mg, expected, "{p:?}");
+        if p.arm == 3 {
+            if 1.2 * weight > 100.0 { capped += 1 } else { under_cap += 1 }
+        }
+        // Every dose taken is a multiple of the rounding step.
+        if p.arm == 2 {
+            assert!((p.dose_mg / 5.0 - (p.dose_mg / 5.0).round()).abs() < 1e-9, "{p:?}");
+        }
+    }
+    assert!(capped > 0 && under_cap > 0, "{capped} capped, {under_cap} under the cap");
+}
+
+#[test]
+fn bsa_based_dosing_needs_the_bsa_covariate() {
+    let text = base().replace("regimen = \"50 mg q24h\"", "regimen = \"30 mg/m2 q24h\"");
+    let without: Vec<String> = TestOnlySource.columns().into_iter().filter(|c| c != "bsa").collect();
+    let e = scenario::parse(&text, "s.toml", &without, Overrides::default()).unwrap_err().to_string();
+    assert!(e.contains("arms[2].regimen") && e.contains("covariate `bsa` (m2)"), "{e}");
+    let adjusted = base().replace("regimen = \"50 mg q24h\"\n", "regimen = \"50 mg q24h\"\n[[arms.adjust]]\nwhen = \"egfr < 60\"\nregimen = \"20 mg/m2 q24h\"\n");
+    let e = scenario::parse(&adjusted, "s.toml", &without, Overrides::default()).unwrap_err().to_string();
+    assert!(e.contains("arms[2].adjust[0].regimen") && e.contains("`bsa`"), "{e}");
+}

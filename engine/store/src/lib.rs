@@ -25,7 +25,7 @@ pub const TABLES: [&str; 10] =
     ["runs", "points", "point_parameters", "arm_definitions", "trials", "comparisons", "failures", "arms", "patients", "observations"];
 
 /// The version of [`SCHEMA`]; stores written with another version are refused on open.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// A storage error, with the file it concerns.
 #[derive(Debug, Error)]

@@ -80,8 +80,8 @@ fn trial(replicate: u32, significant: bool) -> TrialOutput {
         arms: vec![arm(0), arm(1)],
         failures: vec![FailureRow { point: 0, replicate, patient: 0, arm: 0, reason: "PK: it's broken".into() }],
         patients: vec![PatientRow {
-            point: 0, replicate, patient: 0, arm: 0, age: Some(50.0), sex: Some("F".into()), weight: None, egfr: None, status: Status::Failed,
-            dropout_day: None, ae_day: None, event_day: None, event_observed: None, dose_mg: 0.0, regimen: Some("50 mg q24h".into()),
+            point: 0, replicate, patient: 0, arm: 0, age: Some(50.0), sex: Some("F".into()), weight: None, egfr: None, bsa: None, crcl: None, status: Status::Failed,
+            dropout_day: None, ae_day: None, event_day: None, event_observed: None, dose_mg: 0.0, maintenance_dose_mg: Some(50.0), regimen: Some("50 mg q24h".into()),
             adjust_rule: Some(1), exposure: None, baseline: None, endpoint: None,
             failure: Some("PK: it's broken".into()),
         }],

@@ -38,7 +38,7 @@ const WEEK: f64 = 168.0;
 const YEAR: f64 = 365.25 * 24.0;
 
 /// Standard covariates stored with every patient when the source has them.
-pub const STANDARD_COVARIATES: [&str; 4] = ["age", "sex", "weight", "egfr"];
+pub const STANDARD_COVARIATES: [&str; 6] = ["age", "sex", "weight", "egfr", "bsa", "crcl"];
 
 /// Units accepted for each kind of quantity, with the factor to the engine unit.
 fn unit_factor(kind: &str, unit: &str) -> Option<f64> {
@@ -216,11 +216,15 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
         if (!regimen.is_placebo() || adjust.iter().any(|a| !a.regimen.is_placebo())) && pk.is_none() {
             return bad(format!("{key}.regimen"), "an arm gives drug but the scenario has no [drug.pk] model");
         }
-        if regimen.needs_weight() || adjust.iter().any(|a| a.regimen.needs_weight()) {
-            if !available.iter().any(|a| a == "weight") {
-                return bad(format!("{key}.regimen"), "per-kg dosing needs the covariate `weight`, which the cohort does not have");
+        let regimens = std::iter::once((format!("{key}.regimen"), &regimen))
+            .chain(adjust.iter().enumerate().map(|(j, a)| (format!("{key}.adjust[{j}].regimen"), &a.regimen)));
+        for (at, r) in regimens {
+            for (name, unit) in r.body_size_covariates() {
+                if !available.iter().any(|a| a == name) {
+                    return bad(at, format!("dosing per {unit} needs the covariate `{name}` ({unit}), which the cohort does not have"));
+                }
+                used.insert(name.into());
             }
-            used.insert("weight".into());
         }
         let ratio = match a.ratio {
             None => 1,
