@@ -12,6 +12,8 @@
 //! - [`survival`]: Kaplan–Meier with Greenwood variance, (stratified) log-rank, Cox
 //!   proportional hazards with Efron's ties;
 //! - [`multiplicity`]: Bonferroni, Holm, Hochberg, fixed sequence, Dunnett many-to-one;
+//! - [`group_sequential`]: efficacy boundaries of group-sequential designs (Lan–DeMets
+//!   alpha spending: O'Brien–Fleming, Pocock, Hwang–Shih–DeCani);
 //! - [`power`]: two-sample t power (noncentral t) and Schoenfeld's log-rank formula.
 //!
 //! Reference values from scipy, statsmodels and lifelines are stored with the script that
@@ -29,6 +31,7 @@ pub mod binary;
 pub mod continuous;
 pub mod dist;
 mod error;
+pub mod group_sequential;
 mod hypothesis;
 pub mod multiplicity;
 pub mod power;

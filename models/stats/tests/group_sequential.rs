@@ -1,0 +1,97 @@
+//! Group-sequential boundaries against gsDesign's integration routines (reference file made
+//! by `reference/make_group_sequential.py`), against the classic Pocock and O'Brien–Fleming
+//! constants of Jennison & Turnbull (2000) Table 2.1/2.3, and against simulated Brownian
+//! paths.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use vtrial_stats::dist::normal;
+use vtrial_stats::group_sequential::{Spending, crossing_probabilities, crossing_probabilities_with_drift, efficacy_bounds};
+
+#[test]
+fn boundaries_and_power_match_gsdesigns_integration() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/group_sequential.json")).unwrap();
+    let cases: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(cases.len(), 8);
+    for case in &cases {
+        let spending = Spending::parse(case["spending"].as_str().unwrap()).unwrap();
+        let alpha = case["alpha"].as_f64().unwrap();
+        let info: Vec<f64> = case["information"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let want: Vec<f64> = case["z"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let got = efficacy_bounds(alpha, &info, spending).unwrap();
+        for (k, (g, w)) in got.z.iter().zip(&want).enumerate() {
+            assert!((g - w).abs() < 1e-6, "{case}: look {k}: {g} vs {w}");
+        }
+        let drift = case["drift"].as_f64().unwrap();
+        let want: Vec<f64> = case["power_by_look"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let got_power = crossing_probabilities_with_drift(&info, &got.z, drift).unwrap();
+        for (k, (g, w)) in got_power.iter().zip(&want).enumerate() {
+            assert!((g - w).abs() < 1e-7, "{case}: power at look {k}: {g} vs {w}");
+        }
+        // The boundaries spend exactly the alpha they were built to.
+        let crossing = crossing_probabilities(&info, &got.z).unwrap();
+        assert!((crossing.iter().sum::<f64>() - alpha).abs() < 1e-9, "{case}: {crossing:?}");
+    }
+}
+
+#[test]
+fn classic_pocock_and_obrien_fleming_constants_have_their_published_level() {
+    // Jennison & Turnbull Table 2.1 (Pocock C_P) and 2.3 (O'Brien–Fleming C_B), two-sided
+    // 0.05 = one-sided 0.025 per tail, K equally spaced looks, printed to 3 decimals.
+    for (k, pocock, obf) in [(2usize, 2.178, 1.977), (3, 2.289, 2.004), (4, 2.361, 2.024), (5, 2.413, 2.040)] {
+        let info: Vec<f64> = (1..=k).map(|i| i as f64 / k as f64).collect();
+        let level = |z: &[f64]| crossing_probabilities(&info, z).unwrap().iter().sum::<f64>();
+        let p = level(&vec![pocock; k]);
+        let o = level(&info.iter().map(|t| obf / t.sqrt()).collect::<Vec<_>>());
+        // ±0.0005 in the constant moves the level by at most ~1e-4.
+        assert!((p - 0.025).abs() < 1.5e-4, "Pocock K={k}: {p}");
+        assert!((o - 0.025).abs() < 1.5e-4, "O'Brien-Fleming K={k}: {o}");
+    }
+}
+
+#[test]
+fn simulated_brownian_paths_cross_at_the_designed_rates() {
+    // Under the null and under a drift giving about 80 % power.
+    for drift in [0.0, 2.8] {
+        simulated_paths_cross_at_the_computed_rates(drift);
+    }
+}
+
+#[test]
+fn one_look_with_drift_is_the_fixed_designs_power() {
+    let b = efficacy_bounds(0.025, &[1.0], Spending::OBrienFleming).unwrap();
+    let p = crossing_probabilities_with_drift(&[1.0], &b.z, 2.8).unwrap();
+    assert!((p[0] - normal::sf(1.959964 - 2.8)).abs() < 1e-6, "{p:?}");
+    // Group-sequential power at the same maximum information is a little lower.
+    let info = [1.0 / 3.0, 2.0 / 3.0, 1.0];
+    let b = efficacy_bounds(0.025, &info, Spending::OBrienFleming).unwrap();
+    let power: f64 = crossing_probabilities_with_drift(&info, &b.z, 2.8).unwrap().iter().sum();
+    assert!(power < p[0] && power > p[0] - 0.01, "{power} vs {}", p[0]);
+}
+
+fn simulated_paths_cross_at_the_computed_rates(drift: f64) {
+    let info = [0.25, 0.6, 1.0];
+    let bounds = efficacy_bounds(0.025, &info, Spending::Pocock).unwrap();
+    let per_look = crossing_probabilities_with_drift(&info, &bounds.z, drift).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(20261207);
+    let n = 400_000;
+    let mut stopped = [0usize; 3];
+    for _ in 0..n {
+        let (mut score, mut previous) = (0.0, 0.0);
+        for (k, &t) in info.iter().enumerate() {
+            let e: f64 = StandardNormal.sample(&mut rng);
+            score += e * (t - previous).sqrt() + drift * (t - previous);
+            previous = t;
+            if score / t.sqrt() >= bounds.z[k] {
+                stopped[k] += 1;
+                break;
+            }
+        }
+    }
+    for k in 0..3 {
+        let rate = stopped[k] as f64 / n as f64;
+        let mcse = (per_look[k] * (1.0 - per_look[k]) / n as f64).sqrt();
+        assert!((rate - per_look[k]).abs() < 4.0 * mcse, "drift {drift}, look {k}: simulated {rate}, computed {} (MCSE {mcse})", per_look[k]);
+    }
+}
