@@ -69,8 +69,31 @@ CREATE TABLE IF NOT EXISTS trials (         -- key: run_id, point, replicate
     n_dropouts  INTEGER NOT NULL,          -- dropouts and AE discontinuations
     n_failed    INTEGER NOT NULL,          -- patients whose simulation failed (excluded)
     n_ae        INTEGER NOT NULL,          -- patients with an adverse event
-    success     BOOLEAN                    -- every primary comparison rejected its null (after the
+    success     BOOLEAN,                   -- every primary comparison rejected its null (after the
                                            -- multiplicity adjustment); NULL: the primary endpoint has none
+    stopped_look INTEGER,                  -- [design.interim]: the look (1-based) the trial stopped at; NULL without interim looks
+    stop_reason VARCHAR                    -- 'efficacy' | 'futility' | 'not_rejected' (the final look without crossing); NULL without
+);
+
+-- Group-sequential trials ([design.interim]): the primary comparison at each look, up to the
+-- look the trial stopped at. Looks by patients analyse the first patients enrolled with
+-- complete follow-up; looks by events (time-to-event primary) censor follow-up at cut_day.
+CREATE TABLE IF NOT EXISTS looks (          -- key: run_id, point, replicate, look
+    run_id      BIGINT NOT NULL,
+    point       INTEGER NOT NULL,
+    replicate   INTEGER NOT NULL,
+    look        INTEGER NOT NULL,          -- 1-based
+    information DOUBLE NOT NULL,           -- planned information fraction (1 at the final look)
+    patients    INTEGER NOT NULL,          -- patients analysed in the two arms
+    events      INTEGER,                   -- time-to-event endpoints
+    cut_day     DOUBLE,                    -- looks by events: the day of the data cut (the study's end at the final look)
+    p_value     DOUBLE,                    -- the primary comparison's (unadjusted) p-value; NULL: not analysable at this look
+    z           DOUBLE,                    -- its z on the boundary's scale: Φ⁻¹(1 − p), or Φ⁻¹(1 − p/2) = |z| for two-sided tests
+    efficacy_z  DOUBLE NOT NULL,           -- the efficacy boundary (Lan–DeMets spending)
+    level       DOUBLE NOT NULL,           -- nominal level: stop for efficacy when p_value <= level
+    futility_z  DOUBLE,                    -- non-binding futility boundary on z (interim looks)
+    outcome     VARCHAR NOT NULL,          -- 'continue' | 'efficacy' | 'futility' | 'not_rejected'
+    failure     VARCHAR                    -- why the comparison could not be analysed
 );
 
 -- One row per trial, endpoint and comparison (treatment against control). The estimate is
@@ -291,3 +314,48 @@ ORDER BY a.run_id, a.point, a.arm;
 -- The latest complete run.
 CREATE OR REPLACE VIEW latest_run AS
 SELECT * FROM runs WHERE status = 'complete' ORDER BY run_id DESC LIMIT 1;
+
+-- Group-sequential designs ([design.interim]) per scenario point and look, for complete
+-- runs: the boundaries, how many trials reached the look, the share that stopped there for
+-- efficacy (with its MCSE) and for futility, the cumulative share stopped for efficacy,
+-- and per point the expected patients at the stopping look (the expected sample size, with
+-- its MCSE), and for looks by events the expected events and day of the stopping analysis.
+CREATE OR REPLACE VIEW interim_summary AS
+WITH stops AS (
+    SELECT t.run_id, t.point, t.replicate, t.stopped_look, t.stop_reason, l.patients, l.events, l.cut_day
+    FROM trials t
+    JOIN runs r USING (run_id)
+    JOIN looks l ON l.run_id = t.run_id AND l.point = t.point AND l.replicate = t.replicate AND l.look = t.stopped_look
+    WHERE r.status = 'complete'
+), per_point AS (
+    SELECT run_id, point, count(*) AS trials,
+           avg(patients) AS expected_patients,
+           stddev_samp(patients) / sqrt(count(*)) AS expected_patients_mcse,
+           avg(events) AS expected_events,
+           avg(cut_day) AS expected_day
+    FROM stops GROUP BY run_id, point
+), per_look AS (
+    SELECT run_id, point, stopped_look AS look,
+           count(*) FILTER (WHERE stop_reason = 'efficacy') AS efficacy,
+           count(*) FILTER (WHERE stop_reason = 'futility') AS futility
+    FROM stops GROUP BY run_id, point, stopped_look
+), bounds AS (
+    SELECT run_id, point, look,
+           any_value(information) AS information, any_value(efficacy_z) AS efficacy_z,
+           any_value(level) AS level, any_value(futility_z) AS futility_z,
+           count(*) AS reached, avg(patients) AS mean_patients, avg(events) AS mean_events,
+           avg(cut_day) AS mean_cut_day
+    FROM looks GROUP BY run_id, point, look
+)
+SELECT b.run_id, b.point, p.label, b.look, b.information, b.efficacy_z, b.level, b.futility_z,
+       pp.trials, b.reached, b.mean_patients, b.mean_events, b.mean_cut_day,
+       coalesce(l.efficacy, 0) / pp.trials AS p_stop_efficacy,
+       sqrt((coalesce(l.efficacy, 0) / pp.trials) * (1 - coalesce(l.efficacy, 0) / pp.trials) / pp.trials) AS p_stop_efficacy_mcse,
+       coalesce(l.futility, 0) / pp.trials AS p_stop_futility,
+       sum(coalesce(l.efficacy, 0)) OVER (PARTITION BY b.run_id, b.point ORDER BY b.look) / pp.trials AS cumulative_efficacy,
+       pp.expected_patients, pp.expected_patients_mcse, pp.expected_events, pp.expected_day
+FROM bounds b
+JOIN per_point pp ON pp.run_id = b.run_id AND pp.point = b.point
+LEFT JOIN per_look l ON l.run_id = b.run_id AND l.point = b.point AND l.look = b.look
+JOIN points p ON p.run_id = b.run_id AND p.point = b.point
+ORDER BY b.run_id, b.point, b.look;

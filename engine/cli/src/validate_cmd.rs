@@ -55,6 +55,18 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
             comparisons.join(", ")
         );
     }
+    if let Some(i) = &first.interim {
+        let list = |v: &[f64], digits: usize| v.iter().map(|x| format!("{x:.digits$}")).collect::<Vec<_>>().join(", ");
+        outln!(
+            "  interim looks by {} at information {}: {} spending, efficacy z {} (levels {}){}",
+            if i.by_events { "events" } else { "patients" },
+            list(&i.information, 3),
+            i.spending.name(),
+            list(&i.bounds_z, 3),
+            list(&i.levels, 5),
+            i.futility_z.map_or(String::new(), |f| format!(", non-binding futility at z < {f}"))
+        );
+    }
     for p in &file.points {
         outln!("  point {}: {} patients{}", p.index, p.scenario.n_patients(), if p.label.is_empty() { String::new() } else { format!(", {}", p.label) });
     }

@@ -208,3 +208,29 @@ fn an_adjustment_rule_that_never_fires_is_named_after_the_run() {
     assert!(!stderr.contains("adjust[0]"), "the first rule fired: {stderr}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_group_sequential_run_stores_its_looks_and_prints_the_interim_summary() {
+    let d = temp("interim");
+    let db = d.join("run.duckdb");
+    let out = vtrial().arg("validate").arg(scenario("phase3-time-to-event.toml")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // O'Brien–Fleming-type spending at half the events: z 2.963 then 1.969.
+    assert!(stdout.contains("interim looks by events at information 0.500, 1.000: obrien_fleming spending, efficacy z 2.963, 1.969"), "{stdout}");
+    let out = vtrial().arg("run").arg(scenario("phase3-time-to-event.toml")).args(["--replicates", "6", "--threads", "2", "--db"]).arg(&db).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("stop: efficacy (± mcse)") && stdout.contains("expected patients (± mcse)"), "{stdout}");
+    // Every trial has a first look; those that went on have a second; the stopping look and
+    // reason agree with the last look's outcome.
+    let looks = query(&db, "SELECT count(*) FILTER (WHERE look = 1), count(*) FILTER (WHERE t.stopped_look = 2 AND look = 2) = count(*) FILTER (WHERE look = 2) FROM looks JOIN trials t USING (run_id, point, replicate)");
+    assert!(looks.lines().nth(2).unwrap().split_whitespace().collect::<Vec<_>>() == ["24", "true"], "{looks}");
+    let agree = query(&db, "SELECT count(*) FROM trials t JOIN looks l ON l.run_id = t.run_id AND l.point = t.point AND l.replicate = t.replicate AND l.look = t.stopped_look WHERE l.outcome <> t.stop_reason");
+    assert!(agree.lines().nth(2).unwrap().trim() == "0", "{agree}");
+    let cuts = query(&db, "SELECT min(cut_day) > 0 AND max(cut_day) < 730 FROM looks WHERE look = 1");
+    assert!(cuts.contains("true"), "{cuts}");
+    let summary = query(&db, "SELECT count(*) FROM interim_summary");
+    assert!(summary.lines().nth(2).unwrap().trim().parse::<u32>().unwrap() >= 4, "{summary}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -7,6 +7,7 @@
 //! - [`trial`]: one trial as a bevy_ecs World;
 //! - [`analysis`]: each endpoint's comparisons with `vtrial-stats`, multiplicity, and the
 //!   simulated truth;
+//! - [`sequential`]: group-sequential looks (data cuts and the stopping rule);
 //! - [`rows`]: what a run produces, and the [`rows::Sink`] that receives it;
 //! - [`driver`]: the run over sweep points × replicates, rayon across trials.
 //!
@@ -19,4 +20,5 @@ pub mod driver;
 pub mod regimen;
 pub mod rows;
 pub mod scenario;
+pub mod sequential;
 pub mod trial;

@@ -20,6 +20,45 @@ pub struct TrialRow {
     /// Whether every comparison of the primary endpoint rejected its null hypothesis
     /// (after the multiplicity adjustment); `None` when the primary endpoint has none.
     pub success: Option<bool>,
+    /// With interim looks: the look (1-based) at which the trial stopped (the last when it
+    /// ran to the end).
+    pub stopped_look: Option<u32>,
+    /// With interim looks: why it stopped there (`efficacy`, `futility`, `not_rejected`).
+    pub stop_reason: Option<&'static str>,
+}
+
+/// One look of a group-sequential trial at its primary comparison (looks up to the one it
+/// stopped at).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookRow {
+    /// Scenario point.
+    pub point: u32,
+    /// Replicate.
+    pub replicate: u32,
+    /// Look number, 1-based.
+    pub look: u32,
+    /// Planned information fraction.
+    pub information: f64,
+    /// Patients analysed in the two arms.
+    pub patients: u32,
+    /// Events in the two arms (time-to-event endpoints).
+    pub events: Option<u32>,
+    /// Day of the data cut (looks by events; the study's end at the final look).
+    pub cut_day: Option<f64>,
+    /// The primary comparison's p-value (`None`: not analysable at this look).
+    pub p_value: Option<f64>,
+    /// Its standardised statistic on the boundary's scale (`|z|` for two-sided tests).
+    pub z: Option<f64>,
+    /// The efficacy boundary on z.
+    pub efficacy_z: f64,
+    /// The look's nominal level: the trial stops for efficacy when `p_value` is at or below.
+    pub level: f64,
+    /// The futility boundary on z (interim looks with one).
+    pub futility_z: Option<f64>,
+    /// `continue`, `efficacy`, `futility` or `not_rejected`.
+    pub outcome: &'static str,
+    /// Why the primary comparison could not be analysed.
+    pub failure: Option<String>,
 }
 
 /// One comparison of one endpoint in one trial: treatment against control.
@@ -243,8 +282,11 @@ pub struct ObservationRow {
 pub struct TrialOutput {
     /// The trial.
     pub trial: TrialRow,
-    /// Its comparisons, by endpoint then comparison.
+    /// Its comparisons, by endpoint then comparison (with interim looks: at the look the
+    /// trial stopped at).
     pub comparisons: Vec<ComparisonRow>,
+    /// Its interim looks, in order (empty without a group-sequential design).
+    pub looks: Vec<LookRow>,
     /// Its arms, in arm order.
     pub arms: Vec<ArmRow>,
     /// Its patients whose simulation failed, by patient number.

@@ -44,8 +44,9 @@ use vtrial_stats::dist::normal;
 
 use crate::analysis::{self, Subject};
 use crate::regimen::{BodySize, Regimen, ScheduledDose};
+use crate::sequential::{DataCut, LookOutcome, data_cut, decide, z_of_p};
 use crate::rows::*;
-use crate::scenario::{Detail, DrugEffect, Endpoint, EndpointKind, Exposure, Param, PkKind, PkModel, Scenario, TteEffect};
+use crate::scenario::{Detail, DrugEffect, Endpoint, EndpointKind, Exposure, Interim, Param, PkKind, PkModel, Scenario, TteEffect};
 
 /// Purposes of the engine's own random streams (beyond `vtrial_pk::population::purpose`).
 /// Their values enter the key derivation: never renumber them.
@@ -895,26 +896,42 @@ fn assessment_visit(e: &Endpoint, s: &Scenario) -> Option<usize> {
     s.visits_h.iter().position(|&v| v == e.at_h)
 }
 
-/// Every comparison of every endpoint; `values[e][i]`: endpoint `e` of patient `all[i]`.
-fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], point: u32, replicate: u32) -> Vec<ComparisonRow> {
+/// The comparisons of the first `n_endpoints` endpoints on the data of `cut`;
+/// `values[e][i]`: endpoint `e` of patient `all[i]` (`all` in enrolment order).
+fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], cut: DataCut, n_endpoints: usize, point: u32, replicate: u32) -> Vec<ComparisonRow> {
     let mut rows = Vec::new();
-    for (ei, e) in s.endpoints.iter().enumerate() {
+    for (ei, e) in s.endpoints.iter().enumerate().take(n_endpoints) {
         let at = assessment_visit(e, s);
+        let tte = e.kind == EndpointKind::TimeToEvent;
         let subjects: Vec<Subject> = all
             .iter()
             .zip(&values[ei])
-            .filter(|(o, _)| o.course.failure.is_none())
-            .map(|(o, value)| Subject {
-                arm: o.arm,
-                stratum: o.stratum,
-                value: *value,
-                event: o.course.tte.is_some_and(|t| t.1),
-                baseline: o.m.measured.first().copied().unwrap_or(f64::NAN),
-                covariates: e.adjust_for.iter().map(|&i| o.cov.nums[i]).collect(),
-                expected: expected_value(e, at, o, s),
+            .filter(|(o, _)| o.course.failure.is_none() && (o.id as usize) < cut.patients)
+            .map(|(o, value)| {
+                let event = o.course.tte.is_some_and(|t| t.1);
+                // Follow-up after the cut is not seen: times are censored there.
+                let (value, event) = match value {
+                    Some(v) if tte && *v > cut.day => (Some(cut.day), false),
+                    _ => (*value, event),
+                };
+                Subject {
+                    arm: o.arm,
+                    stratum: o.stratum,
+                    value,
+                    event,
+                    baseline: o.m.measured.first().copied().unwrap_or(f64::NAN),
+                    covariates: e.adjust_for.iter().map(|&i| o.cov.nums[i]).collect(),
+                    expected: expected_value(e, at, o, s),
+                }
             })
             .collect();
-        for (ci, c) in analysis::analyse(e, &subjects).into_iter().enumerate() {
+        // An endpoint assessed after the cut has no data at this look.
+        let unassessed = (!tte && e.at_h / 24.0 > cut.day)
+            .then(|| format!("not analysed: the data cut on day {} comes before the assessment on day {}", cut.day, e.at_h / 24.0));
+        for (ci, mut c) in analysis::analyse(e, &subjects).into_iter().enumerate() {
+            if let Some(reason) = &unassessed {
+                (c.result, c.p_adjusted, c.decision) = (Err(reason.clone()), None, None);
+            }
             let r = c.result.as_ref().ok();
             rows.push(ComparisonRow {
                 point,
@@ -942,6 +959,60 @@ fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], point
         }
     }
     rows
+}
+
+/// A group-sequential trial: the primary comparison at each look until a boundary is
+/// crossed or the final look, then every endpoint on that look's data. The primary
+/// decision is the group-sequential one (its p-value against the look's level); estimates
+/// and intervals are the naive ones at that look. Returns the comparisons, the looks, and
+/// the stopping look (0-based) with its outcome.
+fn sequential_comparisons(
+    s: &Scenario,
+    interim: &Interim,
+    all: &[Outcome],
+    values: &[Vec<Option<f64>>],
+    point: u32,
+    replicate: u32,
+) -> (Vec<ComparisonRow>, Vec<LookRow>, Option<(usize, LookOutcome)>) {
+    let primary = &s.endpoints[0];
+    let pair = |arm: usize| arm == primary.control || primary.treatments.contains(&arm);
+    let event_days: Vec<f64> = all
+        .iter()
+        .zip(&values[0])
+        .filter(|(o, v)| o.course.failure.is_none() && pair(o.arm) && v.is_some() && o.course.tte.is_some_and(|t| t.1))
+        .filter_map(|(_, v)| *v)
+        .collect();
+    let mut looks = Vec::with_capacity(interim.information.len());
+    for k in 0..interim.information.len() {
+        let cut = data_cut(interim, k, all.len(), &event_days);
+        let first = comparisons(s, all, values, cut, 1, point, replicate).remove(0);
+        let outcome = decide(interim, k, first.p_value, primary.hypothesis.sided);
+        looks.push(LookRow {
+            point,
+            replicate,
+            look: k as u32 + 1,
+            information: interim.information[k],
+            patients: first.n_control + first.n_treatment,
+            events: first.events,
+            // The final analysis of an event-driven design is at the end of the study.
+            cut_day: interim.by_events.then(|| if cut.day.is_finite() { cut.day } else { s.duration_h / 24.0 }),
+            p_value: first.p_value,
+            z: first.p_value.map(|p| z_of_p(p, primary.hypothesis.sided)),
+            efficacy_z: interim.bounds_z[k],
+            level: interim.levels[k],
+            futility_z: interim.futility_z.filter(|_| k + 1 < interim.information.len()),
+            outcome: outcome.name(),
+            failure: first.failure.clone(),
+        });
+        if outcome.stops() {
+            let mut rows = comparisons(s, all, values, cut, s.endpoints.len(), point, replicate);
+            for c in rows.iter_mut().filter(|c| c.endpoint == 0) {
+                c.decision = c.p_value.map(|_| outcome == LookOutcome::Efficacy);
+            }
+            return (rows, looks, Some((k, outcome)));
+        }
+    }
+    unreachable!("the final look always stops")
 }
 
 fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> TrialOutput {
@@ -997,7 +1068,10 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         });
     }
 
-    let comparisons = comparisons(s, &all, &endpoint_values, point, replicate);
+    let (comparisons, looks, stop) = match &s.interim {
+        None => (comparisons(s, &all, &endpoint_values, DataCut::FINAL, s.endpoints.len(), point, replicate), Vec::new(), None),
+        Some(interim) => sequential_comparisons(s, interim, &all, &endpoint_values, point, replicate),
+    };
     let primary_decisions: Vec<Option<bool>> = comparisons.iter().filter(|c| c.endpoint == 0).map(|c| c.decision).collect();
     let trial = TrialRow {
         point,
@@ -1007,6 +1081,8 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         n_failed: all.iter().filter(|o| o.course.status == Status::Failed).count() as u32,
         n_ae: all.iter().filter(|o| o.course.ae_h.is_some()).count() as u32,
         success: (!primary_decisions.is_empty()).then(|| primary_decisions.iter().all(|d| *d == Some(true))),
+        stopped_look: stop.map(|(k, _)| k as u32 + 1),
+        stop_reason: stop.map(|(_, outcome)| outcome.name()),
     };
 
     let mut patients = Vec::new();
@@ -1094,7 +1170,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
             adjusted[o.arm][k] += 1;
         }
     }
-    TrialOutput { trial, comparisons, arms, failures, patients, observations, adjusted }
+    TrialOutput { trial, comparisons, looks, arms, failures, patients, observations, adjusted }
 }
 
 #[cfg(test)]

@@ -241,3 +241,118 @@ fn a_one_sided_responder_test_looks_for_more_responders_on_treatment() {
     assert!(estimate > 0.2, "{estimate}");
     assert!(rate(&trials, |c| c[0].decision == Some(true)) > 0.8);
 }
+
+/// The scenario of [`scenario`] with `[design.interim]` given by `interim` (its body).
+fn with_interim(text: &str, interim: &str) -> String {
+    text.replace("\n[endpoints.primary]", &format!("\n[design.interim]\n{interim}\n\n[endpoints.primary]"))
+}
+
+/// Every group-sequential trial's rows agree with each other: one look row per look up to
+/// the stopping one, the stop reason is the last look's outcome, and the primary decision
+/// (and the trial's success) is "stopped for efficacy".
+fn check_looks(trials: &[TrialOutput], looks: usize) {
+    for t in trials {
+        let stopped = t.trial.stopped_look.unwrap() as usize;
+        assert!(stopped >= 1 && stopped <= looks && t.looks.len() == stopped, "{:?}", t.trial);
+        let last = t.looks.last().unwrap();
+        assert_eq!(Some(last.outcome), t.trial.stop_reason);
+        assert!(t.looks[..stopped - 1].iter().all(|l| l.outcome == "continue"));
+        let efficacy = last.outcome == "efficacy";
+        assert_eq!(t.comparisons[0].decision, Some(efficacy), "{:?}", t.comparisons[0]);
+        assert_eq!(t.trial.success, Some(efficacy));
+        assert_eq!(t.comparisons[0].p_value, last.p_value);
+        assert_eq!(t.comparisons[0].n_control + t.comparisons[0].n_treatment, last.patients);
+        assert!(t.looks.windows(2).all(|w| w[0].patients < w[1].patients || w[0].events < w[1].events));
+    }
+}
+
+#[test]
+fn group_sequential_designs_hold_their_level_and_have_their_designed_power_and_sample_size() {
+    use vtrial_stats::group_sequential::{Spending, crossing_probabilities_with_drift, efficacy_bounds};
+    // One-sided 2.5 %, looks at a third and two thirds of 60 + 60 patients, O'Brien–Fleming.
+    let endpoint = "kind = \"change_from_baseline\"\nat_day = 28\nmethod = \"welch_t\"\nalpha = 0.025\nsided = 1\nbetter = \"lower\"\n";
+    let interim = "information = [0.3333333333333333, 0.6666666666666666]\nspending = \"obrien_fleming\"";
+    let null = comparisons(&with_interim(&scenario(2, 60, 0.0, 3.0, "", endpoint), interim), R);
+    check_looks(&null, 3);
+    // The p-values are Welch's t, the boundaries normal: 0.003 allowed for that.
+    assert_rate("group-sequential type-I error", rate(&null, |c| c[0].decision == Some(true)), 0.025, R as usize, 0.003);
+    // Under the alternative (drift 2.8: effect −2.17 on a change with SD 3·√2, 60 per arm):
+    // power and the stopping probabilities of each look as computed for the design.
+    let info = [1.0 / 3.0, 2.0 / 3.0, 1.0];
+    let drift = 2.17 / (3.0 * 2f64.sqrt() * (2.0f64 / 60.0).sqrt());
+    let bounds = efficacy_bounds(0.025, &info, Spending::OBrienFleming).unwrap();
+    let by_look = crossing_probabilities_with_drift(&info, &bounds.z, drift).unwrap();
+    let alt = comparisons(&with_interim(&scenario(2, 60, -2.17, 3.0, "", endpoint), interim), R);
+    check_looks(&alt, 3);
+    let power: f64 = by_look.iter().sum();
+    assert!(power > 0.75 && power < 0.85, "{power}");
+    assert_rate("group-sequential power", rate(&alt, |c| c[0].decision == Some(true)), power, R as usize, 0.015);
+    for (k, p) in by_look.iter().enumerate().take(2) {
+        let stopped = alt.iter().filter(|t| t.trial.stopped_look == Some(k as u32 + 1) && t.trial.stop_reason == Some("efficacy")).count();
+        assert_rate(&format!("efficacy at look {}", k + 1), stopped as f64 / f64::from(R), *p, R as usize, 0.015);
+    }
+    // The expected sample size: 40, 80 or 120 patients by the stopping look.
+    let expected_n = 40.0 * by_look[0] + 80.0 * by_look[1] + 120.0 * (1.0 - by_look[0] - by_look[1]);
+    let mean_n = alt.iter().map(|t| f64::from(t.looks.last().unwrap().patients)).sum::<f64>() / f64::from(R);
+    assert!((mean_n - expected_n).abs() < 3.0, "mean patients at the stop {mean_n} vs {expected_n}");
+    assert!(alt.iter().any(|t| t.looks[0].patients == 40));
+}
+
+#[test]
+fn group_sequential_two_sided_and_event_driven_designs_hold_their_level() {
+    // Two-sided 5 %, Pocock spending: the one-sided boundaries at 2.5 % on |z|.
+    let endpoint = "kind = \"change_from_baseline\"\nat_day = 28\nmethod = \"welch_t\"\n";
+    let trials = comparisons(&with_interim(&scenario(2, 60, 0.0, 3.0, "", endpoint), "information = [0.5]\nspending = \"pocock\""), R);
+    check_looks(&trials, 2);
+    assert_rate("two-sided Pocock type-I error", rate(&trials, |c| c[0].decision == Some(true)), 0.05, R as usize, 0.004);
+    // Log-rank, looks by events: half of the final analysis's events, HSD(-4) spending.
+    let tte = "[events]\ndistribution = \"exponential\"\nmedian_days = 40\neffect = { hazard_ratio = 1.0 }";
+    let endpoint = "kind = \"time_to_event\"\nalpha = 0.025\nsided = 1\nbetter = \"lower\"\n";
+    let trials = comparisons(&with_interim(&scenario(2, 80, 0.0, 3.0, tte, endpoint), "information = [0.5]\nspending = \"hsd(-4)\""), R);
+    check_looks(&trials, 2);
+    assert_rate("event-driven type-I error", rate(&trials, |c| c[0].decision == Some(true)), 0.025, R as usize, 0.003);
+    for t in &trials {
+        let first = &t.looks[0];
+        let cut = first.cut_day.expect("looks by events have a cut day");
+        assert!(cut > 0.0 && cut < 28.0, "{first:?}");
+        // The first look sees half of the final events (those on the cut day included).
+        if t.looks.len() == 2 {
+            let final_events = t.looks[1].events.unwrap();
+            assert_eq!(first.events.unwrap(), final_events.div_ceil(2), "{:?}", t.looks);
+        }
+    }
+}
+
+#[test]
+fn interim_designs_that_cannot_work_are_rejected_with_what_to_change() {
+    let continuous = "kind = \"change_from_baseline\"\nat_day = 28\n";
+    let err = |arms: usize, endpoint: &str, interim: &str| -> String {
+        let text = with_interim(&scenario(arms, 10, 0.0, 3.0, "", endpoint), interim);
+        scenario::parse(&text, "oc.toml", &TestOnlySource.columns(), Overrides::default()).expect_err("rejected").to_string()
+    };
+    let e = err(3, &format!("{continuous}multiplicity = \"holm\""), "information = [0.5]");
+    assert!(e.contains("design.interim") && e.contains("one comparison") && e.contains("it has 2"), "{e}");
+    let e = err(2, continuous, "information = [0.6, 0.4]");
+    assert!(e.contains("design.interim.information[1]") && e.contains("increase strictly"), "{e}");
+    let e = err(2, continuous, "information = []");
+    assert!(e.contains("at least one interim look"), "{e}");
+    let e = err(2, continuous, "information = [0.5]\nspending = \"haybittle\"");
+    assert!(e.contains("design.interim.spending") && e.contains("obrien_fleming, pocock or hsd"), "{e}");
+    let e = err(2, continuous, "information = [0.5]\nfutility_z = 0");
+    assert!(e.contains("design.interim.futility_z") && e.contains("one-sided"), "{e}");
+    let e = err(2, continuous, "information = [0.5]\nlooks = 2");
+    assert!(e.contains("unknown field `looks`"), "{e}");
+}
+
+#[test]
+fn a_futility_boundary_stops_trials_that_point_the_wrong_way() {
+    let endpoint = "kind = \"change_from_baseline\"\nat_day = 28\nmethod = \"welch_t\"\nalpha = 0.025\nsided = 1\nbetter = \"lower\"\n";
+    let trials = comparisons(&with_interim(&scenario(2, 60, 0.0, 3.0, "", endpoint), "information = [0.5]\nfutility_z = 0"), 400);
+    check_looks(&trials, 2);
+    let futile: Vec<&TrialOutput> = trials.iter().filter(|t| t.trial.stop_reason == Some("futility")).collect();
+    // Under the null, z < 0 at the first look about half the time.
+    assert_rate("stopped for futility", futile.len() as f64 / 400.0, 0.5, 400, 0.0);
+    for t in futile {
+        assert!(t.looks[0].z.unwrap() < 0.0 && t.comparisons[0].estimate.unwrap() > 0.0, "{:?}", t.looks[0]);
+    }
+}

@@ -26,7 +26,7 @@ impl Format {
 }
 
 /// The summary views exported next to the tables (computed by DuckDB at export time).
-pub const EXPORTED_VIEWS: [&str; 3] = ["operating_characteristics", "study_success", "arm_summary"];
+pub const EXPORTED_VIEWS: [&str; 4] = ["operating_characteristics", "study_success", "arm_summary", "interim_summary"];
 
 /// What [`export`] writes, in order: `store_info` (the schema version), every table of
 /// [`TABLES`], then [`EXPORTED_VIEWS`]. `latest_run` is left out: it is a row of `runs`.

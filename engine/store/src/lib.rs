@@ -21,8 +21,19 @@ use thiserror::Error;
 pub const SCHEMA: &str = include_str!("../schema.sql");
 
 /// The tables of a store, in the order they are exported.
-pub const TABLES: [&str; 10] =
-    ["runs", "points", "point_parameters", "arm_definitions", "trials", "comparisons", "failures", "arms", "patients", "observations"];
+pub const TABLES: [&str; 11] = [
+    "runs",
+    "points",
+    "point_parameters",
+    "arm_definitions",
+    "trials",
+    "looks",
+    "comparisons",
+    "failures",
+    "arms",
+    "patients",
+    "observations",
+];
 
 /// The version of [`SCHEMA`]; stores written with another version are refused on open.
 pub const SCHEMA_VERSION: i32 = 4;

@@ -236,6 +236,7 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
     };
     let outcome: Result<RunEnd, StoreError> = (|| {
         let mut trials = conn.appender("trials").map_err(err)?;
+        let mut looks = conn.appender("looks").map_err(err)?;
         let mut comparisons = conn.appender("comparisons").map_err(err)?;
         let mut failures = conn.appender("failures").map_err(err)?;
         let mut arms = conn.appender("arms").map_err(err)?;
@@ -247,8 +248,19 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
                     for t in &batch {
                         let tr = &t.trial;
                         trials
-                            .append_row(params![run_id, tr.point, tr.replicate, tr.n_patients, tr.n_dropouts, tr.n_failed, tr.n_ae, tr.success])
+                            .append_row(params![
+                                run_id, tr.point, tr.replicate, tr.n_patients, tr.n_dropouts, tr.n_failed, tr.n_ae, tr.success,
+                                tr.stopped_look, tr.stop_reason
+                            ])
                             .map_err(err)?;
+                        for l in &t.looks {
+                            looks
+                                .append_row(params![
+                                    run_id, l.point, l.replicate, l.look, l.information, l.patients, l.events, l.cut_day, l.p_value, l.z,
+                                    l.efficacy_z, l.level, l.futility_z, l.outcome, l.failure
+                                ])
+                                .map_err(err)?;
+                        }
                         for c in &t.comparisons {
                             let Some(e) = meta.points.get(c.point as usize).and_then(|p| p.endpoints.get(c.endpoint as usize)) else {
                                 return Err(StoreError::Writer {
@@ -298,7 +310,7 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
         };
         if end == RunEnd::Complete {
             // Errors on drop are discarded: flush explicitly.
-            for a in [&mut trials, &mut comparisons, &mut failures, &mut arms, &mut patients, &mut observations] {
+            for a in [&mut trials, &mut looks, &mut comparisons, &mut failures, &mut arms, &mut patients, &mut observations] {
                 a.flush().map_err(err)?;
             }
         }

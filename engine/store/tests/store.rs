@@ -52,7 +52,7 @@ fn trial(replicate: u32, significant: bool) -> TrialOutput {
     let arm = |a| ArmRow { point: 0, replicate, arm: a, n: 2, n_completed: 2, n_dropouts: 0, n_failed: 0, n_ae: 0, n_events: 0, endpoint_n: 2, endpoint_mean: Some(-1.0), endpoint_sd: None, exposure_mean: None };
     TrialOutput {
         adjusted: vec![],
-        trial: TrialRow { point: 0, replicate, n_patients: 4, n_dropouts: 0, n_failed: 1, n_ae: 0, success: Some(significant) },
+        trial: TrialRow { point: 0, replicate, n_patients: 4, n_dropouts: 0, n_failed: 1, n_ae: 0, success: Some(significant), stopped_look: None, stop_reason: None },
         // Estimates −1, −1, −1.6 against a truth of −1.1 (the mean of −1, −1.3, −1); the third
         // interval, (−2, −1.2), misses it.
         comparisons: vec![ComparisonRow {
@@ -86,7 +86,35 @@ fn trial(replicate: u32, significant: bool) -> TrialOutput {
             failure: Some("PK: it's broken".into()),
         }],
         observations: vec![ObservationRow { point: 0, replicate, patient: 0, time_h: 1.5, kind: ObservationKind::Concentration, value: 2.0 }],
+        looks: vec![],
     }
+}
+
+/// A group-sequential trial (looks at 0.5 and 1 of 4 patients) that stops at `stopped`
+/// (1-based) with `reason`.
+fn sequential_trial(replicate: u32, stopped: u32, reason: &'static str) -> TrialOutput {
+    let mut t = trial(replicate, reason == "efficacy");
+    t.trial.stopped_look = Some(stopped);
+    t.trial.stop_reason = Some(reason);
+    t.looks = (1..=stopped)
+        .map(|look| LookRow {
+            point: 0,
+            replicate,
+            look,
+            information: f64::from(look) / 2.0,
+            patients: 2 * look,
+            events: None,
+            cut_day: None,
+            p_value: Some(if look == stopped && reason == "efficacy" { 0.001 } else { 0.2 }),
+            z: Some(1.0),
+            efficacy_z: if look == 1 { 2.96 } else { 1.97 },
+            level: if look == 1 { 0.0015 } else { 0.0245 },
+            futility_z: (look == 1).then_some(0.0),
+            outcome: if look < stopped { "continue" } else { reason },
+            failure: None,
+        })
+        .collect();
+    t
 }
 
 fn cell(db: &std::path::Path, sql: &str) -> String {
@@ -156,8 +184,9 @@ fn export_writes_every_table() {
     for format in [Format::Parquet, Format::Csv] {
         let out = d.join(format.extension());
         let files = export(&db, &out, format, None, false).unwrap();
-        // The schema version, the ten tables and the three summary views.
-        assert_eq!(files.len(), 1 + vtrial_store::TABLES.len() + 3);
+        // The schema version, the tables and the summary views.
+        assert_eq!(files.len(), 1 + vtrial_store::TABLES.len() + vtrial_store::export::EXPORTED_VIEWS.len());
+        assert_eq!(files.len(), 16);
         assert!(files.iter().all(|f| f.exists()));
     }
     let oc = std::fs::read_to_string(d.join("csv/operating_characteristics.csv")).unwrap();
@@ -165,7 +194,7 @@ fn export_writes_every_table() {
     let info = std::fs::read_to_string(d.join("csv/store_info.csv")).unwrap();
     assert_eq!(info, format!("schema_version\n{}\n", vtrial_store::SCHEMA_VERSION));
     let one_run = export(&db, &d.join("run1"), Format::Csv, Some(1), false).unwrap();
-    assert_eq!(one_run.len(), 14);
+    assert_eq!(one_run.len(), 16);
     assert!(std::fs::read_to_string(d.join("run1/study_success.csv")).unwrap().lines().count() == 2);
     let csv = std::fs::read_to_string(d.join("csv/trials.csv")).unwrap();
     assert!(csv.starts_with("run_id,point,replicate"), "{csv}");
@@ -199,5 +228,38 @@ fn a_store_of_another_schema_version_is_refused_with_what_to_do() {
     }
     let e = RunWriter::start(&db, meta(), 1).err().expect("refused").to_string();
     assert!(e.contains("schema version 1") && e.contains("use a new file"), "{e}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn interim_looks_are_stored_and_summarised_per_look() {
+    let d = dir("looks");
+    let db = d.join("run.duckdb");
+    let mut w = RunWriter::start(&db, meta(), 2).unwrap();
+    // Stopped for efficacy at look 1, at look 2, for futility at look 1, not rejected at 2.
+    w.write(vec![
+        sequential_trial(0, 1, "efficacy"),
+        sequential_trial(1, 2, "efficacy"),
+        sequential_trial(2, 1, "futility"),
+        sequential_trial(3, 2, "not_rejected"),
+    ])
+    .unwrap();
+    w.finish(RunEnd::Complete).unwrap();
+    assert_eq!(cell(&db, "SELECT count(*) FROM looks"), "6");
+    assert_eq!(cell(&db, "SELECT stopped_look || ' ' || stop_reason FROM trials WHERE replicate = 2"), "1 futility");
+    let t = query(
+        &db,
+        "SELECT look, reached, p_stop_efficacy, p_stop_futility, cumulative_efficacy, expected_patients, level FROM interim_summary ORDER BY look",
+    )
+    .unwrap();
+    assert_eq!(
+        t.rows,
+        vec![
+            vec!["1".to_string(), "4".into(), "0.25".into(), "0.25".into(), "0.25".into(), "3".into(), "0.0015".into()],
+            vec!["2".to_string(), "2".into(), "0.25".into(), "0".into(), "0.5".into(), "3".into(), "0.0245".into()],
+        ]
+    );
+    // The primary decision follows the look's level, so study_success agrees.
+    assert_eq!(cell(&db, "SELECT pos FROM study_success"), "0.5");
     std::fs::remove_dir_all(&d).unwrap();
 }

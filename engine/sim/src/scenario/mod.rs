@@ -6,6 +6,7 @@
 mod categories;
 mod endpoints;
 mod error;
+mod interim;
 mod model;
 mod raw;
 mod resolve;

@@ -53,6 +53,8 @@ pub struct Scenario {
     pub missed_dose_probability: f64,
     /// The endpoints: the primary first, then the secondary ones in file order.
     pub endpoints: Vec<Endpoint>,
+    /// Interim looks at the primary endpoint (`None`: one analysis at the end).
+    pub interim: Option<Interim>,
     /// What is stored.
     pub detail: Detail,
 }
@@ -491,3 +493,24 @@ impl EndpointKind {
     }
 }
 
+
+/// A group-sequential design: looks at the primary endpoint's one comparison, stopping for
+/// efficacy when its p-value reaches the look's level (Lan–DeMets alpha spending), or for
+/// futility (non-binding) when its z falls below `futility_z`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interim {
+    /// Information fraction of each look, the final (1) included.
+    pub information: Vec<f64>,
+    /// The alpha-spending function.
+    pub spending: vtrial_stats::group_sequential::Spending,
+    /// Efficacy boundaries on the z scale (`|z|` for two-sided tests, whose boundaries are
+    /// the one-sided ones at alpha/2).
+    pub bounds_z: Vec<f64>,
+    /// Nominal level of each look: the primary p-value must be at or below it to stop.
+    pub levels: Vec<f64>,
+    /// Non-binding futility boundary on z, applied at interim looks (one-sided tests only).
+    pub futility_z: Option<f64>,
+    /// Information is events (time-to-event primary: looks are held when that share of the
+    /// final analysis's events has occurred), otherwise patients in enrolment order.
+    pub by_events: bool,
+}

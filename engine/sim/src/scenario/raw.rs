@@ -287,6 +287,22 @@ pub struct RawDesign {
     pub dropout: Option<RawDropout>,
     /// Compliance.
     pub compliance: Option<RawCompliance>,
+    /// Interim analyses of the primary endpoint (a group-sequential design).
+    pub interim: Option<RawInterim>,
+}
+
+/// `[design.interim]`: group-sequential looks at the primary endpoint's comparison.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInterim {
+    /// Information fractions of the interim looks, increasing in (0, 1); the final analysis
+    /// (1) is implied and may be written.
+    pub information: Vec<f64>,
+    /// Alpha spending: `obrien_fleming` (default), `pocock` or `hsd(GAMMA)`.
+    pub spending: Option<String>,
+    /// Non-binding futility: stop at an interim look when the primary statistic's z is
+    /// below this (one-sided tests only).
+    pub futility_z: Option<f64>,
 }
 
 /// Randomisation.

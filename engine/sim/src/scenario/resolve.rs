@@ -458,13 +458,14 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
             adj.condition = recompile(&adj.when).expect("checked above");
         }
     }
-    let endpoints = resolved_endpoints
+    let endpoints: Vec<Endpoint> = resolved_endpoints
         .into_iter()
         .map(|(mut e, names)| {
             e.adjust_for = names.iter().map(|n| covariates.iter().position(|c| c == n).expect("added to the covariates above")).collect();
             e
         })
         .collect();
+    let interim = super::interim::resolve(d.interim.as_ref(), &endpoints, &allocation)?;
     let allocation = match allocation {
         Allocation::Randomised { n_total, method: Randomisation::Stratified { size, strata } } => Allocation::Randomised {
             n_total,
@@ -491,6 +492,7 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
         dropout_per_h,
         missed_dose_probability,
         endpoints,
+        interim,
         detail,
     })
 }
