@@ -186,7 +186,8 @@ CREATE TABLE IF NOT EXISTS patients (       -- key: run_id, point, replicate, pa
     event_day      DOUBLE,                 -- time to event or censoring
     event_observed BOOLEAN,
     dose_mg        DOUBLE NOT NULL,        -- total dose taken before leaving the study (dosing goes on after an event: events do not end treatment)
-    maintenance_dose_mg DOUBLE,            -- one dose of the regimen's last phase for this patient (per-kg/per-m2 scaled, rounded, capped); NULL: placebo or failed before dosing
+    maintenance_dose_mg DOUBLE,            -- one dose of the regimen's last phase for this patient (per-kg/per-m2 scaled, rounded, capped, changed by drug monitoring); NULL: placebo or failed before dosing
+    tdm_dose_changes INTEGER,              -- [arms.tdm]: monitoring troughs that changed the dose; NULL: no drug monitoring
     regimen        VARCHAR,                -- the regimen given, as written: the arm's, or the first [[arms.adjust]] rule's whose condition held; NULL: failed before dosing
     adjust_rule    INTEGER,                -- that rule's 0-based index in the arm's [[arms.adjust]] list; NULL: the arm's own regimen
     exposure       DOUBLE,                 -- the [response] Emax model's exposure metric (AUCss, mg*h/L, when the response model has none; an [events] or [safety] metric is not stored here), at steady state as if completed, scaled by the share of planned doses taken
@@ -201,8 +202,8 @@ CREATE TABLE IF NOT EXISTS observations (   -- detail = observation
     replicate INTEGER NOT NULL,
     patient   INTEGER NOT NULL,
     time_h    DOUBLE NOT NULL,             -- hours after the first dose
-    kind      VARCHAR NOT NULL,            -- 'concentration' | 'response' | 'event' | 'adverse_event' | 'dropout'
-    value     DOUBLE NOT NULL              -- mg/L; response units; 'event': 1 observed / 0 censored;
+    kind      VARCHAR NOT NULL,            -- 'concentration' | 'trough' (drug monitoring) | 'response' | 'event' | 'adverse_event' | 'dropout'
+    value     DOUBLE NOT NULL              -- mg/L ('concentration', 'trough'); response units; 'event': 1 observed / 0 censored;
                                            -- 'adverse_event', 'dropout': always 1 (a row per occurrence)
 );
 

@@ -8,6 +8,7 @@
 //! - [`analysis`]: each endpoint's comparisons with `vtrial-stats`, multiplicity, and the
 //!   simulated truth;
 //! - [`sequential`]: group-sequential looks (data cuts and the stopping rule);
+//! - [`monitoring`]: therapeutic drug monitoring (troughs that change later doses);
 //! - [`rows`]: what a run produces, and the [`rows::Sink`] that receives it;
 //! - [`driver`]: the run over sweep points × replicates, rayon across trials.
 //!
@@ -17,6 +18,7 @@ pub mod analysis;
 pub mod cohort;
 pub mod design;
 pub mod driver;
+pub mod monitoring;
 pub mod regimen;
 pub mod rows;
 pub mod scenario;

@@ -216,6 +216,8 @@ pub struct PatientRow {
     /// One dose of the regimen's last phase for this patient (scaled, rounded, capped), mg;
     /// `None` for placebo or a patient who failed before dosing.
     pub maintenance_dose_mg: Option<f64>,
+    /// Drug monitoring (`[arms.tdm]`): troughs that changed the dose; `None` without it.
+    pub tdm_dose_changes: Option<u32>,
     /// The regimen given, as written: the arm's, or that of the first `[[arms.adjust]]` rule
     /// whose condition held; `None` when the patient failed before dosing.
     pub regimen: Option<String>,
@@ -245,6 +247,8 @@ pub enum ObservationKind {
     AdverseEvent,
     /// Leaving the study early.
     Dropout,
+    /// A drug-monitoring trough (mg/L, with residual error), `[arms.tdm]`.
+    Trough,
 }
 
 impl ObservationKind {
@@ -256,6 +260,7 @@ impl ObservationKind {
             ObservationKind::Event => "event",
             ObservationKind::AdverseEvent => "adverse_event",
             ObservationKind::Dropout => "dropout",
+            ObservationKind::Trough => "trough",
         }
     }
 }

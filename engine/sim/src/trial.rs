@@ -55,6 +55,8 @@ pub mod engine_purpose {
     pub const EVENTS: u64 = 0x5101;
     /// Adverse events.
     pub const SAFETY: u64 = 0x5102;
+    /// Residual errors of therapeutic drug monitoring samples.
+    pub const MONITORING: u64 = 0x5103;
 }
 
 /// A patient entering a trial.
@@ -203,8 +205,13 @@ struct Dosing {
     rule: Option<usize>,
     doses: Vec<ScheduledDose>,
     planned: usize,
-    /// One maintenance dose for this patient (scaled, rounded, capped), mg.
+    /// One maintenance dose for this patient (scaled, rounded, capped, and changed by drug
+    /// monitoring), mg.
     maintenance_mg: f64,
+    /// Drug monitoring: (time h, measured trough mg/L) of each sample.
+    troughs: Vec<(f64, f64)>,
+    /// Drug monitoring: samples that changed the dose.
+    dose_changes: u32,
 }
 
 /// Concentrations on a grid (half the turnover step, plus every dose time), each with its
@@ -307,6 +314,7 @@ struct Clock {
 enum Domain {
     Individual,
     Dosing,
+    Monitoring,
     Pharmacokinetics,
     Events,
     Status,
@@ -495,6 +503,65 @@ pub fn refined_max(x: &[f64], y: &[f64], kinks: &[f64]) -> f64 {
     if v.is_finite() && v >= m { v } else { m }
 }
 
+/// A scheduled dose as a PK record (into the depot or central compartment, with F).
+fn dose_record(pk_model: &PkModel, d: &ScheduledDose) -> Record {
+    let mut dose = Dose::bolus(0, d.amount_mg);
+    dose.bioavailability = pk_model.f;
+    if d.infusion_h > 0.0 {
+        dose.input = DoseInput::Duration(d.infusion_h);
+    }
+    Record { time: d.time_h, kind: RecordKind::Dose(dose), params: 0 }
+}
+
+/// Therapeutic drug monitoring (`[arms.tdm]`, see `crate::monitoring`): on each monitoring
+/// day the trough (before that day's doses) is simulated from the doses so far, measured
+/// with the residual error, and a trough outside the window changes every later dose.
+fn monitoring(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&PatientId, &ArmIdx, &Individual, &mut Dosing, &mut Course)>) {
+    let s = &*ctx.scenario;
+    let Some(pk_model) = &s.pk else { return };
+    let mut records: Vec<Record> = Vec::new();
+    for (id, arm, ind, mut dosing, mut course) in &mut q {
+        let Some(tdm) = &s.arms[arm.0].tdm else { continue };
+        let Some(params) = ind.pk else { continue };
+        if course.failure.is_some() || dosing.regimen.is_none() {
+            continue;
+        }
+        let mut rng = ctx.rng(*id, engine_purpose::MONITORING);
+        let central = pk_model.kind.central();
+        let v = AnyPk::volume(pk_model, &params);
+        let result = (|| -> Result<(), String> {
+            for &t in &tdm.times_h {
+                records.clear();
+                records.extend(dosing.doses.iter().take_while(|d| d.time_h < t).map(|d| dose_record(pk_model, d)));
+                records.push(Record { time: t, kind: RecordKind::Observation, params: 0 });
+                let mut model = [AnyPk::new(pk_model, &params).map_err(|e| e.to_string())?];
+                let last = records.len() - 1;
+                let mut trough = 0.0;
+                sim.run(&mut model, &records, |i, state| {
+                    if i == last {
+                        trough = state[central] / v;
+                    }
+                })
+                .map_err(|e| e.to_string())?;
+                let eps: f64 = StandardNormal.sample(&mut rng);
+                let measured = pk_model.residual.apply(trough, eps);
+                dosing.troughs.push((t, measured));
+                if let Some(factor) = tdm.factor(measured) {
+                    for d in dosing.doses.iter_mut().filter(|d| d.time_h >= t) {
+                        d.amount_mg = tdm.adjusted(d.amount_mg, factor);
+                    }
+                    dosing.maintenance_mg = tdm.adjusted(dosing.maintenance_mg, factor);
+                    dosing.dose_changes += 1;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            fail(&mut course, format!("drug monitoring: {e}"));
+        }
+    }
+}
+
 fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Individual, &Dosing, &mut Pk, &mut Course)>) {
     let s = &*ctx.scenario;
     let Some(pk_model) = &s.pk else { return };
@@ -565,17 +632,9 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
             // except the profile's after-dose reads (slot 3).
             records.clear();
             let mut di = 0;
-            let dose_record = |d: &ScheduledDose| {
-                let mut dose = Dose::bolus(0, d.amount_mg);
-                dose.bioavailability = pk_model.f;
-                if d.infusion_h > 0.0 {
-                    dose.input = DoseInput::Duration(d.infusion_h);
-                }
-                Record { time: d.time_h, kind: RecordKind::Dose(dose), params: 0 }
-            };
             for &(t, what, _) in slots.iter() {
                 while di < dosing.doses.len() && (dosing.doses[di].time_h < t || what == 3 && dosing.doses[di].time_h == t) {
-                    records.push(dose_record(&dosing.doses[di]));
+                    records.push(dose_record(pk_model, &dosing.doses[di]));
                     di += 1;
                 }
                 records.push(Record { time: t, kind: RecordKind::Observation, params: 0 });
@@ -809,10 +868,11 @@ pub fn simulate(scenario: &Arc<Scenario>, point: u32, replicate: u32, patients: 
     let strict = ScheduleBuildSettings { ambiguity_detection: LogLevel::Error, ..Default::default() };
     let mut setup = Schedule::default();
     setup.set_build_settings(strict.clone());
-    setup.configure_sets((Domain::Individual, Domain::Dosing, Domain::Pharmacokinetics, Domain::Events).chain());
+    setup.configure_sets((Domain::Individual, Domain::Dosing, Domain::Monitoring, Domain::Pharmacokinetics, Domain::Events).chain());
     setup.add_systems((
         individual.in_set(Domain::Individual),
         dosing.in_set(Domain::Dosing),
+        monitoring.in_set(Domain::Monitoring),
         pharmacokinetics.in_set(Domain::Pharmacokinetics),
         events.in_set(Domain::Events),
     ));
@@ -1112,6 +1172,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 // Summed from +0.0: an empty f64 sum is -0.0, printed "-0" for placebo.
                 dose_mg: o.dosing.doses.iter().filter(|d| d.time_h < o.course.leave_h).fold(0.0, |sum, d| sum + d.amount_mg),
                 maintenance_dose_mg: o.dosing.regimen.as_ref().map(|_| o.dosing.maintenance_mg),
+                tdm_dose_changes: s.arms[o.arm].tdm.as_ref().and(o.dosing.regimen.as_ref()).map(|_| o.dosing.dose_changes),
                 regimen: regimen_given(s, o),
                 // NULL with the regimen: a patient who failed before dosing was given none.
                 adjust_rule: o.dosing.rule.filter(|_| regimen_given(s, o).is_some()).map(|k| k as u32),
@@ -1144,6 +1205,9 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 if v.is_finite() {
                     observations.push(obs(s.visits_h[k], ObservationKind::Response, v));
                 }
+            }
+            for &(t, c) in o.dosing.troughs.iter().filter(|(t, _)| *t < o.course.leave_h) {
+                observations.push(obs(t, ObservationKind::Trough, c));
             }
             if let Some(t) = o.course.ae_h {
                 observations.push(obs(t, ObservationKind::AdverseEvent, 1.0));

@@ -435,3 +435,95 @@ fn bsa_based_dosing_needs_the_bsa_covariate() {
     let e = scenario::parse(&adjusted, "s.toml", &without, Overrides::default()).unwrap_err().to_string();
     assert!(e.contains("arms[2].adjust[0].regimen") && e.contains("`bsa`"), "{e}");
 }
+
+/// The dose-ranging scenario with drug monitoring on the 50 mg arm (troughs on days 7 and
+/// 14, window 0.08–0.12 mg/L, at most ×4 per sample, 5 mg tablets).
+fn with_tdm() -> String {
+    base().replace(
+        "regimen = \"50 mg q24h\"\n",
+        "regimen = \"50 mg q24h\"\n[arms.tdm]\ndays = [7, 14]\ntarget = { low = 80, high = 120, unit = \"ng/mL\" }\nmax_change = 4\nround_mg = 5\n",
+    )
+}
+
+#[test]
+fn drug_monitoring_changes_later_doses_by_the_measured_trough() {
+    let file = scenario::parse(&with_tdm(), "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(2), detail: Some(Detail::Observation), ..Default::default() }).unwrap();
+    let (rows, _) = run(&file, 0, 64);
+    let (mut changed, mut kept) = (0, 0);
+    for t in &rows {
+        for p in t.patients.iter().filter(|p| p.arm == 2 && p.failure.is_none()) {
+            let troughs: Vec<(f64, f64)> = t
+                .observations
+                .iter()
+                .filter(|o| o.patient == p.patient && o.kind == vtrial_sim::rows::ObservationKind::Trough)
+                .map(|o| (o.time_h, o.value))
+                .collect();
+            // A patient who left before day 14 has fewer stored troughs; the rule is checked on
+            // those who stayed.
+            if troughs.len() < 2 {
+                continue;
+            }
+            assert_eq!((troughs[0].0, troughs[1].0), (168.0, 336.0));
+            // Replay the rule: the midpoint 0.1 mg/L over the measured trough, within ×4, to 5 mg.
+            let mut dose = 50.0;
+            let mut changes = 0;
+            for (_, c) in troughs {
+                if !(0.08..=0.12).contains(&c) {
+                    let factor = if c > 0.0 { (0.1 / c).clamp(0.25, 4.0) } else { 4.0 };
+                    dose = ((dose * factor / 5.0).round() * 5.0).max(5.0);
+                    changes += 1;
+                }
+            }
+            assert_eq!(p.tdm_dose_changes, Some(changes), "{p:?}");
+            assert!((p.maintenance_dose_mg.unwrap() - dose).abs() < 1e-9, "{p:?}: expected {dose}");
+            if changes > 0 { changed += 1 } else { kept += 1 }
+        }
+        // Arms without monitoring have none.
+        assert!(t.patients.iter().filter(|p| p.arm != 2).all(|p| p.tdm_dose_changes.is_none()));
+    }
+    assert!(changed > 0 && kept > 0, "{changed} changed, {kept} kept");
+}
+
+#[test]
+fn drug_monitoring_narrows_the_spread_of_steady_state_troughs() {
+    // The same patients (same seed) with and without monitoring: the steady-state trough on
+    // 50 mg (stored as the response model's exposure) varies less between patients when
+    // measured troughs steer the dose. (AUC need not: with a half-life short against the
+    // interval the trough moves much more than the AUC with clearance.)
+    let on_trough = |text: String| {
+        text.replace("exposure = \"auc_ss\"", "exposure = \"ctrough_ss\"").replace("ec50 = { value = 10.0, unit = \"mg*h/L\"", "ec50 = { value = 0.1, unit = \"mg/L\"")
+    };
+    let spread = |text: &str| {
+        let text = on_trough(text.to_string());
+        assert!(text.contains("ctrough_ss") && text.contains("0.1, unit = \"mg/L\""));
+        let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(4), detail: Some(Detail::Patient), ..Default::default() }).unwrap();
+        let (rows, _) = run(&file, 0, 64);
+        let x: Vec<f64> = rows.iter().flat_map(|t| &t.patients).filter(|p| p.arm == 2).filter_map(|p| p.exposure).map(f64::ln).collect();
+        let mean = x.iter().sum::<f64>() / x.len() as f64;
+        (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+    };
+    let (without, with) = (spread(&base()), spread(&with_tdm()));
+    assert!(with < 0.8 * without, "SD of log Ctrough,ss: {with} with monitoring, {without} without");
+}
+
+#[test]
+fn drug_monitoring_settings_that_cannot_work_are_rejected() {
+    let tdm = |body: &str| base().replace("regimen = \"50 mg q24h\"\n", &format!("regimen = \"50 mg q24h\"\n[arms.tdm]\n{body}\n"));
+    let e = parse_err(&tdm("days = [7, 90]\ntarget = { low = 0.1, high = 0.2, unit = \"mg/L\" }"));
+    assert!(e.contains("arms[2].tdm.days[1]") && e.contains("not before the end of the study"), "{e}");
+    let e = parse_err(&tdm("days = [7, 7]\ntarget = { low = 0.1, high = 0.2, unit = \"mg/L\" }"));
+    assert!(e.contains("arms[2].tdm.days[1]") && e.contains("increase strictly"), "{e}");
+    let e = parse_err(&tdm("days = [0]\ntarget = { low = 0.1, high = 0.2, unit = \"mg/L\" }"));
+    assert!(e.contains("after day 0"), "{e}");
+    let e = parse_err(&tdm("days = [7]\ntarget = { low = 0.2, high = 0.1, unit = \"mg/L\" }"));
+    assert!(e.contains("arms[2].tdm.target") && e.contains("0 < low < high"), "{e}");
+    let e = parse_err(&tdm("days = [7]\ntarget = { low = 0.1, high = 0.2, unit = \"mg\" }"));
+    assert!(e.contains("arms[2].tdm.target.unit") && e.contains("mg/L"), "{e}");
+    let e = parse_err(&tdm("days = [7]\ntarget = { low = 0.1, high = 0.2, unit = \"mg/L\" }\nmax_change = 0.5"));
+    assert!(e.contains("arms[2].tdm.max_change") && e.contains(">= 1"), "{e}");
+    let e = parse_err(&tdm("days = [7]\ntarget = { low = 0.1, high = 0.2, unit = \"mg/L\" }\nround_mg = 0"));
+    assert!(e.contains("arms[2].tdm.round_mg"), "{e}");
+    let placebo = base().replace("regimen = \"placebo\"\n", "regimen = \"placebo\"\n[arms.tdm]\ndays = [7]\ntarget = { low = 0.1, high = 0.2, unit = \"mg/L\" }\n");
+    let e = parse_err(&placebo);
+    assert!(e.contains("arms[0].tdm") && e.contains("gives drug"), "{e}");
+}

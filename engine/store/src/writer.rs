@@ -292,7 +292,7 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
                                 .append_row(params![
                                     run_id, p.point, p.replicate, p.patient, p.arm, p.age, p.sex, p.weight, p.egfr, p.bsa, p.crcl,
                                     p.status.name(), p.dropout_day, p.ae_day, p.event_day, p.event_observed, p.dose_mg,
-                                    p.maintenance_dose_mg, p.regimen, p.adjust_rule,
+                                    p.maintenance_dose_mg, p.tdm_dose_changes, p.regimen, p.adjust_rule,
                                     p.exposure, p.baseline, p.endpoint, p.failure
                                 ])
                                 .map_err(err)?;

@@ -81,7 +81,7 @@ fn trial(replicate: u32, significant: bool) -> TrialOutput {
         failures: vec![FailureRow { point: 0, replicate, patient: 0, arm: 0, reason: "PK: it's broken".into() }],
         patients: vec![PatientRow {
             point: 0, replicate, patient: 0, arm: 0, age: Some(50.0), sex: Some("F".into()), weight: None, egfr: None, bsa: None, crcl: None, status: Status::Failed,
-            dropout_day: None, ae_day: None, event_day: None, event_observed: None, dose_mg: 0.0, maintenance_dose_mg: Some(50.0), regimen: Some("50 mg q24h".into()),
+            dropout_day: None, ae_day: None, event_day: None, event_observed: None, dose_mg: 0.0, maintenance_dose_mg: Some(50.0), tdm_dose_changes: None, regimen: Some("50 mg q24h".into()),
             adjust_rule: Some(1), exposure: None, baseline: None, endpoint: None,
             failure: Some("PK: it's broken".into()),
         }],

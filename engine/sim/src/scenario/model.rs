@@ -319,6 +319,8 @@ pub struct Arm {
     pub ratio: u32,
     /// Cohort arms: criteria and size.
     pub cohort: Option<(String, u32)>,
+    /// Therapeutic drug monitoring (`[arms.tdm]`).
+    pub tdm: Option<crate::monitoring::Tdm>,
 }
 
 /// How patients reach arms.

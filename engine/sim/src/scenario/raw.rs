@@ -257,6 +257,36 @@ pub struct RawArm {
     /// Dose adjustments: the first `when` that holds gives the regimen.
     #[serde(default)]
     pub adjust: Vec<RawAdjust>,
+    /// Therapeutic drug monitoring: troughs that change later doses.
+    pub tdm: Option<RawTdm>,
+}
+
+/// `[arms.tdm]`: therapeutic drug monitoring.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTdm {
+    /// Days on which the trough (the concentration before that day's doses) is measured.
+    pub days: Vec<f64>,
+    /// The trough's target window.
+    pub target: RawTdmTarget,
+    /// Largest factor one sample may change the dose by (default 2).
+    pub max_change: Option<f64>,
+    /// Adjusted doses are rounded to a multiple of this, mg.
+    pub round_mg: Option<f64>,
+    /// Adjusted doses are capped at this, mg.
+    pub max_mg: Option<f64>,
+}
+
+/// A trough window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTdmTarget {
+    /// Lower end.
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+    /// Concentration unit (mg/L, ug/mL, ng/mL, ug/L).
+    pub unit: String,
 }
 
 /// A dose adjustment.

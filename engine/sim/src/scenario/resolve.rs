@@ -247,7 +247,16 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
             (None, Some(_)) => return bad(format!("{key}.include"), "`n` per arm is for cohort arms: give the arm's `include` criteria, or use design.n_per_arm"),
         };
         let regimen_text = a.regimen.clone().unwrap_or_else(|| "placebo".into());
-        arms.push(Arm { name: a.name.clone(), regimen, regimen_text, adjust, ratio, cohort });
+        let tdm = match &a.tdm {
+            None => None,
+            Some(t) => {
+                if regimen.is_placebo() && adjust.iter().all(|x| x.regimen.is_placebo()) {
+                    return bad(format!("{key}.tdm"), "drug monitoring needs an arm that gives drug");
+                }
+                Some(tdm_rule(&format!("{key}.tdm"), t, duration_h)?)
+            }
+        };
+        arms.push(Arm { name: a.name.clone(), regimen, regimen_text, adjust, ratio, cohort, tdm });
     }
 
     // Design.
@@ -494,6 +503,51 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
         endpoints,
         interim,
         detail,
+    })
+}
+
+/// `[arms.tdm]` → [`crate::monitoring::Tdm`]: days within the study, increasing; a window
+/// `0 < low < high` in a concentration unit; factors and doses positive.
+fn tdm_rule(key: &str, t: &RawTdm, duration_h: f64) -> R<crate::monitoring::Tdm> {
+    if t.days.is_empty() {
+        return bad(format!("{key}.days"), "list the days on which the trough is measured, e.g. days = [3, 7]");
+    }
+    let mut previous = 0.0;
+    for (i, &d) in t.days.iter().enumerate() {
+        if !(d > previous && d.is_finite()) {
+            return bad(format!("{key}.days[{i}]"), format!("{d}: monitoring days are after day 0 (a trough needs a dose before it) and increase strictly"));
+        }
+        if d * DAY >= duration_h {
+            return bad(format!("{key}.days[{i}]"), format!("day {d} is not before the end of the study (day {})", duration_h / DAY));
+        }
+        previous = d;
+    }
+    let factor = match unit_factor("concentration", &t.target.unit) {
+        Some(f) => f,
+        None => return bad(format!("{key}.target.unit"), format!("unit {:?} is not a concentration unit; accepted: {}", t.target.unit, unit_list("concentration"))),
+    };
+    let (low, high) = (t.target.low * factor, t.target.high * factor);
+    if !(low > 0.0 && high > low && high.is_finite()) {
+        return bad(format!("{key}.target"), format!("low {} and high {}: a window 0 < low < high", t.target.low, t.target.high));
+    }
+    let max_change = t.max_change.unwrap_or(2.0);
+    if !(max_change >= 1.0 && max_change.is_finite()) {
+        return bad(format!("{key}.max_change"), format!("{max_change}: the largest factor one sample may change the dose by, >= 1 (e.g. 2: from half to double)"));
+    }
+    for (name, v) in [("round_mg", t.round_mg), ("max_mg", t.max_mg)] {
+        if let Some(x) = v {
+            if !(x > 0.0 && x.is_finite()) {
+                return bad(format!("{key}.{name}"), format!("{x}: an amount in mg, > 0"));
+            }
+        }
+    }
+    Ok(crate::monitoring::Tdm {
+        times_h: t.days.iter().map(|d| d * DAY).collect(),
+        low,
+        high,
+        max_change,
+        round_mg: t.round_mg,
+        max_mg: t.max_mg,
     })
 }
 
