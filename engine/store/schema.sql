@@ -72,7 +72,8 @@ CREATE TABLE IF NOT EXISTS trials (         -- key: run_id, point, replicate
     success     BOOLEAN,                   -- every primary comparison rejected its null (after the
                                            -- multiplicity adjustment); NULL: the primary endpoint has none
     stopped_look INTEGER,                  -- [design.interim]: the look (1-based) the trial stopped at; NULL without interim looks
-    stop_reason VARCHAR                    -- 'efficacy' | 'futility' | 'not_rejected' (the final look without crossing); NULL without
+    stop_reason VARCHAR                    -- 'efficacy' | 'harm' (two-sided, rejected with the estimate the other way) | 'rejected' (two-sided without
+                                           -- `better`) | 'futility' | 'not_rejected' (the final look without crossing); NULL without interim looks
 );
 
 -- Group-sequential trials ([design.interim]): the primary comparison at each look, up to the
@@ -92,7 +93,7 @@ CREATE TABLE IF NOT EXISTS looks (          -- key: run_id, point, replicate, lo
     efficacy_z  DOUBLE NOT NULL,           -- the efficacy boundary (Lan–DeMets spending)
     level       DOUBLE NOT NULL,           -- nominal level: stop for efficacy when p_value <= level
     futility_z  DOUBLE,                    -- non-binding futility boundary on z (interim looks)
-    outcome     VARCHAR NOT NULL,          -- 'continue' | 'efficacy' | 'futility' | 'not_rejected'
+    outcome     VARCHAR NOT NULL,          -- 'continue' or one of trials.stop_reason's values
     failure     VARCHAR                    -- why the comparison could not be analysed
 );
 
@@ -317,8 +318,9 @@ CREATE OR REPLACE VIEW latest_run AS
 SELECT * FROM runs WHERE status = 'complete' ORDER BY run_id DESC LIMIT 1;
 
 -- Group-sequential designs ([design.interim]) per scenario point and look, for complete
--- runs: the boundaries, how many trials reached the look, the share that stopped there for
--- efficacy (with its MCSE) and for futility, the cumulative share stopped for efficacy,
+-- runs: the boundaries, how many trials reached the look, the share that stopped there with
+-- the null rejected (with its MCSE; of which for efficacy and for harm) and for futility, the
+-- cumulative share rejected,
 -- and per point the expected patients at the stopping look (the expected sample size, with
 -- its MCSE), and for looks by events the expected events and day of the stopping analysis.
 CREATE OR REPLACE VIEW interim_summary AS
@@ -337,7 +339,9 @@ WITH stops AS (
     FROM stops GROUP BY run_id, point
 ), per_look AS (
     SELECT run_id, point, stopped_look AS look,
+           count(*) FILTER (WHERE stop_reason IN ('efficacy', 'harm', 'rejected')) AS reject,
            count(*) FILTER (WHERE stop_reason = 'efficacy') AS efficacy,
+           count(*) FILTER (WHERE stop_reason = 'harm') AS harm,
            count(*) FILTER (WHERE stop_reason = 'futility') AS futility
     FROM stops GROUP BY run_id, point, stopped_look
 ), bounds AS (
@@ -350,10 +354,12 @@ WITH stops AS (
 )
 SELECT b.run_id, b.point, p.label, b.look, b.information, b.efficacy_z, b.level, b.futility_z,
        pp.trials, b.reached, b.mean_patients, b.mean_events, b.mean_cut_day,
+       coalesce(l.reject, 0) / pp.trials AS p_stop_reject,
+       sqrt((coalesce(l.reject, 0) / pp.trials) * (1 - coalesce(l.reject, 0) / pp.trials) / pp.trials) AS p_stop_reject_mcse,
        coalesce(l.efficacy, 0) / pp.trials AS p_stop_efficacy,
-       sqrt((coalesce(l.efficacy, 0) / pp.trials) * (1 - coalesce(l.efficacy, 0) / pp.trials) / pp.trials) AS p_stop_efficacy_mcse,
+       coalesce(l.harm, 0) / pp.trials AS p_stop_harm,
        coalesce(l.futility, 0) / pp.trials AS p_stop_futility,
-       sum(coalesce(l.efficacy, 0)) OVER (PARTITION BY b.run_id, b.point ORDER BY b.look) / pp.trials AS cumulative_efficacy,
+       sum(coalesce(l.reject, 0)) OVER (PARTITION BY b.run_id, b.point ORDER BY b.look) / pp.trials AS cumulative_reject,
        pp.expected_patients, pp.expected_patients_mcse, pp.expected_events, pp.expected_day
 FROM bounds b
 JOIN per_point pp ON pp.run_id = b.run_id AND pp.point = b.point

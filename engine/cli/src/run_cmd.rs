@@ -193,9 +193,10 @@ fn print_operating_characteristics(db: &std::path::Path, run_id: i64) -> Result<
         &format!(
             "SELECT point, look, printf('%.3f', information) AS information, printf('%.3f', efficacy_z) AS \"efficacy z\", \
              printf('%.5f', level) AS level, coalesce(printf('%.2f', futility_z), '') AS \"futility z\", reached, \
-             printf('%.3f ± %.3f', p_stop_efficacy, p_stop_efficacy_mcse) AS \"stop: efficacy (± mcse)\", \
-             printf('%.3f', p_stop_futility) AS \"stop: futility\", printf('%.3f', cumulative_efficacy) AS \"cumulative efficacy\", \
-             printf('%.1f ± %.1f', expected_patients, expected_patients_mcse) AS \"expected patients (± mcse)\", \
+             printf('%.3f ± %.3f', p_stop_reject, p_stop_reject_mcse) AS \"stop: reject (± mcse)\", \
+             printf('%.3f', p_stop_harm) AS \"of which harm\", \
+             printf('%.3f', p_stop_futility) AS \"stop: futility\", printf('%.3f', cumulative_reject) AS \"cumulative reject\", \
+             printf('%.1f ± %.1f', expected_patients, coalesce(expected_patients_mcse, 0)) AS \"expected patients (± mcse)\", \
              coalesce(printf('%.1f', expected_events), '') AS \"expected events\", coalesce(printf('%.0f', expected_day), '') AS \"expected day\" \
              FROM interim_summary WHERE run_id = {run_id} ORDER BY point, look"
         ),

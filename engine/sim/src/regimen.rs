@@ -35,8 +35,8 @@
 //!
 //! A body-size-based amount (`/kg` of body weight, `/m2` of body-surface area) is scaled per
 //! patient, then rounded to the nearest multiple of the `round` step (at least one step: a
-//! patient is never given 0 mg), then capped at `max`; `round` and `max` apply to scaled
-//! amounts only.
+//! patient is never given 0 mg), then capped at `max` (which must be a whole number of
+//! `round` steps); `round` and `max` apply to scaled amounts only.
 
 use thiserror::Error;
 
@@ -209,6 +209,12 @@ impl Phase {
     }
 }
 
+/// Whether `x` is a whole multiple of `step` (to rounding error).
+pub(crate) fn is_multiple(x: f64, step: f64) -> bool {
+    let q = x / step;
+    (q - q.round()).abs() < 1e-9 * q.abs().max(1.0)
+}
+
 /// A token with its 1-based column.
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -378,7 +384,16 @@ impl<'a> Parser<'a> {
             };
         }
         let round_mg = self.scaled_dose_limit("round", basis)?;
+        let at_max = self.pos;
         let max_mg = self.scaled_dose_limit("max", basis)?;
+        if let (Some(step), Some(max)) = (round_mg, max_mg) {
+            if !is_multiple(max, step) {
+                self.pos = at_max;
+                return self.err(format!(
+                    "the maximum {max} mg is not a multiple of the rounding step {step} mg: a capped dose could not be given in those units"
+                ));
+            }
+        }
         if max_mg.is_some() && self.peek_word() == Some("round") {
             return self.err("write \"round\" before \"max\" (e.g. 2 mg/kg round 25 mg max 200 mg)");
         }
@@ -568,8 +583,9 @@ mod tests {
         // 2 mg/kg at 70 kg = 140 mg, to the nearest 25 mg: 150; at 5 kg (10 mg) one tablet.
         assert_eq!(dose_for("2 mg/kg round 25 mg qd", 70.0, 1.8), 150.0);
         assert_eq!(dose_for("2 mg/kg round 25 mg qd", 5.0, 1.8), 25.0);
-        // Rounding before the cap: 2.2 mg/kg at 70 kg = 154 → 150 → capped at 140.
-        assert_eq!(dose_for("2.2 mg/kg round 25 mg max 140 mg qd", 70.0, 1.8), 140.0);
+        // Rounding before the cap: 2.2 mg/kg at 70 kg = 154 → 150 → capped at 125.
+        assert_eq!(dose_for("2.2 mg/kg round 25 mg max 125 mg qd", 70.0, 1.8), 125.0);
+        assert_eq!(dose_for("2.2 mg/kg round 0.5 g max 1.5 g qd", 700.0, 1.8), 1500.0);
         // BSA with a cap (carboplatin-like flat maximum).
         assert_eq!(dose_for("100 mg/m2 max 180 mg q3w", 70.0, 2.1), 180.0);
         let mut out = Vec::new();
@@ -591,6 +607,10 @@ mod tests {
         assert!(e.message.contains("dose unit"), "{e}");
         let e = Regimen::parse("1 mg/kg max 80 mg round 5 mg q24h").unwrap_err();
         assert!(e.message.contains("before"), "{e}");
+        // A cap that is not a whole number of rounding steps (140 mg with 25 mg tablets).
+        let e = Regimen::parse("2 mg/kg round 25 mg max 140 mg qd").unwrap_err();
+        assert_eq!(e.column, 21, "{e}");
+        assert!(e.message.contains("not a multiple of the rounding step 25 mg"), "{e}");
         let e = Regimen::parse("1 mg/m3 q24h").unwrap_err();
         assert!(e.message.contains("kg or m2"), "{e}");
         let e = Regimen::parse("1 mg/kg round -5 mg q24h").unwrap_err();

@@ -963,6 +963,10 @@ fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], cut: 
     for (ei, e) in s.endpoints.iter().enumerate().take(n_endpoints) {
         let at = assessment_visit(e, s);
         let tte = e.kind == EndpointKind::TimeToEvent;
+        // An endpoint assessed after the cut has no data at this look (the reason names the
+        // assessment day; the cut's day is in `looks.cut_day`).
+        let unassessed = (!tte && e.at_h / 24.0 > cut.day)
+            .then(|| format!("not analysed: the trial stopped at an interim look held before this endpoint's assessment on day {}", e.at_h / 24.0));
         let subjects: Vec<Subject> = all
             .iter()
             .zip(&values[ei])
@@ -971,6 +975,7 @@ fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], cut: 
                 let event = o.course.tte.is_some_and(|t| t.1);
                 // Follow-up after the cut is not seen: times are censored there.
                 let (value, event) = match value {
+                    _ if unassessed.is_some() => (None, false),
                     Some(v) if tte && *v > cut.day => (Some(cut.day), false),
                     _ => (*value, event),
                 };
@@ -985,9 +990,6 @@ fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], cut: 
                 }
             })
             .collect();
-        // An endpoint assessed after the cut has no data at this look.
-        let unassessed = (!tte && e.at_h / 24.0 > cut.day)
-            .then(|| format!("not analysed: the data cut on day {} comes before the assessment on day {}", cut.day, e.at_h / 24.0));
         for (ci, mut c) in analysis::analyse(e, &subjects).into_iter().enumerate() {
             if let Some(reason) = &unassessed {
                 (c.result, c.p_adjusted, c.decision) = (Err(reason.clone()), None, None);
@@ -1046,7 +1048,7 @@ fn sequential_comparisons(
     for k in 0..interim.information.len() {
         let cut = data_cut(interim, k, all.len(), &event_days);
         let first = comparisons(s, all, values, cut, 1, point, replicate).remove(0);
-        let outcome = decide(interim, k, first.p_value, primary.hypothesis.sided);
+        let outcome = decide(interim, k, first.p_value, first.estimate, primary.hypothesis.sided);
         looks.push(LookRow {
             point,
             replicate,
@@ -1067,7 +1069,7 @@ fn sequential_comparisons(
         if outcome.stops() {
             let mut rows = comparisons(s, all, values, cut, s.endpoints.len(), point, replicate);
             for c in rows.iter_mut().filter(|c| c.endpoint == 0) {
-                c.decision = c.p_value.map(|_| outcome == LookOutcome::Efficacy);
+                c.decision = c.p_value.map(|_| outcome.rejects());
             }
             return (rows, looks, Some((k, outcome)));
         }

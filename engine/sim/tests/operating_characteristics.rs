@@ -70,10 +70,10 @@ fn comparisons(text: &str, replicates: u32) -> Vec<TrialOutput> {
     rows
 }
 
-/// Share of trials in which `pick` rejected, over trials whose comparisons all ran.
+/// Share of trials in which `pick` rejected, over trials whose primary comparisons all ran.
 fn rate(trials: &[TrialOutput], pick: impl Fn(&[ComparisonRow]) -> bool) -> f64 {
     for t in trials {
-        for c in &t.comparisons {
+        for c in t.comparisons.iter().filter(|c| c.endpoint == 0) {
             assert!(c.failure.is_none(), "{c:?}");
         }
     }
@@ -249,7 +249,7 @@ fn with_interim(text: &str, interim: &str) -> String {
 
 /// Every group-sequential trial's rows agree with each other: one look row per look up to
 /// the stopping one, the stop reason is the last look's outcome, and the primary decision
-/// (and the trial's success) is "stopped for efficacy".
+/// (and the trial's success) is "stopped with the null rejected".
 fn check_looks(trials: &[TrialOutput], looks: usize) {
     for t in trials {
         let stopped = t.trial.stopped_look.unwrap() as usize;
@@ -257,9 +257,9 @@ fn check_looks(trials: &[TrialOutput], looks: usize) {
         let last = t.looks.last().unwrap();
         assert_eq!(Some(last.outcome), t.trial.stop_reason);
         assert!(t.looks[..stopped - 1].iter().all(|l| l.outcome == "continue"));
-        let efficacy = last.outcome == "efficacy";
-        assert_eq!(t.comparisons[0].decision, Some(efficacy), "{:?}", t.comparisons[0]);
-        assert_eq!(t.trial.success, Some(efficacy));
+        let rejected = matches!(last.outcome, "efficacy" | "harm" | "rejected");
+        assert_eq!(t.comparisons[0].decision, Some(rejected), "{:?}", t.comparisons[0]);
+        assert_eq!(t.trial.success, Some(rejected));
         assert_eq!(t.comparisons[0].p_value, last.p_value);
         assert_eq!(t.comparisons[0].n_control + t.comparisons[0].n_treatment, last.patients);
         assert!(t.looks.windows(2).all(|w| w[0].patients < w[1].patients || w[0].events < w[1].events));
@@ -305,11 +305,27 @@ fn group_sequential_two_sided_and_event_driven_designs_hold_their_level() {
     let trials = comparisons(&with_interim(&scenario(2, 60, 0.0, 3.0, "", endpoint), "information = [0.5]\nspending = \"pocock\""), R);
     check_looks(&trials, 2);
     assert_rate("two-sided Pocock type-I error", rate(&trials, |c| c[0].decision == Some(true)), 0.05, R as usize, 0.004);
+    // Without `better` a two-sided rejection has no direction to name.
+    assert!(trials.iter().all(|t| t.trial.stop_reason != Some("efficacy")) && trials.iter().any(|t| t.trial.stop_reason == Some("rejected")));
+    // With it, a drug that raises a lower-is-better score is stopped for harm, not efficacy.
+    let harmful = comparisons(&with_interim(&scenario(2, 60, 3.0, 3.0, "", &format!("{endpoint}better = \"lower\"\n")), "information = [0.5]\nspending = \"pocock\""), 200);
+    check_looks(&harmful, 2);
+    let harm = harmful.iter().filter(|t| t.trial.stop_reason == Some("harm")).count();
+    assert!(harm > 150 && harmful.iter().all(|t| t.trial.stop_reason != Some("efficacy")), "{harm} of 200 stopped for harm");
     // Log-rank, looks by events: half of the final analysis's events, HSD(-4) spending.
     let tte = "[events]\ndistribution = \"exponential\"\nmedian_days = 40\neffect = { hazard_ratio = 1.0 }";
-    let endpoint = "kind = \"time_to_event\"\nalpha = 0.025\nsided = 1\nbetter = \"lower\"\n";
+    // A secondary endpoint assessed on day 28, after the interim cut.
+    let endpoint = "kind = \"time_to_event\"\nalpha = 0.025\nsided = 1\nbetter = \"lower\"\n\n[[endpoints.secondary]]\nname = \"score\"\nkind = \"change_from_baseline\"\nat_day = 28\n";
     let trials = comparisons(&with_interim(&scenario(2, 80, 0.0, 3.0, tte, endpoint), "information = [0.5]\nspending = \"hsd(-4)\""), R);
     check_looks(&trials, 2);
+    // Trials stopped at the interim look have no data on it yet: not analysed, no patients.
+    let early: Vec<&TrialOutput> = trials.iter().filter(|t| t.trial.stopped_look == Some(1)).collect();
+    assert!(!early.is_empty());
+    for t in early {
+        let c = &t.comparisons[1];
+        assert!(c.failure.as_deref().is_some_and(|f| f.contains("interim look") && f.contains("day 28")) && c.n_control + c.n_treatment == 0, "{c:?}");
+    }
+    assert!(trials.iter().filter(|t| t.trial.stopped_look == Some(2)).all(|t| t.comparisons[1].failure.is_none()));
     assert_rate("event-driven type-I error", rate(&trials, |c| c[0].decision == Some(true)), 0.025, R as usize, 0.003);
     for t in &trials {
         let first = &t.looks[0];
@@ -339,7 +355,15 @@ fn interim_designs_that_cannot_work_are_rejected_with_what_to_change() {
     let e = err(2, continuous, "information = [0.5]\nspending = \"haybittle\"");
     assert!(e.contains("design.interim.spending") && e.contains("obrien_fleming, pocock or hsd"), "{e}");
     let e = err(2, continuous, "information = [0.5]\nfutility_z = 0");
-    assert!(e.contains("design.interim.futility_z") && e.contains("one-sided"), "{e}");
+    assert!(e.contains("design.interim.futility_z") && e.contains("one-sided") && e.contains("sided = 1"), "{e}");
+    // Looks closer than 0.01 in information: the later boundary came out wrong (3.2 for 2.1).
+    let e = err(2, continuous, "information = [0.3, 0.3000001]");
+    assert!(e.contains("design.interim.information[1]") && e.contains("less than 0.01 apart"), "{e}");
+    let e = err(2, continuous, "information = [0.999999]");
+    assert!(e.contains("design.interim.information[0]") && e.contains("less than 0.01 apart"), "{e}");
+    let many = format!("information = [{}]", (1..=20).map(|k| format!("{}", k as f64 / 21.0)).collect::<Vec<_>>().join(", "));
+    let e = err(2, continuous, &many);
+    assert!(e.contains("design.interim.information") && e.contains("20 interim looks: at most 19"), "{e}");
     let e = err(2, continuous, "information = [0.5]\nlooks = 2");
     assert!(e.contains("unknown field `looks`"), "{e}");
 }

@@ -66,6 +66,8 @@ pub fn format_value(v: &Value) -> String {
         Value::UBigInt(x) => x.to_string(),
         Value::Float(x) => x.to_string(),
         Value::Double(x) => x.to_string(),
+        // `ceil(x)`, `sum` of integers and numeric literals are DECIMAL in DuckDB.
+        Value::Decimal(x) => x.to_string(),
         Value::Text(s) => s.clone(),
         Value::Timestamp(unit, t) => {
             let micros = match unit {

@@ -141,6 +141,8 @@ fn a_complete_run_is_committed_and_queryable() {
     assert_eq!(cell(&db, "SELECT failure FROM patients LIMIT 1"), "PK: it's broken");
     assert_eq!(cell(&db, "SELECT regimen || ' / ' || adjust_rule FROM patients LIMIT 1"), "50 mg q24h / 1");
     assert_eq!(cell(&db, "SELECT seed FROM runs"), u64::MAX.to_string());
+    // DECIMAL results print as numbers (they printed as `Decimal(Decimal { … })`).
+    assert_eq!(cell(&db, "SELECT 12.50::DECIMAL(5, 2)"), "12.50");
     assert_eq!(cell(&db, "SELECT finished_at >= started_at FROM runs"), "true");
     let t = query(&db, "SELECT arm_name, mean_n FROM arm_summary ORDER BY arm").unwrap();
     assert_eq!(t.rows, vec![vec!["placebo".to_string(), "2".into()], vec!["10 mg".into(), "2".into()]]);
@@ -249,7 +251,7 @@ fn interim_looks_are_stored_and_summarised_per_look() {
     assert_eq!(cell(&db, "SELECT stopped_look || ' ' || stop_reason FROM trials WHERE replicate = 2"), "1 futility");
     let t = query(
         &db,
-        "SELECT look, reached, p_stop_efficacy, p_stop_futility, cumulative_efficacy, expected_patients, level FROM interim_summary ORDER BY look",
+        "SELECT look, reached, p_stop_reject, p_stop_futility, cumulative_reject, expected_patients, level FROM interim_summary ORDER BY look",
     )
     .unwrap();
     assert_eq!(

@@ -174,9 +174,17 @@ pub fn crossing_probabilities_with_drift(information: &[f64], z: &[f64], drift: 
     Ok(out)
 }
 
+/// Smallest information between two looks: closer looks make the integration kernel
+/// narrower than the grid (the boundary after them came out wrong), and in practice they
+/// are one look.
+pub const MIN_INFORMATION_STEP: f64 = 0.01;
+
+/// Most looks, the final one included.
+pub const MAX_LOOKS: usize = 20;
+
 fn check_information(information: &[f64]) -> Result<(), StatsError> {
-    if information.is_empty() || information.len() > 20 {
-        return Err(StatsError::InvalidArgument(format!("{} looks: use 1 to 20", information.len())));
+    if information.is_empty() || information.len() > MAX_LOOKS {
+        return Err(StatsError::InvalidArgument(format!("{} looks: use 1 to {MAX_LOOKS}", information.len())));
     }
     let mut previous = 0.0;
     for (k, &t) in information.iter().enumerate() {
@@ -184,6 +192,11 @@ fn check_information(information: &[f64]) -> Result<(), StatsError> {
             return Err(StatsError::InvalidArgument(format!(
                 "information fraction [{k}] = {t}: fractions must increase strictly within (0, 1]"
             )));
+        }
+        if k > 0 && t - previous < MIN_INFORMATION_STEP - 1e-12 {
+            return Err(StatsError::InvalidArgument(format!(
+                "information fractions [{}] = {previous} and [{k}] = {t} are less than {MIN_INFORMATION_STEP} apart: make them one look"
+            , k - 1)));
         }
         previous = t;
     }
@@ -292,6 +305,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_look_without_alpha_to_spend_has_an_infinite_boundary_and_level_0() {
+        // HSD(-40) spends almost nothing at 1 % of the information: the boundary is +∞.
+        let b = efficacy_bounds(0.025, &[0.01, 1.0], Spending::HwangShihDeCani(-40.0)).unwrap();
+        assert!(b.z[0].is_infinite() && b.nominal_p[0] == 0.0, "{b:?}");
+        let p = crossing_probabilities_with_drift(&b.information, &b.z, 2.8).unwrap();
+        assert!(p[0] == 0.0 && p[1].is_finite() && p[1] > 0.7, "{p:?}");
+        // Twenty O'Brien–Fleming looks: the first spends nothing representable.
+        let info: Vec<f64> = (1..=20).map(|k| k as f64 / 20.0).collect();
+        let b = efficacy_bounds(0.025, &info, Spending::OBrienFleming).unwrap();
+        let total: f64 = crossing_probabilities(&info, &b.z).unwrap().iter().sum();
+        assert!((total - 0.025).abs() < 1e-6 && b.nominal_p.iter().all(|p| p.is_finite()), "{total} {b:?}");
+    }
+
+    #[test]
     fn a_single_look_is_the_fixed_design() {
         let b = efficacy_bounds(0.025, &[1.0], Spending::OBrienFleming).unwrap();
         assert!((b.z[0] - 1.959964).abs() < 1e-5, "{b:?}");
@@ -321,7 +348,7 @@ mod tests {
 
     #[test]
     fn bad_looks_are_refused() {
-        for info in [&[0.5, 0.4, 1.0][..], &[0.5][..], &[][..], &[0.0, 1.0][..], &[0.5, 1.2][..]] {
+        for info in [&[0.5, 0.4, 1.0][..], &[0.5][..], &[][..], &[0.0, 1.0][..], &[0.5, 1.2][..], &[0.3, 0.3000001, 1.0][..], &[0.995, 1.0][..]] {
             assert!(efficacy_bounds(0.025, info, Spending::Pocock).is_err(), "{info:?}");
         }
         assert!(efficacy_bounds(0.7, &[0.5, 1.0], Spending::Pocock).is_err());

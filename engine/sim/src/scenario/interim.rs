@@ -2,14 +2,15 @@
 //! against the primary endpoint.
 
 use vtrial_stats::Sided;
-use vtrial_stats::group_sequential::{Spending, efficacy_bounds};
+use vtrial_stats::group_sequential::{MAX_LOOKS, MIN_INFORMATION_STEP, Spending, efficacy_bounds};
 
 use super::model::{Allocation, Endpoint, EndpointKind, Interim};
 use super::raw::RawInterim;
 use super::resolve::{R, bad};
 
-/// Resolves the interim design for the resolved `endpoints` (the primary first).
-pub(crate) fn resolve(raw: Option<&RawInterim>, endpoints: &[Endpoint], allocation: &Allocation) -> R<Option<Interim>> {
+/// Resolves the interim design for the resolved `endpoints` (the primary first);
+/// `direction_given`: whether the primary endpoint says which way is better.
+pub(crate) fn resolve(raw: Option<&RawInterim>, endpoints: &[Endpoint], allocation: &Allocation, direction_given: bool) -> R<Option<Interim>> {
     let Some(raw) = raw else { return Ok(None) };
     let key = "design.interim";
     let primary = endpoints.first().filter(|e| e.primary && e.kind != EndpointKind::None);
@@ -36,12 +37,23 @@ pub(crate) fn resolve(raw: Option<&RawInterim>, endpoints: &[Endpoint], allocati
     if information.len() < 2 {
         return bad(format!("{key}.information"), "list at least one interim look before the final analysis, e.g. information = [0.5]");
     }
+    if information.len() > MAX_LOOKS {
+        return bad(format!("{key}.information"), format!("{} interim looks: at most {}", information.len() - 1, MAX_LOOKS - 1));
+    }
     let mut previous = 0.0;
     for (i, &t) in information.iter().enumerate() {
         if !(t > previous && t <= 1.0) {
             return bad(
                 format!("{key}.information[{i}]"),
                 format!("{t}: information fractions increase strictly within (0, 1), e.g. [0.33, 0.67]"),
+            );
+        }
+        if i > 0 && t - previous < MIN_INFORMATION_STEP - 1e-12 {
+            // The implied final look is not in the file: name the last interim look.
+            let at = i.min(raw.information.len() - 1);
+            return bad(
+                format!("{key}.information[{at}]"),
+                format!("looks at {previous} and {t} are less than {MIN_INFORMATION_STEP} apart in information: make them one look"),
             );
         }
         previous = t;
@@ -54,7 +66,7 @@ pub(crate) fn resolve(raw: Option<&RawInterim>, endpoints: &[Endpoint], allocati
     let two_sided = h.sided == Sided::Two;
     if let Some(f) = raw.futility_z {
         if two_sided {
-            return bad(format!("{key}.futility_z"), "a futility boundary needs a one-sided primary test (sided = \"one\"): a two-sided test has no direction to be futile in");
+            return bad(format!("{key}.futility_z"), "a futility boundary needs a one-sided primary test (sided = 1 and better): a two-sided test has no direction to be futile in");
         }
         if !f.is_finite() {
             return bad(format!("{key}.futility_z"), format!("{f}: a z value, e.g. 0 (stop when the estimate points the wrong way)"));
@@ -70,5 +82,6 @@ pub(crate) fn resolve(raw: Option<&RawInterim>, endpoints: &[Endpoint], allocati
         levels,
         futility_z: raw.futility_z,
         by_events: primary.kind == EndpointKind::TimeToEvent,
+        benefit: (direction_given || !two_sided).then_some(h.direction),
     }))
 }

@@ -515,4 +515,7 @@ pub struct Interim {
     /// Information is events (time-to-event primary: looks are held when that share of the
     /// final analysis's events has occurred), otherwise patients in enrolment order.
     pub by_events: bool,
+    /// The direction of benefit, when known (one-sided tests, or `better` given): a
+    /// two-sided rejection the other way is a stop for harm.
+    pub benefit: Option<vtrial_stats::Direction>,
 }

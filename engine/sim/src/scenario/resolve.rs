@@ -474,7 +474,7 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
             e
         })
         .collect();
-    let interim = super::interim::resolve(d.interim.as_ref(), &endpoints, &allocation)?;
+    let interim = super::interim::resolve(d.interim.as_ref(), &endpoints, &allocation, raw.endpoints.primary.better.is_some())?;
     let allocation = match allocation {
         Allocation::Randomised { n_total, method: Randomisation::Stratified { size, strata } } => Allocation::Randomised {
             n_total,
@@ -539,6 +539,11 @@ fn tdm_rule(key: &str, t: &RawTdm, duration_h: f64) -> R<crate::monitoring::Tdm>
             if !(x > 0.0 && x.is_finite()) {
                 return bad(format!("{key}.{name}"), format!("{x}: an amount in mg, > 0"));
             }
+        }
+    }
+    if let (Some(step), Some(max)) = (t.round_mg, t.max_mg) {
+        if !crate::regimen::is_multiple(max, step) {
+            return bad(format!("{key}.max_mg"), format!("{max} is not a multiple of round_mg = {step}: a capped dose could not be given in those units"));
         }
     }
     Ok(crate::monitoring::Tdm {

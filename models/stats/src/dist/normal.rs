@@ -19,6 +19,9 @@ pub fn sf(x: f64) -> f64 {
     if x.is_nan() {
         return f64::NAN;
     }
+    if x.is_infinite() {
+        return if x > 0.0 { 0.0 } else { 1.0 };
+    }
     if x >= 0.0 {
         0.5 * gamma_q(0.5, 0.5 * x * x)
     } else {
@@ -112,5 +115,13 @@ mod tests {
         assert!((quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-13);
         assert!((quantile(1e-10) + 6.361_340_902_404_056).abs() < 1e-10);
         assert!((sf(8.0) - 6.220_960_574_271_785e-16).abs() < 1e-25);
+    }
+
+    #[test]
+    fn infinite_arguments_have_their_limits() {
+        // sf(+∞) was NaN: a group-sequential look with no alpha to spend got a NaN level.
+        assert_eq!((sf(f64::INFINITY), sf(f64::NEG_INFINITY)), (0.0, 1.0));
+        assert_eq!((cdf(f64::INFINITY), cdf(f64::NEG_INFINITY)), (1.0, 0.0));
+        assert!(sf(f64::NAN).is_nan());
     }
 }
