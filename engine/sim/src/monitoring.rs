@@ -3,8 +3,10 @@
 //! On each monitoring day the concentration just before that day's doses is measured with the
 //! `[drug.pk]` residual error. If it falls outside the target window, every later dose is
 //! multiplied by `midpoint / measured` — the proportional rule, exact for linear PK at steady
-//! state — limited to `[1/max_change, max_change]`, then rounded and capped as the arm says.
-//! A trough inside the window leaves the doses as they are.
+//! state — limited to `[1/max_change, max_change]`, then rounded and capped (the rule's
+//! `round_mg`/`max_mg`, else the regimen's maintenance phase's `round`/`max`). Rounding or
+//! the cap never moves a dose against the factor: a dose that would is left as it was. A
+//! trough inside the window leaves the doses as they are.
 
 /// An arm's monitoring rule (`[arms.tdm]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -36,16 +38,19 @@ impl Tdm {
         Some(raw.clamp(1.0 / self.max_change, self.max_change))
     }
 
-    /// A dose (mg) multiplied by `factor`, then rounded and capped.
-    pub fn adjusted(&self, dose_mg: f64, factor: f64) -> f64 {
+    /// A dose (mg) multiplied by `factor`, then rounded to `round_mg` and capped at `max_mg`
+    /// (the caller's defaults for the rule's own); the old dose if that would move it against
+    /// the factor.
+    pub fn adjusted(&self, dose_mg: f64, factor: f64, round_mg: Option<f64>, max_mg: Option<f64>) -> f64 {
         let mut dose = dose_mg * factor;
-        if let Some(step) = self.round_mg {
+        if let Some(step) = round_mg {
             dose = ((dose / step).round() * step).max(step);
         }
-        if let Some(max) = self.max_mg {
+        if let Some(max) = max_mg {
             dose = dose.min(max);
         }
-        dose
+        let wrong_way = (factor > 1.0 && dose < dose_mg) || (factor < 1.0 && dose > dose_mg);
+        if wrong_way { dose_mg } else { dose }
     }
 }
 
@@ -79,13 +84,24 @@ mod tests {
 
     #[test]
     fn adjusted_doses_are_rounded_then_capped() {
+        let (r, round, max) = (rule(), Some(250.0), Some(2000.0));
         // 1000 mg × 1.3 = 1300 → 1250 (nearest 250).
-        assert_eq!(rule().adjusted(1000.0, 1.3), 1250.0);
+        assert_eq!(r.adjusted(1000.0, 1.3, round, max), 1250.0);
         // 1500 × 2 = 3000 → capped at 2000.
-        assert_eq!(rule().adjusted(1500.0, 2.0), 2000.0);
-        // 200 × 0.5 = 100 → at least one step, 250.
-        assert_eq!(rule().adjusted(200.0, 0.5), 250.0);
-        let plain = Tdm { round_mg: None, max_mg: None, ..rule() };
-        assert!((plain.adjusted(1000.0, 1.3) - 1300.0).abs() < 1e-9);
+        assert_eq!(r.adjusted(1500.0, 2.0, round, max), 2000.0);
+        // 500 × 0.5 = 250.
+        assert_eq!(r.adjusted(500.0, 0.5, round, max), 250.0);
+        assert!((r.adjusted(1000.0, 1.3, None, None) - 1300.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rounding_or_the_cap_never_moves_a_dose_against_the_factor() {
+        let r = rule();
+        // 200 × 0.8 = 160 → one step of 250 would be a rise after a high trough: kept at 200.
+        assert_eq!(r.adjusted(200.0, 0.8, Some(250.0), None), 200.0);
+        // 100 × 2 = 200, capped at 50 would be a cut after a low trough: kept at 100.
+        assert_eq!(r.adjusted(100.0, 2.0, None, Some(50.0)), 100.0);
+        // 1000 × 1.1 = 1100 → 1000 (nearest 250): no change, not a cut.
+        assert_eq!(r.adjusted(1000.0, 1.1, Some(250.0), None), 1000.0);
     }
 }

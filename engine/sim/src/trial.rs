@@ -513,9 +513,21 @@ fn dose_record(pk_model: &PkModel, d: &ScheduledDose) -> Record {
     Record { time: d.time_h, kind: RecordKind::Dose(dose), params: 0 }
 }
 
+/// When the patient drops out (the constant dropout hazard), and the uniform draw that decides
+/// whether a first adverse event ends their participation: one stream, read by the
+/// monitoring system (no trough is taken after a dropout) and by `events`.
+fn dropout_draws(ctx: &Ctx, id: PatientId) -> (f64, f64) {
+    let s = &*ctx.scenario;
+    let mut rng = ctx.rng(id, purpose::DROPOUT);
+    let u: f64 = 1.0 - rng.random::<f64>();
+    let t_drop = if s.dropout_per_h > 0.0 { -u.ln() / s.dropout_per_h } else { f64::INFINITY };
+    (t_drop, rng.random())
+}
+
 /// Therapeutic drug monitoring (`[arms.tdm]`, see `crate::monitoring`): on each monitoring
-/// day the trough (before that day's doses) is simulated from the doses so far, measured
-/// with the residual error, and a trough outside the window changes every later dose.
+/// day before the patient drops out, the trough (before that day's doses) is simulated from
+/// the doses so far, measured with the residual error, and a trough outside the window
+/// changes every later dose.
 fn monitoring(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&PatientId, &ArmIdx, &Individual, &mut Dosing, &mut Course)>) {
     let s = &*ctx.scenario;
     let Some(pk_model) = &s.pk else { return };
@@ -529,8 +541,13 @@ fn monitoring(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&PatientId
         let mut rng = ctx.rng(*id, engine_purpose::MONITORING);
         let central = pk_model.kind.central();
         let v = AnyPk::volume(pk_model, &params);
+        let (t_drop, _) = dropout_draws(&ctx, *id);
+        // Rounding and cap: the rule's, else those of the regimen's maintenance phase.
+        let phase = dosing.regimen.as_ref().and_then(|r| r.maintenance().copied());
+        let round_mg = tdm.round_mg.or(phase.and_then(|p| p.round_mg));
+        let max_mg = tdm.max_mg.or(phase.and_then(|p| p.max_mg));
         let result = (|| -> Result<(), String> {
-            for &t in &tdm.times_h {
+            for &t in tdm.times_h.iter().take_while(|&&t| t < t_drop) {
                 records.clear();
                 records.extend(dosing.doses.iter().take_while(|d| d.time_h < t).map(|d| dose_record(pk_model, d)));
                 records.push(Record { time: t, kind: RecordKind::Observation, params: 0 });
@@ -547,11 +564,16 @@ fn monitoring(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&PatientId
                 let measured = pk_model.residual.apply(trough, eps);
                 dosing.troughs.push((t, measured));
                 if let Some(factor) = tdm.factor(measured) {
+                    let mut changed = false;
                     for d in dosing.doses.iter_mut().filter(|d| d.time_h >= t) {
-                        d.amount_mg = tdm.adjusted(d.amount_mg, factor);
+                        let new = tdm.adjusted(d.amount_mg, factor, round_mg, max_mg);
+                        changed |= new != d.amount_mg;
+                        d.amount_mg = new;
                     }
-                    dosing.maintenance_mg = tdm.adjusted(dosing.maintenance_mg, factor);
-                    dosing.dose_changes += 1;
+                    let maintenance = tdm.adjusted(dosing.maintenance_mg, factor, round_mg, max_mg);
+                    changed |= maintenance != dosing.maintenance_mg;
+                    dosing.maintenance_mg = maintenance;
+                    dosing.dose_changes += u32::from(changed);
                 }
             }
             Ok(())
@@ -713,7 +735,13 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
             Ok(())
         })();
         if let Err(e) = result {
-            fail(&mut course, format!("PK: {e}"));
+            // The proportional rule assumes linear PK: say when it set the dose that failed.
+            let monitored = if dosing.dose_changes > 0 {
+                format!(" (drug monitoring had changed the maintenance dose to {} mg)", dosing.maintenance_mg)
+            } else {
+                String::new()
+            };
+            fail(&mut course, format!("PK: {e}{monitored}"));
         }
     }
 }
@@ -737,10 +765,7 @@ fn events(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Individual, &Dosing, &Pk, &m
         }
         let on_drug = dosing.regimen.is_some();
         // Dropout (constant hazard).
-        let mut rng = ctx.rng(*id, purpose::DROPOUT);
-        let u: f64 = 1.0 - rng.random::<f64>();
-        let t_drop = if s.dropout_per_h > 0.0 { -u.ln() / s.dropout_per_h } else { f64::INFINITY };
-        let discontinue_u: f64 = rng.random();
+        let (t_drop, discontinue_u) = dropout_draws(&ctx, *id);
         let mut leave = (t_drop, Status::Dropout);
         // Adverse events.
         if let Some(ae) = &s.safety {

@@ -449,7 +449,7 @@ fn with_tdm() -> String {
 fn drug_monitoring_changes_later_doses_by_the_measured_trough() {
     let file = scenario::parse(&with_tdm(), "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(2), detail: Some(Detail::Observation), ..Default::default() }).unwrap();
     let (rows, _) = run(&file, 0, 64);
-    let (mut changed, mut kept) = (0, 0);
+    let (mut changed, mut kept, mut dropped) = (0, 0, 0);
     for t in &rows {
         for p in t.patients.iter().filter(|p| p.arm == 2 && p.failure.is_none()) {
             let troughs: Vec<(f64, f64)> = t
@@ -458,20 +458,27 @@ fn drug_monitoring_changes_later_doses_by_the_measured_trough() {
                 .filter(|o| o.patient == p.patient && o.kind == vtrial_sim::rows::ObservationKind::Trough)
                 .map(|o| (o.time_h, o.value))
                 .collect();
-            // A patient who left before day 14 has fewer stored troughs; the rule is checked on
-            // those who stayed.
-            if troughs.len() < 2 {
+            // No trough is taken after a dropout, so the stored ones are all there were —
+            // except after an adverse event that ended participation (decided after PK, from
+            // the final dose's Cmax,ss): those patients are left out of the replay.
+            if p.status == vtrial_sim::rows::Status::AeDiscontinued {
                 continue;
             }
-            assert_eq!((troughs[0].0, troughs[1].0), (168.0, 336.0));
-            // Replay the rule: the midpoint 0.1 mg/L over the measured trough, within ×4, to 5 mg.
+            assert!(troughs.iter().map(|t| t.0).eq([168.0, 336.0].into_iter().take(troughs.len())), "{troughs:?}");
+            if troughs.len() < 2 {
+                dropped += 1;
+            }
+            // Replay the rule: the midpoint 0.1 mg/L over the measured trough, within ×4, to 5 mg;
+            // a rounding that would go against the factor keeps the dose; only real changes count.
             let mut dose = 50.0;
             let mut changes = 0;
             for (_, c) in troughs {
                 if !(0.08..=0.12).contains(&c) {
                     let factor = if c > 0.0 { (0.1 / c).clamp(0.25, 4.0) } else { 4.0 };
-                    dose = ((dose * factor / 5.0).round() * 5.0).max(5.0);
-                    changes += 1;
+                    let new = ((dose * factor / 5.0).round() * 5.0).max(5.0);
+                    let new = if (factor > 1.0 && new < dose) || (factor < 1.0 && new > dose) { dose } else { new };
+                    changes += u32::from(new != dose);
+                    dose = new;
                 }
             }
             assert_eq!(p.tdm_dose_changes, Some(changes), "{p:?}");
@@ -481,7 +488,7 @@ fn drug_monitoring_changes_later_doses_by_the_measured_trough() {
         // Arms without monitoring have none.
         assert!(t.patients.iter().filter(|p| p.arm != 2).all(|p| p.tdm_dose_changes.is_none()));
     }
-    assert!(changed > 0 && kept > 0, "{changed} changed, {kept} kept");
+    assert!(changed > 0 && kept > 0 && dropped > 0, "{changed} changed, {kept} kept, {dropped} left before day 14");
 }
 
 #[test]
@@ -523,7 +530,29 @@ fn drug_monitoring_settings_that_cannot_work_are_rejected() {
     assert!(e.contains("arms[2].tdm.max_change") && e.contains(">= 1"), "{e}");
     let e = parse_err(&tdm("days = [7]\ntarget = { low = 0.1, high = 0.2, unit = \"mg/L\" }\nround_mg = 0"));
     assert!(e.contains("arms[2].tdm.round_mg"), "{e}");
+    // A day without a dose has no trough, and a day after the last dose no later dose to change.
+    let weekly = tdm("days = [3]\ntarget = { low = 0.1, high = 0.2, unit = \"mg/L\" }").replace("regimen = \"50 mg q24h\"", "regimen = \"50 mg q1w\"");
+    let e = parse_err(&weekly);
+    assert!(e.contains("arms[2].tdm.days[0]") && e.contains("\"50 mg q1w\" gives no dose at day 3"), "{e}");
+    let short = tdm("days = [10]\ntarget = { low = 0.1, high = 0.2, unit = \"mg/L\" }").replace("regimen = \"50 mg q24h\"", "regimen = \"50 mg q24h x 3\"");
+    assert!(parse_err(&short).contains("gives no dose at day 10"));
     let placebo = base().replace("regimen = \"placebo\"\n", "regimen = \"placebo\"\n[arms.tdm]\ndays = [7]\ntarget = { low = 0.1, high = 0.2, unit = \"mg/L\" }\n");
     let e = parse_err(&placebo);
     assert!(e.contains("arms[0].tdm") && e.contains("gives drug"), "{e}");
+}
+
+#[test]
+fn drug_monitoring_keeps_the_regimens_rounding_and_cap_unless_it_has_its_own() {
+    // 1 mg/kg to 25 mg, at most 100 mg; troughs far below the window call for ×3.
+    let text = base().replace(
+        "regimen = \"50 mg q24h\"\n",
+        "regimen = \"1 mg/kg round 25 mg max 100 mg q24h\"\n[arms.tdm]\ndays = [7]\ntarget = { low = 5, high = 10, unit = \"mg/L\" }\nmax_change = 3\n",
+    );
+    let file = scenario::parse(&text, "s.toml", &TestOnlySource.columns(), Overrides { replicates: Some(2), detail: Some(Detail::Patient), ..Default::default() }).unwrap();
+    let (rows, _) = run(&file, 0, 64);
+    let doses: Vec<f64> = rows.iter().flat_map(|t| &t.patients).filter(|p| p.arm == 2 && p.failure.is_none()).map(|p| p.maintenance_dose_mg.unwrap()).collect();
+    assert!(!doses.is_empty());
+    // Multiples of 25, never above the regimen's 100 mg (before: up to 3 × 100 = 300, not multiples).
+    assert!(doses.iter().all(|d| *d <= 100.0 && (d / 25.0).fract() == 0.0), "{doses:?}");
+    assert!(doses.iter().any(|d| *d == 100.0));
 }

@@ -45,7 +45,7 @@ pub(crate) fn resolve(raw: Option<&RawInterim>, endpoints: &[Endpoint], allocati
         if !(t > previous && t <= 1.0) {
             return bad(
                 format!("{key}.information[{i}]"),
-                format!("{t}: information fractions increase strictly within (0, 1), e.g. [0.33, 0.67]"),
+                format!("{t}: information fractions increase strictly within (0, 1] (the final look is 1), e.g. [0.33, 0.67]"),
             );
         }
         if i > 0 && t - previous < MIN_INFORMATION_STEP - 1e-12 {

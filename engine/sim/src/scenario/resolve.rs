@@ -253,7 +253,24 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
                 if regimen.is_placebo() && adjust.iter().all(|x| x.regimen.is_placebo()) {
                     return bad(format!("{key}.tdm"), "drug monitoring needs an arm that gives drug");
                 }
-                Some(tdm_rule(&format!("{key}.tdm"), t, duration_h)?)
+                let rule = tdm_rule(&format!("{key}.tdm"), t, duration_h)?;
+                let regimens = std::iter::once((&regimen, &regimen_text)).chain(adjust.iter().map(|x| (&x.regimen, &x.regimen_text)));
+                for (r, text) in regimens.filter(|(r, _)| !r.is_placebo()) {
+                    let mut doses = Vec::new();
+                    r.doses(duration_h, &crate::regimen::BodySize { weight_kg: 1.0, bsa_m2: 1.0 }, &mut doses);
+                    for (j, &at) in rule.times_h.iter().enumerate() {
+                        if !doses.iter().any(|d| (d.time_h - at).abs() < 1e-9) {
+                            return bad(
+                                format!("{key}.tdm.days[{j}]"),
+                                format!(
+                                    "regimen {text:?} gives no dose at day {} ({at} h after the first): a trough is measured just before a dose, and later doses are what it changes",
+                                    at / DAY
+                                ),
+                            );
+                        }
+                    }
+                }
+                Some(rule)
             }
         };
         arms.push(Arm { name: a.name.clone(), regimen, regimen_text, adjust, ratio, cohort, tdm });
