@@ -69,8 +69,9 @@ CREATE TABLE IF NOT EXISTS trials (         -- key: run_id, point, replicate
     n_dropouts  INTEGER NOT NULL,          -- dropouts and AE discontinuations
     n_failed    INTEGER NOT NULL,          -- patients whose simulation failed (excluded)
     n_ae        INTEGER NOT NULL,          -- patients with an adverse event
-    success     BOOLEAN,                   -- every primary comparison rejected its null (after the
-                                           -- multiplicity adjustment); NULL: the primary endpoint has none
+    success     BOOLEAN,                   -- every primary comparison rejected its null (after the multiplicity
+                                           -- adjustment) — for a two-sided test with `better`, with the estimate on
+                                           -- the side of benefit; NULL: the primary endpoint has none
     stopped_look INTEGER,                  -- [design.interim]: the look (1-based) the trial stopped at; NULL without interim looks
     stop_reason VARCHAR                    -- 'efficacy' | 'harm' (two-sided, rejected with the estimate the other way) | 'rejected' (two-sided without
                                            -- `better`) | 'futility' | 'not_rejected' (the final look without crossing); NULL without interim looks

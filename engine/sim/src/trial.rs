@@ -1048,6 +1048,18 @@ fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], cut: 
     rows
 }
 
+/// Whether a primary comparison counts towards the trial's success: its null rejected and,
+/// for a two-sided test whose direction of benefit the file gives (`better`), with the
+/// estimate on that side — a significant harm is not a success. (One-sided tests reject only
+/// for benefit, or non-inferiority.)
+fn is_success(e: &Endpoint, c: &ComparisonRow) -> bool {
+    let harmful = |x: f64| match e.hypothesis.direction {
+        vtrial_stats::Direction::HigherIsBetter => x < 0.0,
+        vtrial_stats::Direction::LowerIsBetter => x > 0.0,
+    };
+    c.decision == Some(true) && !(e.hypothesis.sided == vtrial_stats::Sided::Two && e.benefit_known && c.estimate.is_some_and(harmful))
+}
+
 /// A group-sequential trial: the primary comparison at each look until a boundary is
 /// crossed or the final look, then every endpoint on that look's data. The primary
 /// decision is the group-sequential one (its p-value against the look's level); estimates
@@ -1159,7 +1171,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         None => (comparisons(s, &all, &endpoint_values, DataCut::FINAL, s.endpoints.len(), point, replicate), Vec::new(), None),
         Some(interim) => sequential_comparisons(s, interim, &all, &endpoint_values, point, replicate),
     };
-    let primary_decisions: Vec<Option<bool>> = comparisons.iter().filter(|c| c.endpoint == 0).map(|c| c.decision).collect();
+    let primary_rows: Vec<&ComparisonRow> = comparisons.iter().filter(|c| c.endpoint == 0).collect();
     let trial = TrialRow {
         point,
         replicate,
@@ -1167,7 +1179,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         n_dropouts: all.iter().filter(|o| matches!(o.course.status, Status::Dropout | Status::AeDiscontinued)).count() as u32,
         n_failed: all.iter().filter(|o| o.course.status == Status::Failed).count() as u32,
         n_ae: all.iter().filter(|o| o.course.ae_h.is_some()).count() as u32,
-        success: (!primary_decisions.is_empty()).then(|| primary_decisions.iter().all(|d| *d == Some(true))),
+        success: (!primary_rows.is_empty()).then(|| primary_rows.iter().all(|c| is_success(&s.endpoints[0], c))),
         stopped_look: stop.map(|(k, _)| k as u32 + 1),
         stop_reason: stop.map(|(_, outcome)| outcome.name()),
     };

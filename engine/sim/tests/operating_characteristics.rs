@@ -259,7 +259,8 @@ fn check_looks(trials: &[TrialOutput], looks: usize) {
         assert!(t.looks[..stopped - 1].iter().all(|l| l.outcome == "continue"));
         let rejected = matches!(last.outcome, "efficacy" | "harm" | "rejected");
         assert_eq!(t.comparisons[0].decision, Some(rejected), "{:?}", t.comparisons[0]);
-        assert_eq!(t.trial.success, Some(rejected));
+        // A stop for harm rejects the null but is not a success.
+        assert_eq!(t.trial.success, Some(rejected && last.outcome != "harm"));
         assert_eq!(t.comparisons[0].p_value, last.p_value);
         assert_eq!(t.comparisons[0].n_control + t.comparisons[0].n_treatment, last.patients);
         assert!(t.looks.windows(2).all(|w| w[0].patients < w[1].patients || w[0].events < w[1].events));
@@ -379,4 +380,22 @@ fn a_futility_boundary_stops_trials_that_point_the_wrong_way() {
     for t in futile {
         assert!(t.looks[0].z.unwrap() < 0.0 && t.comparisons[0].estimate.unwrap() > 0.0, "{:?}", t.looks[0]);
     }
+}
+
+#[test]
+fn a_significant_harm_is_not_a_success() {
+    // Two-sided, lower is better, the drug raises the score by 3: the null is rejected in
+    // most trials, but the wrong way; without `better` the direction is unknown and any
+    // rejection counts.
+    let endpoint = "kind = \"change_from_baseline\"\nat_day = 28\nmethod = \"welch_t\"\n";
+    let with_direction = comparisons(&scenario(2, 40, 3.0, 3.0, "", &format!("{endpoint}better = \"lower\"\n")), 200);
+    let rejected = with_direction.iter().filter(|t| t.comparisons[0].decision == Some(true)).count();
+    assert!(rejected > 150, "{rejected}");
+    assert!(with_direction.iter().all(|t| t.trial.success == Some(false)), "a harmful drug succeeded");
+    let without = comparisons(&scenario(2, 40, 3.0, 3.0, "", endpoint), 200);
+    let success = without.iter().filter(|t| t.trial.success == Some(true)).count();
+    assert_eq!(success, without.iter().filter(|t| t.comparisons[0].decision == Some(true)).count());
+    // For a beneficial drug, success is the rejection.
+    let good = comparisons(&scenario(2, 40, -3.0, 3.0, "", &format!("{endpoint}better = \"lower\"\n")), 200);
+    assert!(good.iter().all(|t| t.trial.success == Some(t.comparisons[0].decision == Some(true))));
 }

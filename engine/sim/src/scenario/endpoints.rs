@@ -101,7 +101,8 @@ fn endpoint(p: &RawEndpoint, key: &str, primary: bool, cx: &Context) -> R<(Endpo
         None => cx.stratified_randomisation && matches!(method, Method::Ancova | Method::LogRank | Method::Cox),
     };
     let name = p.name.clone().unwrap_or_else(|| "primary".into());
-    let e = Endpoint { name, primary, kind, at_h, control, treatments, method, hypothesis, multiplicity, adjust_for: Vec::new(), stratified };
+    let benefit_known = p.better.is_some();
+    let e = Endpoint { name, primary, kind, at_h, control, treatments, method, hypothesis, benefit_known, multiplicity, adjust_for: Vec::new(), stratified };
     Ok((e, covariates))
 }
 

@@ -8,9 +8,8 @@ use super::model::{Allocation, Endpoint, EndpointKind, Interim};
 use super::raw::RawInterim;
 use super::resolve::{R, bad};
 
-/// Resolves the interim design for the resolved `endpoints` (the primary first);
-/// `direction_given`: whether the primary endpoint says which way is better.
-pub(crate) fn resolve(raw: Option<&RawInterim>, endpoints: &[Endpoint], allocation: &Allocation, direction_given: bool) -> R<Option<Interim>> {
+/// Resolves the interim design for the resolved `endpoints` (the primary first).
+pub(crate) fn resolve(raw: Option<&RawInterim>, endpoints: &[Endpoint], allocation: &Allocation) -> R<Option<Interim>> {
     let Some(raw) = raw else { return Ok(None) };
     let key = "design.interim";
     let primary = endpoints.first().filter(|e| e.primary && e.kind != EndpointKind::None);
@@ -82,6 +81,6 @@ pub(crate) fn resolve(raw: Option<&RawInterim>, endpoints: &[Endpoint], allocati
         levels,
         futility_z: raw.futility_z,
         by_events: primary.kind == EndpointKind::TimeToEvent,
-        benefit: (direction_given || !two_sided).then_some(h.direction),
+        benefit: (primary.benefit_known || !two_sided).then_some(h.direction),
     }))
 }

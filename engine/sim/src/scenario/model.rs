@@ -376,6 +376,9 @@ pub struct Endpoint {
     pub method: Method,
     /// Alpha, sidedness, margin and direction.
     pub hypothesis: Hypothesis,
+    /// Whether the file says which way is better (`better`): then a two-sided rejection with
+    /// the estimate on the other side is harm, not success.
+    pub benefit_known: bool,
     /// Adjustment across the comparisons.
     pub multiplicity: Multiplicity,
     /// Covariates (indices into [`Scenario::covariates`]) a logistic or Cox model adjusts for.

@@ -491,7 +491,7 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
             e
         })
         .collect();
-    let interim = super::interim::resolve(d.interim.as_ref(), &endpoints, &allocation, raw.endpoints.primary.better.is_some())?;
+    let interim = super::interim::resolve(d.interim.as_ref(), &endpoints, &allocation)?;
     let allocation = match allocation {
         Allocation::Randomised { n_total, method: Randomisation::Stratified { size, strata } } => Allocation::Randomised {
             n_total,
