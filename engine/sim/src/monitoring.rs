@@ -42,13 +42,7 @@ impl Tdm {
     /// (the caller's defaults for the rule's own); the old dose if that would move it against
     /// the factor.
     pub fn adjusted(&self, dose_mg: f64, factor: f64, round_mg: Option<f64>, max_mg: Option<f64>) -> f64 {
-        let mut dose = dose_mg * factor;
-        if let Some(step) = round_mg {
-            dose = ((dose / step).round() * step).max(step);
-        }
-        if let Some(max) = max_mg {
-            dose = dose.min(max);
-        }
+        let dose = crate::regimen::round_and_cap(dose_mg * factor, round_mg, max_mg);
         let wrong_way = (factor > 1.0 && dose < dose_mg) || (factor < 1.0 && dose > dose_mg);
         if wrong_way { dose_mg } else { dose }
     }

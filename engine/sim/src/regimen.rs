@@ -198,15 +198,15 @@ impl Phase {
         if self.basis == DoseBasis::Fixed {
             return self.amount_mg;
         }
-        let mut dose = self.amount_mg * body.scale(self.basis);
-        if let Some(step) = self.round_mg {
-            dose = ((dose / step).round() * step).max(step);
-        }
-        if let Some(max) = self.max_mg {
-            dose = dose.min(max);
-        }
-        dose
+        round_and_cap(self.amount_mg * body.scale(self.basis), self.round_mg, self.max_mg)
     }
+}
+
+/// `dose` (mg) rounded to the nearest multiple of `round_mg` (at least one), then capped at
+/// `max_mg`: the rule of scaled doses and of drug monitoring's changes.
+pub fn round_and_cap(dose: f64, round_mg: Option<f64>, max_mg: Option<f64>) -> f64 {
+    let rounded = round_mg.map_or(dose, |step| ((dose / step).round() * step).max(step));
+    max_mg.map_or(rounded, |max| rounded.min(max))
 }
 
 /// Whether `x` is a whole multiple of `step` (to rounding error).
