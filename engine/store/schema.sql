@@ -180,8 +180,8 @@ CREATE TABLE IF NOT EXISTS patients (       -- key: run_id, point, replicate, pa
     sex            VARCHAR,
     weight         DOUBLE,                 -- kg
     egfr           DOUBLE,                 -- mL/min/1.73m2
-    bsa            DOUBLE,                 -- body-surface area, m2 (Mosteller; NULL: missing or not in the cohort)
-    crcl           DOUBLE,                 -- creatinine clearance, mL/min (Cockcroft-Gault; NULL: missing or not in the cohort)
+    bsa            DOUBLE,                 -- body-surface area, m2 (Mosteller; NULL: missing, or not in the cohort)
+    crcl           DOUBLE,                 -- creatinine clearance, mL/min (Cockcroft-Gault; NULL: missing, or not in the cohort)
     status         VARCHAR NOT NULL,       -- 'completed' | 'dropout' | 'ae_discontinued' | 'failed'
     dropout_day    DOUBLE,
     ae_day         DOUBLE,                 -- first adverse event

@@ -556,3 +556,20 @@ fn drug_monitoring_keeps_the_regimens_rounding_and_cap_unless_it_has_its_own() {
     assert!(doses.iter().all(|d| *d <= 100.0 && (d / 25.0).fract() == 0.0), "{doses:?}");
     assert!(doses.iter().any(|d| *d == 100.0));
 }
+
+#[test]
+fn bsa_and_crcl_are_drawn_for_the_patients_table_only_at_patient_detail() {
+    // CrCl needs creatinine, which costs the generator about a fifth of its throughput.
+    let covariates = |detail: Option<Detail>| {
+        let file = scenario::parse(&base(), "s.toml", &TestOnlySource.columns(), Overrides { detail, ..Default::default() }).unwrap();
+        file.points[0].scenario.covariates.clone()
+    };
+    let trial = covariates(None);
+    assert!(!trial.iter().any(|c| c == "bsa" || c == "crcl"), "{trial:?}");
+    let patient = covariates(Some(Detail::Patient));
+    assert!(patient.iter().any(|c| c == "bsa") && patient.iter().any(|c| c == "crcl"), "{patient:?}");
+    // A scenario that doses by BSA draws it at any detail.
+    let bsa = base().replace("regimen = \"50 mg q24h\"", "regimen = \"30 mg/m2 q24h\"");
+    let file = scenario::parse(&bsa, "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();
+    assert!(file.points[0].scenario.covariates.iter().any(|c| c == "bsa"));
+}

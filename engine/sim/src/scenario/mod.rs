@@ -17,7 +17,7 @@ pub use categories::{CategoricalUse, ColumnValues, check_levels};
 pub use error::{ScenarioError, line_column};
 pub use model::*;
 pub use raw::*;
-pub use resolve::STANDARD_COVARIATES;
+pub use resolve::{PATIENT_DETAIL_COVARIATES, STANDARD_COVARIATES};
 pub(crate) use resolve::check_adjust_condition;
 
 /// Values given on the command line that replace the file's.
@@ -120,6 +120,12 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
     let resolve_all = |extra: &std::collections::BTreeSet<String>| -> Result<Vec<ScenarioPoint>, ScenarioError> {
         let mut points = Vec::new();
         for (index, label, values, raw) in &raws {
+            let detail = overrides.detail.or_else(|| raw.output.detail.as_deref().and_then(Detail::from_name));
+            let mut extra = extra.clone();
+            if detail.is_some_and(|d| d >= Detail::Patient) {
+                extra.extend(PATIENT_DETAIL_COVARIATES.iter().filter(|c| available.iter().any(|a| a == *c)).map(|c| c.to_string()));
+            }
+            let extra = &extra;
             let mut scenario = resolve::resolve(raw, available, extra).map_err(|e| {
                 // An error the file has without its sweep is the file's, not this point's.
                 let in_base = !values.is_empty() && resolve::resolve(&base, available, extra).err().is_some_and(|b| b.key == e.key);
