@@ -188,8 +188,8 @@ CREATE TABLE IF NOT EXISTS patients (       -- key: run_id, point, replicate, pa
     event_day      DOUBLE,                 -- time to event or censoring
     event_observed BOOLEAN,
     dose_mg        DOUBLE NOT NULL,        -- total dose taken before leaving the study (dosing goes on after an event: events do not end treatment)
-    maintenance_dose_mg DOUBLE,            -- one dose of the regimen's last phase for this patient (per-kg/per-m2 scaled, rounded, capped, changed by drug monitoring); NULL: placebo or failed before dosing
-    tdm_dose_changes INTEGER,              -- [arms.tdm]: monitoring troughs that changed the dose; NULL: no drug monitoring
+    maintenance_dose_mg DOUBLE,            -- one dose of the regimen's last phase for this patient (per-kg/per-m2 scaled, rounded, capped; with drug monitoring, as set by the last trough before completing or leaving); NULL: placebo or failed before dosing
+    tdm_dose_changes INTEGER,              -- [arms.tdm]: troughs taken in the study (before leaving) that changed the dose; NULL: no drug monitoring
     regimen        VARCHAR,                -- the regimen given, as written: the arm's, or the first [[arms.adjust]] rule's whose condition held; NULL: failed before dosing
     adjust_rule    INTEGER,                -- that rule's 0-based index in the arm's [[arms.adjust]] list; NULL: the arm's own regimen
     exposure       DOUBLE,                 -- the [response] Emax model's exposure metric (AUCss, mg*h/L, when the response model has none; an [events] or [safety] metric is not stored here), at steady state as if completed, scaled by the share of planned doses taken

@@ -213,10 +213,12 @@ pub struct PatientRow {
     pub event_observed: Option<bool>,
     /// Total dose taken, mg.
     pub dose_mg: f64,
-    /// One dose of the regimen's last phase for this patient (scaled, rounded, capped), mg;
-    /// `None` for placebo or a patient who failed before dosing.
+    /// One dose of the regimen's last phase for this patient (scaled, rounded, capped; with
+    /// drug monitoring, as the last trough before completing or leaving set it), mg; `None`
+    /// for placebo or a patient who failed before dosing.
     pub maintenance_dose_mg: Option<f64>,
-    /// Drug monitoring (`[arms.tdm]`): troughs that changed the dose; `None` without it.
+    /// Drug monitoring (`[arms.tdm]`): troughs taken in the study that changed the dose;
+    /// `None` without it.
     pub tdm_dose_changes: Option<u32>,
     /// The regimen given, as written: the arm's, or that of the first `[[arms.adjust]]` rule
     /// whose condition held; `None` when the patient failed before dosing.

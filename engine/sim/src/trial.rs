@@ -208,10 +208,37 @@ struct Dosing {
     /// One maintenance dose for this patient (scaled, rounded, capped, and changed by drug
     /// monitoring), mg.
     maintenance_mg: f64,
-    /// Drug monitoring: (time h, measured trough mg/L) of each sample.
-    troughs: Vec<(f64, f64)>,
+    /// The maintenance dose before drug monitoring changed it, mg.
+    planned_maintenance_mg: f64,
+    /// Drug monitoring: each sample, in time order.
+    troughs: Vec<TroughSample>,
     /// Drug monitoring: samples that changed the dose.
     dose_changes: u32,
+}
+
+/// One drug-monitoring sample.
+#[derive(Debug, Clone, Copy)]
+struct TroughSample {
+    time_h: f64,
+    /// Measured trough, mg/L (with residual error).
+    measured: f64,
+    /// Whether it changed a dose.
+    changed: bool,
+    /// The maintenance dose after it, mg.
+    maintenance_mg: f64,
+}
+
+impl Dosing {
+    /// The troughs taken while the patient was in the study (before `leave_h`), the number of
+    /// them that changed the dose, and the maintenance dose in effect when they left. (The
+    /// PK, AE hazard and exposure use the final dose: an AE that ends participation is only
+    /// known after monitoring.)
+    fn monitored_until(&self, leave_h: f64) -> (impl Iterator<Item = &TroughSample>, u32, f64) {
+        let on_study = || self.troughs.iter().take_while(move |t| t.time_h < leave_h);
+        let changes = on_study().filter(|t| t.changed).count() as u32;
+        let dose = on_study().last().map_or(self.planned_maintenance_mg, |t| t.maintenance_mg);
+        (on_study(), changes, dose)
+    }
 }
 
 /// Concentrations on a grid (half the turnover step, plus every dose time), each with its
@@ -441,6 +468,7 @@ fn dosing(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &ArmIdx, &mut Do
         let mut planned = Vec::new();
         regimen.doses(s.duration_h, &body, &mut planned);
         dosing.maintenance_mg = regimen.maintenance().map_or(0.0, |m| m.dose_mg(&body));
+        dosing.planned_maintenance_mg = dosing.maintenance_mg;
         let mut rng = ctx.rng(*id, purpose::DOSING);
         let p = s.missed_dose_probability;
         let Dosing { doses, .. } = &mut *dosing;
@@ -562,9 +590,8 @@ fn monitoring(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&PatientId
                 .map_err(|e| e.to_string())?;
                 let eps: f64 = StandardNormal.sample(&mut rng);
                 let measured = pk_model.residual.apply(trough, eps);
-                dosing.troughs.push((t, measured));
+                let mut changed = false;
                 if let Some(factor) = tdm.factor(measured) {
-                    let mut changed = false;
                     for d in dosing.doses.iter_mut().filter(|d| d.time_h >= t) {
                         let new = tdm.adjusted(d.amount_mg, factor, round_mg, max_mg);
                         changed |= new != d.amount_mg;
@@ -575,6 +602,8 @@ fn monitoring(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&PatientId
                     dosing.maintenance_mg = maintenance;
                     dosing.dose_changes += u32::from(changed);
                 }
+                let maintenance_mg = dosing.maintenance_mg;
+                dosing.troughs.push(TroughSample { time_h: t, measured, changed, maintenance_mg });
             }
             Ok(())
         })();
@@ -1210,8 +1239,8 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 event_observed: o.course.tte.map(|t| t.1),
                 // Summed from +0.0: an empty f64 sum is -0.0, printed "-0" for placebo.
                 dose_mg: o.dosing.doses.iter().filter(|d| d.time_h < o.course.leave_h).fold(0.0, |sum, d| sum + d.amount_mg),
-                maintenance_dose_mg: o.dosing.regimen.as_ref().map(|_| o.dosing.maintenance_mg),
-                tdm_dose_changes: s.arms[o.arm].tdm.as_ref().and(o.dosing.regimen.as_ref()).map(|_| o.dosing.dose_changes),
+                maintenance_dose_mg: o.dosing.regimen.as_ref().map(|_| o.dosing.monitored_until(o.course.leave_h).2),
+                tdm_dose_changes: s.arms[o.arm].tdm.as_ref().and(o.dosing.regimen.as_ref()).map(|_| o.dosing.monitored_until(o.course.leave_h).1),
                 regimen: regimen_given(s, o),
                 // NULL with the regimen: a patient who failed before dosing was given none.
                 adjust_rule: o.dosing.rule.filter(|_| regimen_given(s, o).is_some()).map(|k| k as u32),
@@ -1245,8 +1274,8 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                     observations.push(obs(s.visits_h[k], ObservationKind::Response, v));
                 }
             }
-            for &(t, c) in o.dosing.troughs.iter().filter(|(t, _)| *t < o.course.leave_h) {
-                observations.push(obs(t, ObservationKind::Trough, c));
+            for t in o.dosing.monitored_until(o.course.leave_h).0 {
+                observations.push(obs(t.time_h, ObservationKind::Trough, t.measured));
             }
             if let Some(t) = o.course.ae_h {
                 observations.push(obs(t, ObservationKind::AdverseEvent, 1.0));

@@ -458,12 +458,8 @@ fn drug_monitoring_changes_later_doses_by_the_measured_trough() {
                 .filter(|o| o.patient == p.patient && o.kind == vtrial_sim::rows::ObservationKind::Trough)
                 .map(|o| (o.time_h, o.value))
                 .collect();
-            // No trough is taken after a dropout, so the stored ones are all there were —
-            // except after an adverse event that ended participation (decided after PK, from
-            // the final dose's Cmax,ss): those patients are left out of the replay.
-            if p.status == vtrial_sim::rows::Status::AeDiscontinued {
-                continue;
-            }
+            // The stored troughs are those taken in the study (none after a dropout or an adverse
+            // event that ended participation), and the stored dose and count follow them.
             assert!(troughs.iter().map(|t| t.0).eq([168.0, 336.0].into_iter().take(troughs.len())), "{troughs:?}");
             if troughs.len() < 2 {
                 dropped += 1;
