@@ -85,7 +85,7 @@ fn every_shipped_scenario_validates_and_runs() {
         assert!(summary.iter().all(|s| s.failed_patients == 0), "{}: {summary:?}", path.display());
         n += 1;
     }
-    assert!(n >= 3);
+    assert!(n >= 4);
 }
 
 #[test]
@@ -568,4 +568,26 @@ fn bsa_and_crcl_are_drawn_for_the_patients_table_only_at_patient_detail() {
     let bsa = base().replace("regimen = \"50 mg q24h\"", "regimen = \"30 mg/m2 q24h\"");
     let file = scenario::parse(&bsa, "s.toml", &TestOnlySource.columns(), Overrides::default()).unwrap();
     assert!(file.points[0].scenario.covariates.iter().any(|c| c == "bsa"));
+}
+
+#[test]
+fn the_personalised_dosing_example_puts_more_troughs_in_the_window_with_monitoring() {
+    let file = load("personalised-dosing.toml", Overrides { replicates: Some(5), ..Default::default() });
+    let (rows, _) = run(&file, 0, 64);
+    let share = |arm: u32| {
+        let troughs: Vec<f64> = rows
+            .iter()
+            .flat_map(|t| {
+                let in_arm: std::collections::BTreeSet<u32> = t.patients.iter().filter(|p| p.arm == arm).map(|p| p.patient).collect();
+                t.observations
+                    .iter()
+                    .filter(move |o| o.kind == vtrial_sim::rows::ObservationKind::Concentration && (o.time_h - 143.9).abs() < 1e-9 && in_arm.contains(&o.patient))
+                    .map(|o| o.value)
+            })
+            .collect();
+        assert!(troughs.len() > 400, "{}", troughs.len());
+        troughs.iter().filter(|c| (10.0..=20.0).contains(*c)).count() as f64 / troughs.len() as f64
+    };
+    let (fixed, weight, tdm) = (share(0), share(1), share(2));
+    assert!(tdm > fixed + 0.1 && tdm > weight + 0.1, "in window: fixed {fixed}, weight-based {weight}, TDM {tdm}");
 }
