@@ -72,10 +72,11 @@ run phase2 scenarios/phase2-dose-ranging.toml --replicates "$replicates"
 run phase3 scenarios/phase3-time-to-event.toml --replicates 10 --detail patient
 
 # --- Notebooks ------------------------------------------------------------------------------
-# Which run each notebook reads (VTRIAL_DB); the Kaplan–Meier one needs patient detail.
+# Which run each notebook reads (VTRIAL_DB); the Kaplan–Meier one needs patient detail, the
+# interim one a scenario with [design.interim] (phase 3 has one).
 db_for() {
     case "$(basename "$1")" in
-        kaplan_meier.ipynb) echo "$tmp/phase3.duckdb" ;;
+        kaplan_meier.ipynb | interim.ipynb) echo "$tmp/phase3.duckdb" ;;
         *) echo "$tmp/phase2.duckdb" ;;
     esac
 }
