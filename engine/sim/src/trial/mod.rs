@@ -43,6 +43,9 @@ use vtrial_stats::continuous::mean_var;
 use vtrial_stats::dist::normal;
 
 use crate::analysis::{self, Subject};
+
+mod analyses;
+use analyses::{assessment_visit, comparisons, endpoint_value, is_success, sequential_comparisons};
 use crate::regimen::{BodySize, Regimen, ScheduledDose};
 use crate::sequential::{DataCut, LookOutcome, data_cut, decide, z_of_p};
 use crate::rows::*;
@@ -954,195 +957,6 @@ struct Outcome<'a> {
     m: &'a Measurements,
 }
 
-/// The baseline (first visit) and the value at visit `at` of a series of visit values (NaN
-/// where absent).
-fn baseline_and_at(series: &[f64], at: Option<usize>) -> (f64, f64) {
-    let base = series.first().copied().unwrap_or(f64::NAN);
-    (base, at.and_then(|k| series.get(k).copied()).unwrap_or(f64::NAN))
-}
-
-/// An endpoint's value for one patient (`None`: missing or failed): the measured change or
-/// value at visit `at` (the endpoint's assessment), 1/0 for a responder (patients who left
-/// early do not respond), or the time to event or censoring in days.
-fn endpoint_value(e: &Endpoint, at: Option<usize>, o: &Outcome) -> Option<f64> {
-    if o.course.failure.is_some() {
-        return None;
-    }
-    let (base, at) = baseline_and_at(&o.m.measured, at);
-    match e.kind {
-        EndpointKind::ChangeFromBaseline => Some(at - base).filter(|x| x.is_finite()),
-        EndpointKind::Value => Some(at).filter(|x| x.is_finite()),
-        EndpointKind::Responder { threshold, below } => {
-            let change = at - base;
-            let rule = vtrial_response::binary::Threshold { value: threshold, below };
-            Some(if change.is_finite() && rule.responds(change) { 1.0 } else { 0.0 })
-        }
-        EndpointKind::TimeToEvent => o.course.tte.map(|(t, _)| t / 24.0),
-        EndpointKind::None => None,
-    }
-}
-
-/// The patient's noise-free expectation of an endpoint, as if they completed the study: the
-/// expected value or change, the probability of responding (the change measured with
-/// residual error at both visits: normal with variance 2σ²), or the log hazard ratio.
-fn expected_value(e: &Endpoint, at: Option<usize>, o: &Outcome, s: &Scenario) -> Option<f64> {
-    if o.course.failure.is_some() {
-        return None;
-    }
-    let (base, at) = baseline_and_at(&o.m.expected, at);
-    let value = match e.kind {
-        EndpointKind::ChangeFromBaseline => at - base,
-        EndpointKind::Value => at,
-        EndpointKind::Responder { threshold, below } => {
-            let sd = s.response.as_ref().map_or(0.0, |r| r.residual_sd) * std::f64::consts::SQRT_2;
-            let change = at - base;
-            let p_below = if sd > 0.0 { normal::cdf((threshold - change) / sd) } else if change <= threshold { 1.0 } else { 0.0 };
-            if below { p_below } else { 1.0 - p_below }
-        }
-        EndpointKind::TimeToEvent => o.course.log_hr,
-        EndpointKind::None => return None,
-    };
-    value.is_finite().then_some(value)
-}
-
-/// The visit at which an endpoint is assessed.
-fn assessment_visit(e: &Endpoint, s: &Scenario) -> Option<usize> {
-    s.visits_h.iter().position(|&v| v == e.at_h)
-}
-
-/// The comparisons of the first `n_endpoints` endpoints on the data of `cut`;
-/// `values[e][i]`: endpoint `e` of patient `all[i]` (`all` in enrolment order).
-fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], cut: DataCut, n_endpoints: usize, point: u32, replicate: u32) -> Vec<ComparisonRow> {
-    let mut rows = Vec::new();
-    for (ei, e) in s.endpoints.iter().enumerate().take(n_endpoints) {
-        let at = assessment_visit(e, s);
-        let tte = e.kind == EndpointKind::TimeToEvent;
-        // An endpoint assessed after the cut has no data at this look (the reason names the
-        // assessment day; the cut's day is in `looks.cut_day`).
-        let unassessed = (!tte && e.at_h / 24.0 > cut.day)
-            .then(|| format!("not analysed: the trial stopped at an interim look held before this endpoint's assessment on day {}", e.at_h / 24.0));
-        let subjects: Vec<Subject> = all
-            .iter()
-            .zip(&values[ei])
-            .filter(|(o, _)| o.course.failure.is_none() && (o.id as usize) < cut.patients)
-            .map(|(o, value)| {
-                let event = o.course.tte.is_some_and(|t| t.1);
-                // Follow-up after the cut is not seen: times are censored there.
-                let (value, event) = match value {
-                    _ if unassessed.is_some() => (None, false),
-                    Some(v) if tte && *v > cut.day => (Some(cut.day), false),
-                    _ => (*value, event),
-                };
-                Subject {
-                    arm: o.arm,
-                    stratum: o.stratum,
-                    value,
-                    event,
-                    baseline: o.m.measured.first().copied().unwrap_or(f64::NAN),
-                    covariates: e.adjust_for.iter().map(|&i| o.cov.nums[i]).collect(),
-                    expected: expected_value(e, at, o, s),
-                }
-            })
-            .collect();
-        for (ci, mut c) in analysis::analyse(e, &subjects).into_iter().enumerate() {
-            if let Some(reason) = &unassessed {
-                (c.result, c.p_adjusted, c.decision) = (Err(reason.clone()), None, None);
-            }
-            let r = c.result.as_ref().ok();
-            rows.push(ComparisonRow {
-                point,
-                replicate,
-                endpoint: ei as u32,
-                comparison: ci as u32,
-                control: c.control as u32,
-                treatment: c.treatment as u32,
-                test: r.map(|r| r.method),
-                n_control: c.n.0,
-                n_treatment: c.n.1,
-                events: c.events,
-                estimate: r.map(|r| r.estimate),
-                std_error: r.and_then(|r| r.se),
-                ci: r.map(|r| r.ci),
-                // NaN where the test has none (Newcombe with both proportions 0 or 1).
-                statistic: r.map(|r| r.statistic).filter(|s| !s.is_nan()),
-                df: r.and_then(|r| r.df),
-                p_value: r.map(|r| r.p_value),
-                p_adjusted: c.p_adjusted,
-                decision: c.decision,
-                truth: c.truth,
-                failure: c.result.err(),
-            });
-        }
-    }
-    rows
-}
-
-/// Whether a primary comparison counts towards the trial's success: its null rejected and,
-/// for a two-sided test whose direction of benefit the file gives (`better`), with the
-/// estimate on that side — a significant harm is not a success. (One-sided tests reject only
-/// for benefit, or non-inferiority.)
-fn is_success(e: &Endpoint, c: &ComparisonRow) -> bool {
-    let harmful = |x: f64| match e.hypothesis.direction {
-        vtrial_stats::Direction::HigherIsBetter => x < 0.0,
-        vtrial_stats::Direction::LowerIsBetter => x > 0.0,
-    };
-    c.decision == Some(true) && !(e.hypothesis.sided == vtrial_stats::Sided::Two && e.benefit_known && c.estimate.is_some_and(harmful))
-}
-
-/// A group-sequential trial: the primary comparison at each look until a boundary is
-/// crossed or the final look, then every endpoint on that look's data. The primary
-/// decision is the group-sequential one (its p-value against the look's level); estimates
-/// and intervals are the naive ones at that look. Returns the comparisons, the looks, and
-/// the stopping look (0-based) with its outcome.
-fn sequential_comparisons(
-    s: &Scenario,
-    interim: &Interim,
-    all: &[Outcome],
-    values: &[Vec<Option<f64>>],
-    point: u32,
-    replicate: u32,
-) -> (Vec<ComparisonRow>, Vec<LookRow>, Option<(usize, LookOutcome)>) {
-    let primary = &s.endpoints[0];
-    let pair = |arm: usize| arm == primary.control || primary.treatments.contains(&arm);
-    let event_days: Vec<f64> = all
-        .iter()
-        .zip(&values[0])
-        .filter(|(o, v)| o.course.failure.is_none() && pair(o.arm) && v.is_some() && o.course.tte.is_some_and(|t| t.1))
-        .filter_map(|(_, v)| *v)
-        .collect();
-    let mut looks = Vec::with_capacity(interim.information.len());
-    for k in 0..interim.information.len() {
-        let cut = data_cut(interim, k, all.len(), &event_days);
-        let first = comparisons(s, all, values, cut, 1, point, replicate).remove(0);
-        let outcome = decide(interim, k, first.p_value, first.estimate, primary.hypothesis.sided);
-        looks.push(LookRow {
-            point,
-            replicate,
-            look: k as u32 + 1,
-            information: interim.information[k],
-            patients: first.n_control + first.n_treatment,
-            events: first.events,
-            // The final analysis of an event-driven design is at the end of the study.
-            cut_day: interim.by_events.then(|| if cut.day.is_finite() { cut.day } else { s.duration_h / 24.0 }),
-            p_value: first.p_value,
-            z: first.p_value.map(|p| z_of_p(p, primary.hypothesis.sided)),
-            efficacy_z: interim.bounds_z[k],
-            level: interim.levels[k],
-            futility_z: interim.futility_z.filter(|_| k + 1 < interim.information.len()),
-            outcome: outcome.name(),
-            failure: first.failure.clone(),
-        });
-        if outcome.stops() {
-            let mut rows = comparisons(s, all, values, cut, s.endpoints.len(), point, replicate);
-            for c in rows.iter_mut().filter(|c| c.endpoint == 0) {
-                c.decision = c.p_value.map(|_| outcome.rejects());
-            }
-            return (rows, looks, Some((k, outcome)));
-        }
-    }
-    unreachable!("the final look always stops")
-}
-
 fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> TrialOutput {
     let mut q = world.query::<(&PatientId, &Covariates, &ArmIdx, &Stratum, &Dosing, &Pk, &Course, &Measurements)>();
     let mut all: Vec<Outcome> = q
@@ -1221,6 +1035,8 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         for (o, ep) in all.iter().zip(endpoints) {
             let num = |c: Option<usize>| c.map(|i| o.cov.nums[i]).filter(|v| v.is_finite());
             let left_early = o.course.leave_h.is_finite() && o.course.failure.is_none();
+            let regimen = regimen_given(s, o);
+            let (_, dose_changes, final_dose) = o.dosing.monitored_until(o.course.leave_h);
             patients.push(PatientRow {
                 point,
                 replicate,
@@ -1239,11 +1055,11 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 event_observed: o.course.tte.map(|t| t.1),
                 // Summed from +0.0: an empty f64 sum is -0.0, printed "-0" for placebo.
                 dose_mg: o.dosing.doses.iter().filter(|d| d.time_h < o.course.leave_h).fold(0.0, |sum, d| sum + d.amount_mg),
-                maintenance_dose_mg: o.dosing.regimen.as_ref().map(|_| o.dosing.monitored_until(o.course.leave_h).2),
-                tdm_dose_changes: s.arms[o.arm].tdm.as_ref().and(o.dosing.regimen.as_ref()).map(|_| o.dosing.monitored_until(o.course.leave_h).1),
-                regimen: regimen_given(s, o),
+                maintenance_dose_mg: o.dosing.regimen.as_ref().map(|_| final_dose),
+                tdm_dose_changes: s.arms[o.arm].tdm.as_ref().and(o.dosing.regimen.as_ref()).map(|_| dose_changes),
                 // NULL with the regimen: a patient who failed before dosing was given none.
-                adjust_rule: o.dosing.rule.filter(|_| regimen_given(s, o).is_some()).map(|k| k as u32),
+                adjust_rule: o.dosing.rule.filter(|_| regimen.is_some()).map(|k| k as u32),
+                regimen,
                 exposure: exposure(o),
                 baseline: s.response.as_ref().and_then(|_| o.m.measured.first().copied()).filter(|x| x.is_finite()),
                 endpoint: *ep,
