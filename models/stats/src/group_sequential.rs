@@ -111,28 +111,18 @@ pub fn efficacy_bounds(alpha: f64, information: &[f64], spending: Spending) -> R
     }
     let mut z = Vec::with_capacity(information.len());
     let mut cumulative = Vec::with_capacity(information.len());
-    // Sub-density of Z_{k} on the continuation region, as (grid, Simpson weight × density).
-    let mut density: Option<(Vec<f64>, Vec<f64>)> = None;
+    let mut paths = Recursion::new(0.0);
     let mut spent_before = 0.0;
     for (k, &t) in information.iter().enumerate() {
         let spent = spending.spent(alpha, t).max(spent_before);
         let target = spent - spent_before;
-        let previous_t = if k == 0 { 0.0 } else { information[k - 1] };
-        let step = Step { t0: previous_t, t1: t, drift: 0.0 };
-        let crossing = |c: f64| match &density {
-            None => normal::sf(c),
-            Some((grid, h)) => step.exit_probability(grid, h, c),
-        };
         // Nothing left to spend (flat spending): the boundary is out of reach.
-        let c = if target <= 1e-15 { f64::INFINITY } else { solve_boundary(&crossing, target) };
+        let c = if target <= 1e-15 { f64::INFINITY } else { solve_boundary(&|c| paths.exit(t, c), target) };
         z.push(c);
         cumulative.push(spent);
         spent_before = spent;
         if k + 1 < information.len() {
-            density = Some(match &density {
-                None => first_density(c, 0.0),
-                Some((grid, h)) => step.next_density(grid, h, c),
-            });
+            paths.advance(t, c);
         }
     }
     let nominal_p = z.iter().map(|&c| normal::sf(c)).collect();
@@ -158,18 +148,12 @@ pub fn crossing_probabilities_with_drift(information: &[f64], z: &[f64], drift: 
         return Err(StatsError::InvalidArgument(format!("drift {drift} must be finite")));
     }
     let mut out = Vec::with_capacity(z.len());
-    let mut density: Option<(Vec<f64>, Vec<f64>)> = None;
+    let mut paths = Recursion::new(drift);
     for (k, (&t, &c)) in information.iter().zip(z).enumerate() {
-        let previous_t = if k == 0 { 0.0 } else { information[k - 1] };
-        let step = Step { t0: previous_t, t1: t, drift };
-        out.push(match &density {
-            None => normal::sf(c - drift * t.sqrt()),
-            Some((grid, h)) => step.exit_probability(grid, h, c),
-        });
-        density = Some(match &density {
-            None => first_density(c, drift * t.sqrt()),
-            Some((grid, h)) => step.next_density(grid, h, c),
-        });
+        out.push(paths.exit(t, c));
+        if k + 1 < information.len() {
+            paths.advance(t, c);
+        }
     }
     Ok(out)
 }
@@ -258,6 +242,44 @@ fn grid(mu: f64, upper: f64) -> (Vec<f64>, Vec<f64>) {
         }
     }
     (z, w)
+}
+
+/// The recursive integration across looks (Armitage, McPherson & Rowe): the sub-density of
+/// the statistic over the paths that have crossed no boundary at the looks passed so far.
+struct Recursion {
+    /// Mean of the statistic at full information.
+    drift: f64,
+    /// Information fraction of the last look passed (0 before the first).
+    t: f64,
+    /// Grid and Simpson weight × sub-density there; `None` before the first look.
+    density: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+impl Recursion {
+    fn new(drift: f64) -> Self {
+        Recursion { drift, t: 0.0, density: None }
+    }
+
+    /// The probability of crossing no boundary so far and then `c` at the look at `t`.
+    fn exit(&self, t: f64, c: f64) -> f64 {
+        match &self.density {
+            None => normal::sf(c - self.drift * t.sqrt()),
+            Some((grid, h)) => self.step(t).exit_probability(grid, h, c),
+        }
+    }
+
+    /// Passes the look at `t` with boundary `c`: keeps the paths below it.
+    fn advance(&mut self, t: f64, c: f64) {
+        self.density = Some(match &self.density {
+            None => first_density(c, self.drift * t.sqrt()),
+            Some((grid, h)) => self.step(t).next_density(grid, h, c),
+        });
+        self.t = t;
+    }
+
+    fn step(&self, t1: f64) -> Step {
+        Step { t0: self.t, t1, drift: self.drift }
+    }
 }
 
 /// Sub-density (times Simpson weights) of `Z_1 ~ N(mean, 1)` on `(-∞, c]`.
