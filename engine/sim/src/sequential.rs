@@ -8,8 +8,8 @@
 //! being the events of the final analysis; follow-up after that day is not seen (times are
 //! censored there), and an endpoint assessed after it cannot be analysed at that look.
 
+use vtrial_stats::Sided;
 use vtrial_stats::dist::normal;
-use vtrial_stats::{Direction, Sided};
 
 use crate::scenario::Interim;
 
@@ -97,21 +97,19 @@ pub fn z_of_p(p: f64, sided: Sided) -> f64 {
     -normal::quantile(tail.clamp(1e-300, 1.0))
 }
 
-/// The outcome of look `k` given the primary comparison's p-value and estimate (`None`: it
-/// could not be analysed, which never stops a trial early and does not reject at the end).
-/// A one-sided test rejects only for benefit; a two-sided one either way, and a rejection
-/// with the estimate on the side of harm (when the direction of benefit is known) is
-/// [`LookOutcome::Harm`].
-pub fn decide(interim: &Interim, k: usize, p: Option<f64>, estimate: Option<f64>, sided: Sided) -> LookOutcome {
+/// The outcome of look `k` given the primary comparison's p-value (`None`: it could not be
+/// analysed, which never stops a trial early and does not reject at the end) and whether a
+/// rejection would be one for harm (`Endpoint::is_harm`: `None` when the direction is
+/// unknown), which names it [`LookOutcome::Harm`] or [`LookOutcome::Rejected`].
+pub fn decide(interim: &Interim, k: usize, p: Option<f64>, harm: Option<bool>, sided: Sided) -> LookOutcome {
     let last = k + 1 == interim.information.len();
-    let rejection = || match (sided, interim.benefit, estimate) {
-        (Sided::Two, None, _) => LookOutcome::Rejected,
-        (Sided::Two, Some(Direction::HigherIsBetter), Some(e)) if e < 0.0 => LookOutcome::Harm,
-        (Sided::Two, Some(Direction::LowerIsBetter), Some(e)) if e > 0.0 => LookOutcome::Harm,
-        _ => LookOutcome::Efficacy,
+    let rejection = match harm {
+        Some(false) => LookOutcome::Efficacy,
+        Some(true) => LookOutcome::Harm,
+        None => LookOutcome::Rejected,
     };
     match p {
-        Some(p) if p <= interim.levels[k] => rejection(),
+        Some(p) if p <= interim.levels[k] => rejection,
         _ if last => LookOutcome::NotRejected,
         Some(p) if interim.futility_z.is_some_and(|f| z_of_p(p, sided) < f) => LookOutcome::Futility,
         _ => LookOutcome::Continue,
@@ -131,7 +129,6 @@ mod tests {
             levels: vec![0.01, 0.01, 0.012],
             futility_z,
             by_events,
-            benefit: Some(Direction::LowerIsBetter),
         }
     }
 
@@ -157,22 +154,23 @@ mod tests {
     #[test]
     fn the_stopping_rule() {
         let d = design(false, Some(0.0));
-        let one = Sided::OneLower;
-        assert_eq!(decide(&d, 0, Some(0.009), Some(-1.0), one), LookOutcome::Efficacy);
-        assert_eq!(decide(&d, 0, Some(0.2), Some(-0.1), one), LookOutcome::Continue);
+        // A one-sided test never rejects for harm.
+        let (one, benefit) = (Sided::OneLower, Some(false));
+        assert_eq!(decide(&d, 0, Some(0.009), benefit, one), LookOutcome::Efficacy);
+        assert_eq!(decide(&d, 0, Some(0.2), benefit, one), LookOutcome::Continue);
         // z < 0: the estimate points the wrong way.
-        assert_eq!(decide(&d, 1, Some(0.7), Some(0.3), one), LookOutcome::Futility);
-        assert_eq!(decide(&d, 1, None, None, one), LookOutcome::Continue);
+        assert_eq!(decide(&d, 1, Some(0.7), benefit, one), LookOutcome::Futility);
+        assert_eq!(decide(&d, 1, None, benefit, one), LookOutcome::Continue);
         // Futility is not applied at the final look.
-        assert_eq!(decide(&d, 2, Some(0.7), Some(0.3), one), LookOutcome::NotRejected);
-        assert_eq!(decide(&d, 2, Some(0.011), Some(-1.0), one), LookOutcome::Efficacy);
-        assert_eq!(decide(&d, 2, None, None, one), LookOutcome::NotRejected);
+        assert_eq!(decide(&d, 2, Some(0.7), benefit, one), LookOutcome::NotRejected);
+        assert_eq!(decide(&d, 2, Some(0.011), benefit, one), LookOutcome::Efficacy);
+        assert_eq!(decide(&d, 2, None, benefit, one), LookOutcome::NotRejected);
         // Two-sided: a rejection the way of harm is named so; without a direction, neutrally.
         let two = Interim { futility_z: None, ..design(false, None) };
-        assert_eq!(decide(&two, 0, Some(0.005), Some(-2.0), Sided::Two), LookOutcome::Efficacy);
-        assert_eq!(decide(&two, 0, Some(0.005), Some(2.0), Sided::Two), LookOutcome::Harm);
-        let unknown = Interim { benefit: None, ..two };
-        assert_eq!(decide(&unknown, 0, Some(0.005), Some(2.0), Sided::Two), LookOutcome::Rejected);
+        assert_eq!(decide(&two, 0, Some(0.005), Some(false), Sided::Two), LookOutcome::Efficacy);
+        assert_eq!(decide(&two, 0, Some(0.005), Some(true), Sided::Two), LookOutcome::Harm);
+        assert_eq!(decide(&two, 0, Some(0.005), None, Sided::Two), LookOutcome::Rejected);
+        assert_eq!(decide(&two, 0, Some(0.2), None, Sided::Two), LookOutcome::Continue);
         assert!(LookOutcome::Harm.rejects() && !LookOutcome::Futility.rejects());
         assert!((z_of_p(0.025, Sided::OneUpper) - 1.959964).abs() < 1e-6);
         assert!((z_of_p(0.05, Sided::Two) - 1.959964).abs() < 1e-6);

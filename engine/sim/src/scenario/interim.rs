@@ -81,6 +81,5 @@ pub(crate) fn resolve(raw: Option<&RawInterim>, endpoints: &[Endpoint], allocati
         levels,
         futility_z: raw.futility_z,
         by_events: primary.kind == EndpointKind::TimeToEvent,
-        benefit: (primary.benefit_known || !two_sided).then_some(h.direction),
     }))
 }

@@ -387,6 +387,23 @@ pub struct Endpoint {
     pub stratified: bool,
 }
 
+impl Endpoint {
+    /// Whether a rejection with this estimate is one for harm: `Some(true)` when a two-sided
+    /// test whose file gives `better` has the estimate on the other side, `Some(false)`
+    /// otherwise (a one-sided test rejects only for benefit, or non-inferiority), `None` for
+    /// a two-sided test without `better` (the direction is unknown).
+    pub fn is_harm(&self, estimate: Option<f64>) -> Option<bool> {
+        match self.hypothesis.sided {
+            vtrial_stats::Sided::Two if !self.benefit_known => None,
+            vtrial_stats::Sided::Two => Some(estimate.is_some_and(|x| match self.hypothesis.direction {
+                vtrial_stats::Direction::HigherIsBetter => x < 0.0,
+                vtrial_stats::Direction::LowerIsBetter => x > 0.0,
+            })),
+            _ => Some(false),
+        }
+    }
+}
+
 /// The test of one comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -518,7 +535,4 @@ pub struct Interim {
     /// Information is events (time-to-event primary: looks are held when that share of the
     /// final analysis's events has occurred), otherwise patients in enrolment order.
     pub by_events: bool,
-    /// The direction of benefit, when known (one-sided tests, or `better` given): a
-    /// two-sided rejection the other way is a stop for harm.
-    pub benefit: Option<vtrial_stats::Direction>,
 }

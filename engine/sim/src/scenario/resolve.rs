@@ -218,15 +218,19 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
             let alt = parse_regimen(&format!("{k}.regimen"), &adj.regimen)?;
             adjust.push(DoseAdjustment { condition: c, when: adj.when.clone(), regimen: alt, regimen_text: adj.regimen.clone() });
         }
-        if (!regimen.is_placebo() || adjust.iter().any(|a| !a.regimen.is_placebo())) && pk.is_none() {
+        let regimen_text = a.regimen.clone().unwrap_or_else(|| "placebo".into());
+        // The arm's regimen and each [[arms.adjust]] regimen: (key, regimen, as written).
+        let regimens: Vec<(String, &Regimen, &str)> = std::iter::once((format!("{key}.regimen"), &regimen, regimen_text.as_str()))
+            .chain(adjust.iter().enumerate().map(|(j, x)| (format!("{key}.adjust[{j}].regimen"), &x.regimen, x.regimen_text.as_str())))
+            .collect();
+        let gives_drug = regimens.iter().any(|(_, r, _)| !r.is_placebo());
+        if gives_drug && pk.is_none() {
             return bad(format!("{key}.regimen"), "an arm gives drug but the scenario has no [drug.pk] model");
         }
-        let regimens = std::iter::once((format!("{key}.regimen"), &regimen))
-            .chain(adjust.iter().enumerate().map(|(j, a)| (format!("{key}.adjust[{j}].regimen"), &a.regimen)));
-        for (at, r) in regimens {
+        for (at, r, _) in &regimens {
             for (name, unit) in r.body_size_covariates() {
                 if !available.iter().any(|a| a == name) {
-                    return bad(at, format!("dosing per {unit} needs the covariate `{name}` ({unit}), which the cohort does not have"));
+                    return bad(at.as_str(), format!("dosing per {unit} needs the covariate `{name}` ({unit}), which the cohort does not have"));
                 }
                 used.insert(name.into());
             }
@@ -251,30 +255,12 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
             (Some(_), None) => return bad(format!("{key}.n"), "a cohort arm (with `include`) needs its number of patients `n`"),
             (None, Some(_)) => return bad(format!("{key}.include"), "`n` per arm is for cohort arms: give the arm's `include` criteria, or use design.n_per_arm"),
         };
-        let regimen_text = a.regimen.clone().unwrap_or_else(|| "placebo".into());
         let tdm = match &a.tdm {
             None => None,
+            Some(_) if !gives_drug => return bad(format!("{key}.tdm"), "drug monitoring needs an arm that gives drug"),
             Some(t) => {
-                if regimen.is_placebo() && adjust.iter().all(|x| x.regimen.is_placebo()) {
-                    return bad(format!("{key}.tdm"), "drug monitoring needs an arm that gives drug");
-                }
                 let rule = tdm_rule(&format!("{key}.tdm"), t, duration_h)?;
-                let regimens = std::iter::once((&regimen, &regimen_text)).chain(adjust.iter().map(|x| (&x.regimen, &x.regimen_text)));
-                for (r, text) in regimens.filter(|(r, _)| !r.is_placebo()) {
-                    let mut doses = Vec::new();
-                    r.doses(duration_h, &crate::regimen::BodySize { weight_kg: 1.0, bsa_m2: 1.0 }, &mut doses);
-                    for (j, &at) in rule.times_h.iter().enumerate() {
-                        if !doses.iter().any(|d| (d.time_h - at).abs() < 1e-9) {
-                            return bad(
-                                format!("{key}.tdm.days[{j}]"),
-                                format!(
-                                    "regimen {text:?} gives no dose at day {} ({at} h after the first): a trough is measured just before a dose, and later doses are what it changes",
-                                    at / DAY
-                                ),
-                            );
-                        }
-                    }
-                }
+                tdm_doses_on_days(&format!("{key}.tdm"), &rule, &regimens, duration_h)?;
                 Some(rule)
             }
         };
@@ -576,6 +562,27 @@ fn tdm_rule(key: &str, t: &RawTdm, duration_h: f64) -> R<crate::monitoring::Tdm>
         round_mg: t.round_mg,
         max_mg: t.max_mg,
     })
+}
+
+/// Every drug regimen of the arm (`regimens`: key, regimen, as written) gives a dose at each
+/// monitoring time: a trough is measured just before a dose.
+fn tdm_doses_on_days(key: &str, rule: &crate::monitoring::Tdm, regimens: &[(String, &Regimen, &str)], duration_h: f64) -> R<()> {
+    for (_, r, text) in regimens.iter().filter(|(_, r, _)| !r.is_placebo()) {
+        let mut doses = Vec::new();
+        r.doses(duration_h, &crate::regimen::BodySize { weight_kg: 1.0, bsa_m2: 1.0 }, &mut doses);
+        for (j, &at) in rule.times_h.iter().enumerate() {
+            if !doses.iter().any(|d| (d.time_h - at).abs() < 1e-9) {
+                return bad(
+                    format!("{key}.days[{j}]"),
+                    format!(
+                        "regimen {text:?} gives no dose at day {} ({at} h after the first): a trough is measured just before a dose, and later doses are what it changes",
+                        at / DAY
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn ratio_text(arms: &[Arm]) -> String {

@@ -60,11 +60,19 @@ pub(super) fn assessment_visit(e: &Endpoint, s: &Scenario) -> Option<usize> {
     s.visits_h.iter().position(|&v| v == e.at_h)
 }
 
-/// The comparisons of the first `n_endpoints` endpoints on the data of `cut`;
+/// The comparisons of the endpoints with the indices in `endpoints` on the data of `cut`;
 /// `values[e][i]`: endpoint `e` of patient `all[i]` (`all` in enrolment order).
-pub(super) fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], cut: DataCut, n_endpoints: usize, point: u32, replicate: u32) -> Vec<ComparisonRow> {
+pub(super) fn comparisons(
+    s: &Scenario,
+    all: &[Outcome],
+    values: &[Vec<Option<f64>>],
+    cut: DataCut,
+    endpoints: std::ops::Range<usize>,
+    point: u32,
+    replicate: u32,
+) -> Vec<ComparisonRow> {
     let mut rows = Vec::new();
-    for (ei, e) in s.endpoints.iter().enumerate().take(n_endpoints) {
+    for (ei, e) in s.endpoints.iter().enumerate().skip(endpoints.start).take(endpoints.len()) {
         let at = assessment_visit(e, s);
         let tte = e.kind == EndpointKind::TimeToEvent;
         // An endpoint assessed after the cut has no data at this look (the reason names the
@@ -132,11 +140,7 @@ pub(super) fn comparisons(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f6
 /// estimate on that side — a significant harm is not a success. (One-sided tests reject only
 /// for benefit, or non-inferiority.)
 pub(super) fn is_success(e: &Endpoint, c: &ComparisonRow) -> bool {
-    let harmful = |x: f64| match e.hypothesis.direction {
-        vtrial_stats::Direction::HigherIsBetter => x < 0.0,
-        vtrial_stats::Direction::LowerIsBetter => x > 0.0,
-    };
-    c.decision == Some(true) && !(e.hypothesis.sided == vtrial_stats::Sided::Two && e.benefit_known && c.estimate.is_some_and(harmful))
+    c.decision == Some(true) && e.is_harm(c.estimate) != Some(true)
 }
 
 /// A group-sequential trial: the primary comparison at each look until a boundary is
@@ -163,8 +167,9 @@ pub(super) fn sequential_comparisons(
     let mut looks = Vec::with_capacity(interim.information.len());
     for k in 0..interim.information.len() {
         let cut = data_cut(interim, k, all.len(), &event_days);
-        let first = comparisons(s, all, values, cut, 1, point, replicate).remove(0);
-        let outcome = decide(interim, k, first.p_value, first.estimate, primary.hypothesis.sided);
+        // The primary endpoint has one comparison (checked with the design).
+        let first = comparisons(s, all, values, cut, 0..1, point, replicate).remove(0);
+        let outcome = decide(interim, k, first.p_value, primary.is_harm(first.estimate), primary.hypothesis.sided);
         looks.push(LookRow {
             point,
             replicate,
@@ -183,10 +188,9 @@ pub(super) fn sequential_comparisons(
             failure: first.failure.clone(),
         });
         if outcome.stops() {
-            let mut rows = comparisons(s, all, values, cut, s.endpoints.len(), point, replicate);
-            for c in rows.iter_mut().filter(|c| c.endpoint == 0) {
-                c.decision = c.p_value.map(|_| outcome.rejects());
-            }
+            // The primary comparison as analysed for this look, then the other endpoints.
+            let mut rows = vec![ComparisonRow { decision: first.p_value.map(|_| outcome.rejects()), ..first }];
+            rows.extend(comparisons(s, all, values, cut, 1..s.endpoints.len(), point, replicate));
             return (rows, looks, Some((k, outcome)));
         }
     }

@@ -208,15 +208,11 @@ struct Dosing {
     rule: Option<usize>,
     doses: Vec<ScheduledDose>,
     planned: usize,
-    /// One maintenance dose for this patient (scaled, rounded, capped, and changed by drug
-    /// monitoring), mg.
+    /// One maintenance dose for this patient as the regimen gives it (scaled, rounded,
+    /// capped), mg; drug monitoring's changes are in `troughs` ([`Dosing::maintenance_now`]).
     maintenance_mg: f64,
-    /// The maintenance dose before drug monitoring changed it, mg.
-    planned_maintenance_mg: f64,
     /// Drug monitoring: each sample, in time order.
     troughs: Vec<TroughSample>,
-    /// Drug monitoring: samples that changed the dose.
-    dose_changes: u32,
 }
 
 /// One drug-monitoring sample.
@@ -239,8 +235,14 @@ impl Dosing {
     fn monitored_until(&self, leave_h: f64) -> (impl Iterator<Item = &TroughSample>, u32, f64) {
         let on_study = || self.troughs.iter().take_while(move |t| t.time_h < leave_h);
         let changes = on_study().filter(|t| t.changed).count() as u32;
-        let dose = on_study().last().map_or(self.planned_maintenance_mg, |t| t.maintenance_mg);
+        let dose = on_study().last().map_or(self.maintenance_mg, |t| t.maintenance_mg);
         (on_study(), changes, dose)
+    }
+
+    /// The maintenance dose after every drug-monitoring sample so far, mg (what the PK, the
+    /// steady-state metrics and the AE hazard use).
+    fn maintenance_now(&self) -> f64 {
+        self.troughs.last().map_or(self.maintenance_mg, |t| t.maintenance_mg)
     }
 }
 
@@ -471,7 +473,6 @@ fn dosing(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Covariates, &ArmIdx, &mut Do
         let mut planned = Vec::new();
         regimen.doses(s.duration_h, &body, &mut planned);
         dosing.maintenance_mg = regimen.maintenance().map_or(0.0, |m| m.dose_mg(&body));
-        dosing.planned_maintenance_mg = dosing.maintenance_mg;
         let mut rng = ctx.rng(*id, purpose::DOSING);
         let p = s.missed_dose_probability;
         let Dosing { doses, .. } = &mut *dosing;
@@ -593,19 +594,18 @@ fn monitoring(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&PatientId
                 .map_err(|e| e.to_string())?;
                 let eps: f64 = StandardNormal.sample(&mut rng);
                 let measured = pk_model.residual.apply(trough, eps);
+                let before = dosing.maintenance_now();
                 let mut changed = false;
+                let mut maintenance_mg = before;
                 if let Some(factor) = tdm.factor(measured) {
                     for d in dosing.doses.iter_mut().filter(|d| d.time_h >= t) {
                         let new = tdm.adjusted(d.amount_mg, factor, round_mg, max_mg);
                         changed |= new != d.amount_mg;
                         d.amount_mg = new;
                     }
-                    let maintenance = tdm.adjusted(dosing.maintenance_mg, factor, round_mg, max_mg);
-                    changed |= maintenance != dosing.maintenance_mg;
-                    dosing.maintenance_mg = maintenance;
-                    dosing.dose_changes += u32::from(changed);
+                    maintenance_mg = tdm.adjusted(before, factor, round_mg, max_mg);
+                    changed |= maintenance_mg != before;
                 }
-                let maintenance_mg = dosing.maintenance_mg;
                 dosing.troughs.push(TroughSample { time_h: t, measured, changed, maintenance_mg });
             }
             Ok(())
@@ -721,7 +721,7 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
             pk.profile = profile;
             // Steady-state metrics of the maintenance phase.
             let m = regimen.maintenance().expect("not placebo");
-            let amount = dosing.maintenance_mg;
+            let amount = dosing.maintenance_now();
             let taken = if dosing.planned > 0 { dosing.doses.len() as f64 / dosing.planned as f64 } else { 1.0 };
             if !nonlinear {
                 pk.auc_ss = pk_model.f * amount / params.linear.cl * taken;
@@ -768,8 +768,8 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
         })();
         if let Err(e) = result {
             // The proportional rule assumes linear PK: say when it set the dose that failed.
-            let monitored = if dosing.dose_changes > 0 {
-                format!(" (drug monitoring had changed the maintenance dose to {} mg)", dosing.maintenance_mg)
+            let monitored = if dosing.troughs.iter().any(|t| t.changed) {
+                format!(" (drug monitoring had changed the maintenance dose to {} mg)", dosing.maintenance_now())
             } else {
                 String::new()
             };
@@ -1011,7 +1011,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
     }
 
     let (comparisons, looks, stop) = match &s.interim {
-        None => (comparisons(s, &all, &endpoint_values, DataCut::FINAL, s.endpoints.len(), point, replicate), Vec::new(), None),
+        None => (comparisons(s, &all, &endpoint_values, DataCut::FINAL, 0..s.endpoints.len(), point, replicate), Vec::new(), None),
         Some(interim) => sequential_comparisons(s, interim, &all, &endpoint_values, point, replicate),
     };
     let primary_rows: Vec<&ComparisonRow> = comparisons.iter().filter(|c| c.endpoint == 0).collect();
