@@ -73,13 +73,16 @@ CREATE TABLE IF NOT EXISTS trials (         -- key: run_id, point, replicate
                                            -- adjustment) — for a two-sided test with `better`, with the estimate on
                                            -- the side of benefit; NULL: the primary endpoint has none
     stopped_look INTEGER,                  -- [design.interim]: the look (1-based) the trial stopped at; NULL without interim looks
-    stop_reason VARCHAR                    -- 'efficacy' | 'harm' (two-sided, rejected with the estimate the other way) | 'rejected' (two-sided without
+    stop_reason VARCHAR,                   -- 'efficacy' | 'harm' (two-sided, rejected with the estimate the other way) | 'rejected' (two-sided without
                                            -- `better`) | 'futility' | 'not_rejected' (the final look without crossing); NULL without interim looks
+    analysis_day DOUBLE NOT NULL           -- calendar day (from the start of enrolment) of the analysis that decided the trial: the
+                                           -- stopping look's, the day of design.planned_events, or the end of the study
 );
 
 -- Group-sequential trials ([design.interim]): the primary comparison at each look, up to the
 -- look the trial stopped at. Looks by patients analyse the first patients enrolled with
--- complete follow-up; looks by events (time-to-event primary) censor follow-up at cut_day.
+-- complete follow-up; looks by events (time-to-event primary) censor follow-up at cut_day
+-- (a calendar day: with [design.accrual] each patient's follow-up seen is cut_day - entry_day).
 CREATE TABLE IF NOT EXISTS looks (          -- key: run_id, point, replicate, look
     run_id      BIGINT NOT NULL,
     point       INTEGER NOT NULL,
@@ -88,7 +91,8 @@ CREATE TABLE IF NOT EXISTS looks (          -- key: run_id, point, replicate, lo
     information DOUBLE NOT NULL,           -- planned information fraction (1 at the final look)
     patients    INTEGER NOT NULL,          -- patients analysed in the two arms
     events      INTEGER,                   -- time-to-event endpoints
-    cut_day     DOUBLE,                    -- looks by events: the day of the data cut (the study's end at the final look)
+    cut_day     DOUBLE NOT NULL,           -- calendar day of the look: the data cut (looks by events), when the analysed patients
+                                           -- completed follow-up (looks by patients), the final analysis's day (final look)
     p_value     DOUBLE,                    -- the primary comparison's (unadjusted) p-value; NULL: not analysable at this look
     z           DOUBLE,                    -- its z on the boundary's scale: Φ⁻¹(1 − p), or Φ⁻¹(1 − p/2) = |z| for two-sided tests
     efficacy_z  DOUBLE NOT NULL,           -- the efficacy boundary (Lan–DeMets spending)
@@ -176,6 +180,7 @@ CREATE TABLE IF NOT EXISTS patients (       -- key: run_id, point, replicate, pa
     replicate      INTEGER NOT NULL,
     patient        INTEGER NOT NULL,       -- enrolment order within the trial
     arm            INTEGER NOT NULL,
+    entry_day      DOUBLE NOT NULL,        -- calendar day of entry ([design.accrual]; 0 without); the other days are from entry
     age            DOUBLE,                 -- years
     sex            VARCHAR,
     weight         DOUBLE,                 -- kg
@@ -288,7 +293,10 @@ SELECT t.run_id, t.point, p.label,
        quantile_cont(e.events, 0.05)                   AS p05_events,
        quantile_cont(e.events, 0.95)                   AS p95_events,
        avg(t.n_dropouts)                               AS mean_dropouts,
-       sum(t.n_failed)                                 AS failed_patients
+       sum(t.n_failed)                                 AS failed_patients,
+       avg(t.analysis_day)                             AS mean_analysis_day,  -- calendar day of the deciding analysis
+       quantile_cont(t.analysis_day, 0.05)             AS p05_analysis_day,
+       quantile_cont(t.analysis_day, 0.95)             AS p95_analysis_day
 FROM trials t
 JOIN runs r USING (run_id)
 JOIN points p USING (run_id, point)

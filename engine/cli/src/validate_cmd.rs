@@ -67,6 +67,16 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
             i.futility_z.map_or(String::new(), |f| format!(", non-binding futility at z < {f}"))
         );
     }
+    if let Some(a) = &first.accrual {
+        let follow_up = match a.follow_up {
+            vtrial_sim::scenario::FollowUp::Fixed => format!("each patient followed {} days from entry", first.duration_h / 24.0),
+            vtrial_sim::scenario::FollowUp::ToStudyEnd => format!("followed until the study ends on day {}", first.duration_h / 24.0),
+        };
+        outln!("  accrual: uniform entry over {} days, {follow_up}", a.duration_h / 24.0);
+    }
+    if let Some(d) = first.planned_events {
+        outln!("  final analysis at {d} primary events (or at the end of the study if fewer)");
+    }
     for p in &file.points {
         outln!("  point {}: {} patients{}", p.index, p.scenario.n_patients(), if p.label.is_empty() { String::new() } else { format!(", {}", p.label) });
     }

@@ -25,6 +25,9 @@ pub struct TrialRow {
     pub stopped_look: Option<u32>,
     /// With interim looks: why it stopped there (`efficacy`, `futility`, `not_rejected`).
     pub stop_reason: Option<&'static str>,
+    /// Calendar day of the analysis that decided the trial (the stopping look's, or the
+    /// final one's: the end of the study, or the day of the planned events).
+    pub analysis_day: f64,
 }
 
 /// One look of a group-sequential trial at its primary comparison (looks up to the one it
@@ -43,8 +46,10 @@ pub struct LookRow {
     pub patients: u32,
     /// Events in the two arms (time-to-event endpoints).
     pub events: Option<u32>,
-    /// Day of the data cut (looks by events; the study's end at the final look).
-    pub cut_day: Option<f64>,
+    /// Calendar day of the look: the data cut of a look by events; when the analysed
+    /// patients have completed follow-up for a look by patients; the final analysis's day at
+    /// the final look.
+    pub cut_day: f64,
     /// The primary comparison's p-value (`None`: not analysable at this look).
     pub p_value: Option<f64>,
     /// Its standardised statistic on the boundary's scale (`|z|` for two-sided tests).
@@ -189,6 +194,9 @@ pub struct PatientRow {
     pub patient: u32,
     /// Arm index.
     pub arm: u32,
+    /// Calendar day of entry (`[design.accrual]`; 0 without it). The other days of the row
+    /// are the patient's own, from entry.
+    pub entry_day: f64,
     /// Age, years.
     pub age: Option<f64>,
     /// Sex label.

@@ -1,12 +1,14 @@
 //! Group-sequential analysis of one trial: what each look sees (its data cut) and whether
 //! the trial stops there.
 //!
-//! There is no accrual model: every patient starts at day 0. A look by patients (continuous
-//! and responder endpoints) analyses the first `⌈t·N⌉` patients enrolled, each with complete
-//! follow-up — the interim is held when they have all reached the assessment visit. A look
-//! by events (time-to-event primary) is held on the day the `⌈t·D⌉`-th event occurs, `D`
-//! being the events of the final analysis; follow-up after that day is not seen (times are
-//! censored there), and an endpoint assessed after it cannot be analysed at that look.
+//! Days here are calendar days from the start of enrolment (`[design.accrual]`; without it
+//! every patient enters on day 0 and calendar and patient days agree). A look by patients
+//! (continuous and responder endpoints) analyses the first `⌈t·N⌉` patients enrolled, each
+//! with complete follow-up. A look by events (time-to-event primary) is held on the day the
+//! `⌈t·D⌉`-th event occurs, `D` being the planned events (`design.planned_events`) or else
+//! the events of the final analysis; a patient's follow-up after that day is not seen (times
+//! are censored there, patients not yet enrolled are not analysed), and an endpoint assessed
+//! later than that in a patient's follow-up has no value for them.
 
 use vtrial_stats::Sided;
 use vtrial_stats::dist::normal;
@@ -18,29 +20,43 @@ use crate::scenario::Interim;
 pub struct DataCut {
     /// Patients with an enrolment number below this are analysed.
     pub patients: usize,
-    /// Follow-up up to this day is seen (infinite: all of it).
+    /// Follow-up up to this calendar day is seen (infinite: all of it).
     pub day: f64,
 }
 
 impl DataCut {
-    /// Everything: the final analysis, or a trial without interim looks.
-    pub const FINAL: DataCut = DataCut { patients: usize::MAX, day: f64::INFINITY };
+    /// Everything.
+    pub const ALL: DataCut = DataCut { patients: usize::MAX, day: f64::INFINITY };
 }
 
-/// The cut of look `k` of `interim` in a trial of `enrolled` patients; `event_days`: the days
-/// of the primary comparison's observed events at the end of the study.
-pub fn data_cut(interim: &Interim, k: usize, enrolled: usize, event_days: &[f64]) -> DataCut {
+/// The final analysis's cut: on the day of the `planned_events`-th event when that many occur
+/// (`event_days`: the calendar days of the primary comparison's observed events, sorted),
+/// else at the end of the study — the common end `common_end_day` when follow-up ends there,
+/// otherwise after every patient's complete follow-up.
+pub fn final_cut(planned_events: Option<u32>, event_days: &[f64], common_end_day: Option<f64>) -> DataCut {
+    let end = common_end_day.unwrap_or(f64::INFINITY);
+    let day = match planned_events {
+        Some(d) if event_days.len() >= d as usize => event_days[d as usize - 1].min(end),
+        _ => end,
+    };
+    DataCut { patients: usize::MAX, day }
+}
+
+/// The cut of look `k` of `interim` in a trial of `enrolled` patients whose final analysis
+/// is `last`; `event_days`: the calendar days of the primary comparison's observed events,
+/// sorted; `planned_events`: the `D` of looks by events (else the events up to `last`).
+pub fn data_cut(interim: &Interim, k: usize, enrolled: usize, event_days: &[f64], last: DataCut, planned_events: Option<u32>) -> DataCut {
     if k + 1 >= interim.information.len() {
-        return DataCut::FINAL;
+        return last;
     }
     let t = interim.information[k];
     // The tolerance keeps 0.3 × 10 = 3.0000000000000004 from becoming 4.
     let share = |total: usize| ((t * total as f64 - 1e-9).ceil().max(1.0)) as usize;
     if interim.by_events {
-        let mut days = event_days.to_vec();
-        days.sort_by(f64::total_cmp);
-        // No events at all: the look sees none (its analysis fails and the trial goes on).
-        let day = if days.is_empty() { 0.0 } else { days[share(days.len()).min(days.len()) - 1] };
+        let total = planned_events.map_or_else(|| event_days.partition_point(|&d| d <= last.day), |d| d as usize);
+        // Fewer events than the look needs (none at all, or fewer than planned): the look
+        // sees what the final analysis sees.
+        let day = event_days.get(share(total) - 1).map_or(last.day, |&d| d.min(last.day));
         DataCut { patients: usize::MAX, day }
     } else {
         DataCut { patients: share(enrolled).min(enrolled), day: f64::INFINITY }
@@ -135,20 +151,45 @@ mod tests {
     #[test]
     fn looks_by_patients_take_the_first_enrolled() {
         let d = design(false, None);
-        assert_eq!(data_cut(&d, 0, 10, &[]), DataCut { patients: 3, day: f64::INFINITY });
-        assert_eq!(data_cut(&d, 1, 101, &[]).patients, 61);
-        assert_eq!(data_cut(&d, 2, 101, &[]), DataCut::FINAL);
-        assert_eq!(data_cut(&d, 0, 1, &[]).patients, 1);
+        let all = DataCut::ALL;
+        assert_eq!(data_cut(&d, 0, 10, &[], all, None), DataCut { patients: 3, day: f64::INFINITY });
+        assert_eq!(data_cut(&d, 1, 101, &[], all, None).patients, 61);
+        assert_eq!(data_cut(&d, 2, 101, &[], all, None), DataCut::ALL);
+        assert_eq!(data_cut(&d, 0, 1, &[], all, None).patients, 1);
     }
 
     #[test]
     fn looks_by_events_cut_on_the_day_of_the_share_of_events() {
         let d = design(true, None);
-        let days = [40.0, 5.0, 12.0, 30.0, 7.0, 21.0, 9.0, 50.0, 3.0, 60.0];
+        let mut days = [40.0, 5.0, 12.0, 30.0, 7.0, 21.0, 9.0, 50.0, 3.0, 60.0];
+        days.sort_by(f64::total_cmp);
+        let all = DataCut::ALL;
         // 30 % of 10 events: the 3rd event, on day 7.
-        assert_eq!(data_cut(&d, 0, 100, &days), DataCut { patients: usize::MAX, day: 7.0 });
-        assert_eq!(data_cut(&d, 1, 100, &days).day, 21.0);
-        assert_eq!(data_cut(&d, 0, 100, &[]).day, 0.0);
+        assert_eq!(data_cut(&d, 0, 100, &days, all, None), DataCut { patients: usize::MAX, day: 7.0 });
+        assert_eq!(data_cut(&d, 1, 100, &days, all, None).day, 21.0);
+        // No events: the look sees what the final analysis sees.
+        assert_eq!(data_cut(&d, 0, 100, &[], all, None), all);
+        // A final analysis on day 25 has 6 events: 30 % is the 2nd (day 5), 60 % the 4th.
+        let last = DataCut { patients: usize::MAX, day: 25.0 };
+        assert_eq!(data_cut(&d, 0, 100, &days, last, None).day, 5.0);
+        assert_eq!(data_cut(&d, 1, 100, &days, last, None).day, 9.0);
+        assert_eq!(data_cut(&d, 2, 100, &days, last, None), last);
+        // Planned events: shares of 20 events; the 12th never comes, so the second look is
+        // held with the final analysis.
+        assert_eq!(data_cut(&d, 0, 100, &days, all, Some(20)).day, 21.0);
+        assert_eq!(data_cut(&d, 1, 100, &days, all, Some(20)), all);
+    }
+
+    #[test]
+    fn the_final_analysis_is_at_the_planned_events_or_the_end() {
+        let days = [3.0, 5.0, 7.0, 9.0];
+        assert_eq!(final_cut(None, &days, None), DataCut::ALL);
+        assert_eq!(final_cut(None, &days, Some(8.0)).day, 8.0);
+        assert_eq!(final_cut(Some(3), &days, None).day, 7.0);
+        assert_eq!(final_cut(Some(3), &days, Some(6.0)).day, 6.0);
+        // Fewer events than planned: at the end of the study.
+        assert_eq!(final_cut(Some(5), &days, Some(10.0)).day, 10.0);
+        assert_eq!(final_cut(Some(5), &days, None), DataCut::ALL);
     }
 
     #[test]

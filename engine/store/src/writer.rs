@@ -250,7 +250,7 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
                         trials
                             .append_row(params![
                                 run_id, tr.point, tr.replicate, tr.n_patients, tr.n_dropouts, tr.n_failed, tr.n_ae, tr.success,
-                                tr.stopped_look, tr.stop_reason
+                                tr.stopped_look, tr.stop_reason, tr.analysis_day
                             ])
                             .map_err(err)?;
                         for l in &t.looks {
@@ -290,7 +290,7 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
                         for p in &t.patients {
                             patients
                                 .append_row(params![
-                                    run_id, p.point, p.replicate, p.patient, p.arm, p.age, p.sex, p.weight, p.egfr, p.bsa, p.crcl,
+                                    run_id, p.point, p.replicate, p.patient, p.arm, p.entry_day, p.age, p.sex, p.weight, p.egfr, p.bsa, p.crcl,
                                     p.status.name(), p.dropout_day, p.ae_day, p.event_day, p.event_observed, p.dose_mg,
                                     p.maintenance_dose_mg, p.tdm_dose_changes, p.regimen, p.adjust_rule,
                                     p.exposure, p.baseline, p.endpoint, p.failure

@@ -52,7 +52,7 @@ fn trial(replicate: u32, significant: bool) -> TrialOutput {
     let arm = |a| ArmRow { point: 0, replicate, arm: a, n: 2, n_completed: 2, n_dropouts: 0, n_failed: 0, n_ae: 0, n_events: 0, endpoint_n: 2, endpoint_mean: Some(-1.0), endpoint_sd: None, exposure_mean: None };
     TrialOutput {
         adjusted: vec![],
-        trial: TrialRow { point: 0, replicate, n_patients: 4, n_dropouts: 0, n_failed: 1, n_ae: 0, success: Some(significant), stopped_look: None, stop_reason: None },
+        trial: TrialRow { point: 0, replicate, n_patients: 4, n_dropouts: 0, n_failed: 1, n_ae: 0, success: Some(significant), stopped_look: None, stop_reason: None, analysis_day: 28.0 },
         // Estimates −1, −1, −1.6 against a truth of −1.1 (the mean of −1, −1.3, −1); the third
         // interval, (−2, −1.2), misses it.
         comparisons: vec![ComparisonRow {
@@ -80,7 +80,7 @@ fn trial(replicate: u32, significant: bool) -> TrialOutput {
         arms: vec![arm(0), arm(1)],
         failures: vec![FailureRow { point: 0, replicate, patient: 0, arm: 0, reason: "PK: it's broken".into() }],
         patients: vec![PatientRow {
-            point: 0, replicate, patient: 0, arm: 0, age: Some(50.0), sex: Some("F".into()), weight: None, egfr: None, bsa: None, crcl: None, status: Status::Failed,
+            point: 0, replicate, patient: 0, arm: 0, entry_day: 0.0, age: Some(50.0), sex: Some("F".into()), weight: None, egfr: None, bsa: None, crcl: None, status: Status::Failed,
             dropout_day: None, ae_day: None, event_day: None, event_observed: None, dose_mg: 0.0, maintenance_dose_mg: Some(50.0), tdm_dose_changes: None, regimen: Some("50 mg q24h".into()),
             adjust_rule: Some(1), exposure: None, baseline: None, endpoint: None,
             failure: Some("PK: it's broken".into()),
@@ -104,7 +104,7 @@ fn sequential_trial(replicate: u32, stopped: u32, reason: &'static str) -> Trial
             information: f64::from(look) / 2.0,
             patients: 2 * look,
             events: None,
-            cut_day: None,
+            cut_day: 28.0,
             p_value: Some(if look == stopped && reason == "efficacy" { 0.001 } else { 0.2 }),
             z: Some(1.0),
             efficacy_z: if look == 1 { 2.96 } else { 1.97 },

@@ -3,6 +3,7 @@
 //!
 //! The format is documented key by key in `engine/sim/README.md`.
 
+mod accrual;
 mod categories;
 mod endpoints;
 mod error;

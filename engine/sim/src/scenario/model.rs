@@ -55,6 +55,11 @@ pub struct Scenario {
     pub endpoints: Vec<Endpoint>,
     /// Interim looks at the primary endpoint (`None`: one analysis at the end).
     pub interim: Option<Interim>,
+    /// Staggered entry (`None`: every patient enters on day 0).
+    pub accrual: Option<Accrual>,
+    /// Event-driven final analysis: held when the primary comparison's arms have had this
+    /// many events (`None`: at the end of the study).
+    pub planned_events: Option<u32>,
     /// What is stored.
     pub detail: Detail,
 }
@@ -535,4 +540,35 @@ pub struct Interim {
     /// Information is events (time-to-event primary: looks are held when that share of the
     /// final analysis's events has occurred), otherwise patients in enrolment order.
     pub by_events: bool,
+}
+
+/// `[design.accrual]`: patients enter at times drawn uniformly over the enrolment period, in
+/// enrolment order. Patient-level simulation runs on each patient's own clock (day 0 = their
+/// entry); analyses are held on the calendar (day 0 = the start of enrolment).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Accrual {
+    /// Length of the enrolment period, hours.
+    pub duration_h: f64,
+    /// How long each patient is followed.
+    pub follow_up: FollowUp,
+}
+
+/// How long each patient is followed when entry is staggered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUp {
+    /// `study.duration_days` from each patient's entry.
+    Fixed,
+    /// Until the study's common end, `study.duration_days` after the start of enrolment.
+    ToStudyEnd,
+}
+
+impl Scenario {
+    /// The calendar end of a patient's follow-up who entered at `entry_h`, in their own time
+    /// (hours after entry).
+    pub fn follow_up_h(&self, entry_h: f64) -> f64 {
+        match self.accrual {
+            Some(Accrual { follow_up: FollowUp::ToStudyEnd, .. }) => self.duration_h - entry_h,
+            _ => self.duration_h,
+        }
+    }
 }

@@ -319,6 +319,23 @@ pub struct RawDesign {
     pub compliance: Option<RawCompliance>,
     /// Interim analyses of the primary endpoint (a group-sequential design).
     pub interim: Option<RawInterim>,
+    /// Staggered entry.
+    pub accrual: Option<RawAccrual>,
+    /// Event-driven final analysis: held when the primary comparison's arms have had this
+    /// many events (time-to-event primary).
+    pub planned_events: Option<u32>,
+}
+
+/// `[design.accrual]`: patients enter over a period instead of all on day 0.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccrual {
+    /// Length of the enrolment period, days (entry times uniform over it).
+    pub duration_days: f64,
+    /// `fixed` (default: each patient is followed `study.duration_days` from entry) or
+    /// `to_study_end` (everyone is followed until the study ends, `study.duration_days`
+    /// after the first entry).
+    pub follow_up: Option<String>,
 }
 
 /// `[design.interim]`: group-sequential looks at the primary endpoint's comparison.

@@ -75,20 +75,27 @@ pub(super) fn comparisons(
     for (ei, e) in s.endpoints.iter().enumerate().skip(endpoints.start).take(endpoints.len()) {
         let at = assessment_visit(e, s);
         let tte = e.kind == EndpointKind::TimeToEvent;
-        // An endpoint assessed after the cut has no data at this look (the reason names the
-        // assessment day; the cut's day is in `looks.cut_day`).
-        let unassessed = (!tte && e.at_h / 24.0 > cut.day)
-            .then(|| format!("not analysed: the trial stopped at an interim look held before this endpoint's assessment on day {}", e.at_h / 24.0));
+        let at_day = e.at_h / 24.0;
+        // An endpoint that no patient had reached by the cut (the first enrolled is the
+        // furthest in) has no data (the reason names the assessment day; the cut's day is in
+        // `looks.cut_day`).
+        let first_entry = all.first().map_or(0.0, |o| entry_day(o));
+        let unassessed = (!tte && first_entry + at_day > cut.day)
+            .then(|| format!("not analysed: no patient had reached this endpoint's assessment on day {at_day} of their follow-up by the data cut (an interim look or an event-driven final analysis)"));
         let subjects: Vec<Subject> = all
             .iter()
             .zip(&values[ei])
-            .filter(|(o, _)| o.course.failure.is_none() && (o.id as usize) < cut.patients)
+            .filter(|(o, _)| o.course.failure.is_none() && (o.id as usize) < cut.patients && entry_day(o) < cut.day)
             .map(|(o, value)| {
                 let event = o.course.tte.is_some_and(|t| t.1);
-                // Follow-up after the cut is not seen: times are censored there.
+                // Follow-up after the cut is not seen: times are censored there, and an
+                // assessment after it has no value (compared on the calendar, as the cut's
+                // day was found).
+                let entry = entry_day(o);
                 let (value, event) = match value {
                     _ if unassessed.is_some() => (None, false),
-                    Some(v) if tte && *v > cut.day => (Some(cut.day), false),
+                    Some(v) if tte && entry + *v > cut.day => (Some(cut.day - entry), false),
+                    Some(_) if !tte && entry + at_day > cut.day => (None, false),
                     _ => (*value, event),
                 };
                 Subject {
@@ -135,6 +142,52 @@ pub(super) fn comparisons(
     rows
 }
 
+/// The patient's calendar day of entry.
+fn entry_day(o: &Outcome) -> f64 {
+    o.course.entry_h / 24.0
+}
+
+/// The calendar days of the primary comparison's observed events, sorted.
+fn primary_event_days(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>]) -> Vec<f64> {
+    let primary = &s.endpoints[0];
+    let pair = |arm: usize| arm == primary.control || primary.treatments.contains(&arm);
+    if primary.kind != EndpointKind::TimeToEvent {
+        return Vec::new();
+    }
+    let mut days: Vec<f64> = all
+        .iter()
+        .zip(&values[0])
+        .filter(|(o, _)| o.course.failure.is_none() && pair(o.arm) && o.course.tte.is_some_and(|t| t.1))
+        .filter_map(|(o, v)| v.map(|v| entry_day(o) + v))
+        .collect();
+    days.sort_by(f64::total_cmp);
+    days
+}
+
+/// The end of the study on the calendar: the common end, or the last patient's end of
+/// follow-up.
+fn study_end_day(s: &Scenario, all: &[Outcome]) -> f64 {
+    match s.accrual {
+        Some(Accrual { follow_up: FollowUp::ToStudyEnd, .. }) => s.duration_h / 24.0,
+        _ => (all.last().map_or(0.0, |o| o.course.entry_h) + s.duration_h) / 24.0,
+    }
+}
+
+/// The final analysis's data cut (see [`final_cut`]).
+pub(super) fn final_analysis(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>]) -> DataCut {
+    let common_end = matches!(s.accrual, Some(Accrual { follow_up: FollowUp::ToStudyEnd, .. })).then(|| s.duration_h / 24.0);
+    final_cut(s.planned_events, &primary_event_days(s, all, values), common_end)
+}
+
+/// The calendar day of an analysis on `cut`: when its last patient completes follow-up (a
+/// look by patients), the day of the cut, or the end of the study.
+pub(super) fn analysis_day(s: &Scenario, all: &[Outcome], cut: DataCut) -> f64 {
+    match cut.patients.checked_sub(1).and_then(|last| all.get(last)) {
+        Some(o) if cut.patients < all.len() => (o.course.entry_h + s.duration_h) / 24.0,
+        _ => cut.day.min(study_end_day(s, all)),
+    }
+}
+
 /// Whether a primary comparison counts towards the trial's success: its null rejected and,
 /// for a two-sided test whose direction of benefit the file gives (`better`), with the
 /// estimate on that side — a significant harm is not a success. (One-sided tests reject only
@@ -147,7 +200,7 @@ pub(super) fn is_success(e: &Endpoint, c: &ComparisonRow) -> bool {
 /// crossed or the final look, then every endpoint on that look's data. The primary
 /// decision is the group-sequential one (its p-value against the look's level); estimates
 /// and intervals are the naive ones at that look. Returns the comparisons, the looks, and
-/// the stopping look (0-based) with its outcome.
+/// the stopping look (0-based) with its outcome and data cut.
 pub(super) fn sequential_comparisons(
     s: &Scenario,
     interim: &Interim,
@@ -155,18 +208,13 @@ pub(super) fn sequential_comparisons(
     values: &[Vec<Option<f64>>],
     point: u32,
     replicate: u32,
-) -> (Vec<ComparisonRow>, Vec<LookRow>, Option<(usize, LookOutcome)>) {
+) -> (Vec<ComparisonRow>, Vec<LookRow>, (usize, LookOutcome, DataCut)) {
     let primary = &s.endpoints[0];
-    let pair = |arm: usize| arm == primary.control || primary.treatments.contains(&arm);
-    let event_days: Vec<f64> = all
-        .iter()
-        .zip(&values[0])
-        .filter(|(o, v)| o.course.failure.is_none() && pair(o.arm) && v.is_some() && o.course.tte.is_some_and(|t| t.1))
-        .filter_map(|(_, v)| *v)
-        .collect();
+    let event_days = primary_event_days(s, all, values);
+    let last = final_analysis(s, all, values);
     let mut looks = Vec::with_capacity(interim.information.len());
     for k in 0..interim.information.len() {
-        let cut = data_cut(interim, k, all.len(), &event_days);
+        let cut = data_cut(interim, k, all.len(), &event_days, last, s.planned_events);
         // The primary endpoint has one comparison (checked with the design).
         let first = comparisons(s, all, values, cut, 0..1, point, replicate).remove(0);
         let outcome = decide(interim, k, first.p_value, primary.is_harm(first.estimate), primary.hypothesis.sided);
@@ -177,8 +225,7 @@ pub(super) fn sequential_comparisons(
             information: interim.information[k],
             patients: first.n_control + first.n_treatment,
             events: first.events,
-            // The final analysis of an event-driven design is at the end of the study.
-            cut_day: interim.by_events.then(|| if cut.day.is_finite() { cut.day } else { s.duration_h / 24.0 }),
+            cut_day: analysis_day(s, all, cut),
             p_value: first.p_value,
             z: first.p_value.map(|p| z_of_p(p, primary.hypothesis.sided)),
             efficacy_z: interim.bounds_z[k],
@@ -191,7 +238,7 @@ pub(super) fn sequential_comparisons(
             // The primary comparison as analysed for this look, then the other endpoints.
             let mut rows = vec![ComparisonRow { decision: first.p_value.map(|_| outcome.rejects()), ..first }];
             rows.extend(comparisons(s, all, values, cut, 1..s.endpoints.len(), point, replicate));
-            return (rows, looks, Some((k, outcome)));
+            return (rows, looks, (k, outcome, cut));
         }
     }
     unreachable!("the final look always stops")

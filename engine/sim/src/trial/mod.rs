@@ -45,11 +45,11 @@ use vtrial_stats::dist::normal;
 use crate::analysis::{self, Subject};
 
 mod analyses;
-use analyses::{assessment_visit, comparisons, endpoint_value, is_success, sequential_comparisons};
+use analyses::{analysis_day, assessment_visit, comparisons, endpoint_value, final_analysis, is_success, sequential_comparisons};
 use crate::regimen::{BodySize, Regimen, ScheduledDose};
-use crate::sequential::{DataCut, LookOutcome, data_cut, decide, z_of_p};
+use crate::sequential::{DataCut, LookOutcome, data_cut, decide, final_cut, z_of_p};
 use crate::rows::*;
-use crate::scenario::{Detail, DrugEffect, Endpoint, EndpointKind, Exposure, Interim, Param, PkKind, PkModel, Scenario, TteEffect};
+use crate::scenario::{Accrual, Detail, DrugEffect, FollowUp, Endpoint, EndpointKind, Exposure, Interim, Param, PkKind, PkModel, Scenario, TteEffect};
 
 /// Purposes of the engine's own random streams (beyond `vtrial_pk::population::purpose`).
 /// Their values enter the key derivation: never renumber them.
@@ -60,6 +60,8 @@ pub mod engine_purpose {
     pub const SAFETY: u64 = 0x5102;
     /// Residual errors of therapeutic drug monitoring samples.
     pub const MONITORING: u64 = 0x5103;
+    /// Entry times (`[design.accrual]`), one stream per trial.
+    pub const ACCRUAL: u64 = 0x5104;
 }
 
 /// A patient entering a trial.
@@ -228,12 +230,12 @@ struct TroughSample {
 }
 
 impl Dosing {
-    /// The troughs taken while the patient was in the study (before `leave_h`), the number of
-    /// them that changed the dose, and the maintenance dose in effect when they left. (The
-    /// PK, AE hazard and exposure use the final dose: an AE that ends participation is only
-    /// known after monitoring.)
-    fn monitored_until(&self, leave_h: f64) -> (impl Iterator<Item = &TroughSample>, u32, f64) {
-        let on_study = || self.troughs.iter().take_while(move |t| t.time_h < leave_h);
+    /// The troughs taken while the patient was in the study (`in_study` of their time), the
+    /// number of them that changed the dose, and the maintenance dose in effect when they
+    /// left. (The PK, AE hazard and exposure use the final dose: an AE that ends
+    /// participation is only known after monitoring.)
+    fn monitored_while(&self, in_study: impl Fn(f64) -> bool + Copy) -> (impl Iterator<Item = &TroughSample>, u32, f64) {
+        let on_study = move || self.troughs.iter().take_while(move |t| in_study(t.time_h));
         let changes = on_study().filter(|t| t.changed).count() as u32;
         let dose = on_study().last().map_or(self.maintenance_mg, |t| t.maintenance_mg);
         (on_study(), changes, dose)
@@ -297,6 +299,11 @@ struct Pk {
 #[derive(Component, Debug)]
 struct Course {
     status: Status,
+    /// Calendar time of entry, hours after the start of enrolment (0 without accrual).
+    entry_h: f64,
+    /// End of the patient's follow-up in their own time (hours after entry): the study's
+    /// duration, or less with a common study end.
+    end_h: f64,
     leave_h: f64,
     ae_h: Option<f64>,
     tte: Option<(f64, bool)>,
@@ -306,9 +313,17 @@ struct Course {
     active: bool,
 }
 
+impl Course {
+    /// Whether the patient is in the study at `t` (own time, hours): before leaving it
+    /// early, and up to the end of their follow-up.
+    fn in_study(&self, t: f64) -> bool {
+        t < self.leave_h && t <= self.end_h
+    }
+}
+
 impl Default for Course {
     fn default() -> Self {
-        Course { status: Status::Completed, leave_h: f64::INFINITY, ae_h: None, tte: None, log_hr: 0.0, failure: None, active: true }
+        Course { status: Status::Completed, entry_h: 0.0, end_h: f64::INFINITY, leave_h: f64::INFINITY, ae_h: None, tte: None, log_hr: 0.0, failure: None, active: true }
     }
 }
 
@@ -790,11 +805,11 @@ fn exposure_of(pk: &Pk, e: Exposure) -> f64 {
 
 fn events(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Individual, &Dosing, &Pk, &mut Course)>) {
     let s = &*ctx.scenario;
-    let end = s.duration_h;
     for (id, ind, dosing, pk, mut course) in &mut q {
         if course.failure.is_some() {
             continue;
         }
+        let end = course.end_h;
         let on_drug = dosing.regimen.is_some();
         // Dropout (constant hazard).
         let (t_drop, discontinue_u) = dropout_draws(&ctx, *id);
@@ -815,7 +830,7 @@ fn events(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Individual, &Dosing, &Pk, &m
             course.leave_h = leave.0;
             course.status = leave.1;
         }
-        // Time to event, censored at the end of the study or on leaving it.
+        // Time to event, censored at the end of follow-up or on leaving the study.
         if let Some(ev) = &s.events {
             let hr = match &ev.effect {
                 _ if !on_drug => 1.0,
@@ -836,7 +851,8 @@ fn events(ctx: Res<Ctx>, mut q: Query<(&PatientId, &Individual, &Dosing, &Pk, &m
 
 fn status(clock: Res<Clock>, mut q: Query<&mut Course>) {
     for mut course in &mut q {
-        if course.failure.is_none() && clock.time_h > 0.0 && course.leave_h <= clock.time_h {
+        // Out of the study after leaving it, or after the end of their follow-up.
+        if course.failure.is_none() && clock.time_h > 0.0 && (course.leave_h <= clock.time_h || clock.time_h > course.end_h) {
             course.active = false;
         }
     }
@@ -899,14 +915,26 @@ fn regimen_given(s: &Scenario, o: &Outcome) -> Option<String> {
     })
 }
 
+/// Each patient's calendar entry time in enrolment order, hours: sorted uniform draws over
+/// the enrolment period (one stream per trial), or all 0 without `[design.accrual]`.
+fn entry_times_h(s: &Scenario, point: u32, replicate: u32, n: usize) -> Vec<f64> {
+    let Some(accrual) = &s.accrual else { return vec![0.0; n] };
+    // u64::MAX in the patient position: no patient's stream has this key.
+    let mut rng = rng_stream(s.seed, &[u64::from(point), u64::from(replicate), u64::MAX, engine_purpose::ACCRUAL]);
+    let mut times: Vec<f64> = (0..n).map(|_| rng.random::<f64>() * accrual.duration_h).collect();
+    times.sort_by(f64::total_cmp);
+    times
+}
+
 /// Simulates one trial and returns its rows.
 pub fn simulate(scenario: &Arc<Scenario>, point: u32, replicate: u32, patients: Vec<Enrolled>) -> TrialOutput {
     let s = &**scenario;
     let mut world = World::new();
     world.insert_resource(Ctx { scenario: scenario.clone(), point, replicate });
     world.insert_resource(Clock::default());
-    world.spawn_batch(patients.into_iter().enumerate().map(|(i, p)| {
-        let mut course = Course::default();
+    let entries = entry_times_h(s, point, replicate, patients.len());
+    world.spawn_batch(patients.into_iter().zip(entries).enumerate().map(|(i, (p, entry_h))| {
+        let mut course = Course { entry_h, end_h: s.follow_up_h(entry_h), ..Course::default() };
         if let Some(reason) = p.failure {
             fail(&mut course, reason);
         }
@@ -1010,9 +1038,15 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         });
     }
 
-    let (comparisons, looks, stop) = match &s.interim {
-        None => (comparisons(s, &all, &endpoint_values, DataCut::FINAL, 0..s.endpoints.len(), point, replicate), Vec::new(), None),
-        Some(interim) => sequential_comparisons(s, interim, &all, &endpoint_values, point, replicate),
+    let (comparisons, looks, stop, cut) = match &s.interim {
+        None => {
+            let cut = final_analysis(s, &all, &endpoint_values);
+            (comparisons(s, &all, &endpoint_values, cut, 0..s.endpoints.len(), point, replicate), Vec::new(), None, cut)
+        }
+        Some(interim) => {
+            let (rows, looks, (k, outcome, cut)) = sequential_comparisons(s, interim, &all, &endpoint_values, point, replicate);
+            (rows, looks, Some((k, outcome)), cut)
+        }
     };
     let primary_rows: Vec<&ComparisonRow> = comparisons.iter().filter(|c| c.endpoint == 0).collect();
     let trial = TrialRow {
@@ -1025,6 +1059,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         success: (!primary_rows.is_empty()).then(|| primary_rows.iter().all(|c| is_success(&s.endpoints[0], c))),
         stopped_look: stop.map(|(k, _)| k as u32 + 1),
         stop_reason: stop.map(|(_, outcome)| outcome.name()),
+        analysis_day: analysis_day(s, &all, cut),
     };
 
     let mut patients = Vec::new();
@@ -1036,12 +1071,13 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
             let num = |c: Option<usize>| c.map(|i| o.cov.nums[i]).filter(|v| v.is_finite());
             let left_early = o.course.leave_h.is_finite() && o.course.failure.is_none();
             let regimen = regimen_given(s, o);
-            let (_, dose_changes, final_dose) = o.dosing.monitored_until(o.course.leave_h);
+            let (_, dose_changes, final_dose) = o.dosing.monitored_while(|t| o.course.in_study(t));
             patients.push(PatientRow {
                 point,
                 replicate,
                 patient: o.id,
                 arm: o.arm as u32,
+                entry_day: o.course.entry_h / 24.0,
                 age: num(age),
                 sex: sex.and_then(|i| o.cov.values[i].as_str().map(str::to_string)),
                 weight: num(weight),
@@ -1054,7 +1090,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 event_day: o.course.tte.map(|t| t.0 / 24.0),
                 event_observed: o.course.tte.map(|t| t.1),
                 // Summed from +0.0: an empty f64 sum is -0.0, printed "-0" for placebo.
-                dose_mg: o.dosing.doses.iter().filter(|d| d.time_h < o.course.leave_h).fold(0.0, |sum, d| sum + d.amount_mg),
+                dose_mg: o.dosing.doses.iter().filter(|d| o.course.in_study(d.time_h)).fold(0.0, |sum, d| sum + d.amount_mg),
                 maintenance_dose_mg: o.dosing.regimen.as_ref().map(|_| final_dose),
                 tdm_dose_changes: s.arms[o.arm].tdm.as_ref().and(o.dosing.regimen.as_ref()).map(|_| dose_changes),
                 // NULL with the regimen: a patient who failed before dosing was given none.
@@ -1080,7 +1116,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                 let mut rng = rng_stream(s.seed, &[u64::from(point), u64::from(replicate), u64::from(o.id), purpose::RESIDUAL, 1]);
                 for &(time, c) in &o.pk.samples {
                     let eps: f64 = StandardNormal.sample(&mut rng);
-                    if time < o.course.leave_h {
+                    if o.course.in_study(time) {
                         observations.push(obs(time, ObservationKind::Concentration, res.apply(c, eps)));
                     }
                 }
@@ -1090,7 +1126,7 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
                     observations.push(obs(s.visits_h[k], ObservationKind::Response, v));
                 }
             }
-            for t in o.dosing.monitored_until(o.course.leave_h).0 {
+            for t in o.dosing.monitored_while(|t| o.course.in_study(t)).0 {
                 observations.push(obs(t.time_h, ObservationKind::Trough, t.measured));
             }
             if let Some(t) = o.course.ae_h {

@@ -1,0 +1,56 @@
+//! `[design.accrual]` and `design.planned_events` → [`Accrual`] and the event-driven final
+//! analysis, checked against the study length, the primary endpoint and the interim looks.
+
+use super::model::{Accrual, Endpoint, EndpointKind, FollowUp, Interim};
+use super::raw::RawAccrual;
+use super::resolve::{R, bad};
+
+const DAY: f64 = 24.0;
+
+/// Resolves the accrual period for a study of `duration_h` hours.
+pub(crate) fn resolve(raw: Option<&RawAccrual>, duration_h: f64, interim: Option<&Interim>) -> R<Option<Accrual>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let key = "design.accrual";
+    let days = raw.duration_days;
+    if !(days.is_finite() && days > 0.0) {
+        return bad(format!("{key}.duration_days"), format!("{days}: the enrolment period in days, a number > 0 (e.g. 365)"));
+    }
+    let follow_up = match raw.follow_up.as_deref() {
+        None | Some("fixed") => FollowUp::Fixed,
+        Some("to_study_end") => FollowUp::ToStudyEnd,
+        Some(other) => return bad(format!("{key}.follow_up"), format!("{other:?}: use \"fixed\" (each patient study.duration_days from entry) or \"to_study_end\"")),
+    };
+    if follow_up == FollowUp::ToStudyEnd {
+        if days * DAY >= duration_h {
+            return bad(
+                format!("{key}.duration_days"),
+                format!(
+                    "enrolment lasts {days} days but the study ends on day {} (follow_up = \"to_study_end\"): the last patients would not be followed; \
+                     lengthen study.duration_days or shorten the enrolment",
+                    duration_h / DAY
+                ),
+            );
+        }
+        if interim.is_some_and(|i| !i.by_events) {
+            return bad(
+                format!("{key}.follow_up"),
+                "interim looks by patients analyse the first patients with complete follow-up, which a common study end does not give before the end: \
+                 use follow_up = \"fixed\", or a time-to-event primary (looks by events)",
+            );
+        }
+    }
+    Ok(Some(Accrual { duration_h: days * DAY, follow_up }))
+}
+
+/// Checks `design.planned_events` against the primary endpoint.
+pub(crate) fn planned_events(raw: Option<u32>, endpoints: &[Endpoint]) -> R<Option<u32>> {
+    let Some(d) = raw else { return Ok(None) };
+    let key = "design.planned_events";
+    if endpoints.first().is_none_or(|e| !e.primary || e.kind != EndpointKind::TimeToEvent) {
+        return bad(key, "an event-driven final analysis needs a time-to-event primary endpoint ([endpoints.primary] kind = \"time_to_event\")");
+    }
+    if d == 0 {
+        return bad(key, "0: the number of primary events at which the final analysis is held, at least 1");
+    }
+    Ok(Some(d))
+}
