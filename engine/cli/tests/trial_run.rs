@@ -218,6 +218,7 @@ fn a_group_sequential_run_stores_its_looks_and_prints_the_interim_summary() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // O'Brien–Fleming-type spending at half the events: z 2.963 then 1.969.
     assert!(stdout.contains("interim looks by events at information 0.500, 1.000: obrien_fleming spending, efficacy z 2.963, 1.969"), "{stdout}");
+    assert!(stdout.contains("accrual: uniform entry over 365 days, followed until the study ends on day 1095"), "{stdout}");
     let out = vtrial().arg("run").arg(scenario("phase3-time-to-event.toml")).args(["--replicates", "6", "--threads", "2", "--db"]).arg(&db).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
@@ -228,8 +229,12 @@ fn a_group_sequential_run_stores_its_looks_and_prints_the_interim_summary() {
     assert!(looks.lines().nth(2).unwrap().split_whitespace().collect::<Vec<_>>() == ["24", "true"], "{looks}");
     let agree = query(&db, "SELECT count(*) FROM trials t JOIN looks l ON l.run_id = t.run_id AND l.point = t.point AND l.replicate = t.replicate AND l.look = t.stopped_look WHERE l.outcome <> t.stop_reason");
     assert!(agree.lines().nth(2).unwrap().trim() == "0", "{agree}");
-    let cuts = query(&db, "SELECT min(cut_day) > 0 AND max(cut_day) < 730 FROM looks WHERE look = 1");
+    // Calendar days: the interim cut before the study's end (day 1095); each trial decided on
+    // its stopping look's day.
+    let cuts = query(&db, "SELECT min(cut_day) > 0 AND max(cut_day) < 1095 FROM looks WHERE look = 1");
     assert!(cuts.contains("true"), "{cuts}");
+    let days = query(&db, "SELECT count(*) FROM trials t JOIN looks l ON l.run_id = t.run_id AND l.point = t.point AND l.replicate = t.replicate AND l.look = t.stopped_look WHERE l.cut_day <> t.analysis_day OR t.analysis_day > 1095");
+    assert!(days.lines().nth(2).unwrap().trim() == "0", "{days}");
     let summary = query(&db, "SELECT count(*) FROM interim_summary");
     assert!(summary.lines().nth(2).unwrap().trim().parse::<u32>().unwrap() >= 4, "{summary}");
     std::fs::remove_dir_all(&d).unwrap();
