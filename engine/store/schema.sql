@@ -75,8 +75,10 @@ CREATE TABLE IF NOT EXISTS trials (         -- key: run_id, point, replicate
     stopped_look INTEGER,                  -- [design.interim]: the look (1-based) the trial stopped at; NULL without interim looks
     stop_reason VARCHAR,                   -- 'efficacy' | 'harm' (two-sided, rejected with the estimate the other way) | 'rejected' (two-sided without
                                            -- `better`) | 'futility' | 'not_rejected' (the final look without crossing); NULL without interim looks
-    analysis_day DOUBLE NOT NULL           -- calendar day (from the start of enrolment) of the analysis that decided the trial: the
+    analysis_day DOUBLE NOT NULL,          -- calendar day (from the start of enrolment) of the analysis that decided the trial: the
                                            -- stopping look's, the day of design.planned_events, or the end of the study
+    analysis_events INTEGER,               -- time-to-event primary: events of its comparisons' arms seen by that analysis
+    enrolled_at_analysis INTEGER NOT NULL  -- patients who had entered by analysis_day (n_patients without [design.accrual])
 );
 
 -- Group-sequential trials ([design.interim]): the primary comparison at each look, up to the
@@ -288,7 +290,7 @@ SELECT t.run_id, t.point, p.label,
        quantile_cont(t.n_patients, 0.05)               AS p05_patients,
        median(t.n_patients)                            AS median_patients,
        quantile_cont(t.n_patients, 0.95)               AS p95_patients,
-       avg(e.events)                                   AS mean_events,
+       avg(e.events)                                   AS mean_events,  -- over every patient's whole simulated follow-up, all arms
        stddev_samp(e.events) / sqrt(count(*))          AS mean_events_mcse,
        quantile_cont(e.events, 0.05)                   AS p05_events,
        quantile_cont(e.events, 0.95)                   AS p95_events,
@@ -296,7 +298,9 @@ SELECT t.run_id, t.point, p.label,
        sum(t.n_failed)                                 AS failed_patients,
        avg(t.analysis_day)                             AS mean_analysis_day,  -- calendar day of the deciding analysis
        quantile_cont(t.analysis_day, 0.05)             AS p05_analysis_day,
-       quantile_cont(t.analysis_day, 0.95)             AS p95_analysis_day
+       quantile_cont(t.analysis_day, 0.95)             AS p95_analysis_day,
+       avg(t.analysis_events)                          AS mean_analysis_events,  -- seen by the deciding analysis (primary arms)
+       avg(t.enrolled_at_analysis)                     AS mean_enrolled_at_analysis
 FROM trials t
 JOIN runs r USING (run_id)
 JOIN points p USING (run_id, point)

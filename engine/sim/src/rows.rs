@@ -28,6 +28,10 @@ pub struct TrialRow {
     /// Calendar day of the analysis that decided the trial (the stopping look's, or the
     /// final one's: the end of the study, or the day of the planned events).
     pub analysis_day: f64,
+    /// Time-to-event primary: the events of its comparisons' arms that analysis saw.
+    pub analysis_events: Option<u32>,
+    /// Patients who had entered by that analysis's day (all of them without accrual).
+    pub enrolled_at_analysis: u32,
 }
 
 /// One look of a group-sequential trial at its primary comparison (looks up to the one it

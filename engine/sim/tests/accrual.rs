@@ -148,6 +148,7 @@ fn an_event_driven_final_analysis_is_held_on_the_day_of_the_planned_events() {
         assert_eq!(by_then as u32, PLANNED);
         let entered = t.patients.iter().filter(|p| p.entry_day < day).count() as u32;
         assert_eq!(c.n_control + c.n_treatment, entered);
+        assert_eq!((t.trial.analysis_events, t.trial.enrolled_at_analysis), (Some(PLANNED), entered));
         days.push(day);
     }
     // The day the expected events reach D/(N+1) of the patients (the mean of the D-th order
@@ -186,6 +187,32 @@ fn looks_by_events_with_staggered_entry_hold_the_level_and_see_only_enrolled_pat
     assert!((rejections - 0.025).abs() < 4.0 * mcse, "type-I error {rejections}");
 }
 
+/// The scenario with a continuous response instead of the time to event as primary, a
+/// responder endpoint assessed on `at_day`.
+fn responder_scenario(at_day: u32, design: &str) -> String {
+    scenario(1.0, design)
+        .replace("[events]", "[response]\nmodel = \"emax\"\nexposure = \"auc_ss\"\nbaseline = { value = 50.0 }\nemax = { value = -5.0 }\nec50 = { value = 1.0, unit = \"mg*h/L\" }\nresidual_sd = 3\n\n[events]")
+        .replace("visits_days = [0, 28]", &format!("visits_days = [0, {at_day}]"))
+        .replace("kind = \"time_to_event\"", &format!("kind = \"responder\"\nat_day = {at_day}\nthreshold = -2\nmethod = \"difference_in_proportions\""))
+}
+
+#[test]
+fn patients_followed_less_than_the_assessment_have_no_endpoint() {
+    // Study day 400, enrolment 200 days: patients entering after day 100 end before day 300.
+    let trials = run(&responder_scenario(300, COMMON_END), 20);
+    for t in &trials {
+        let c = &t.comparisons[0];
+        let assessed = t.patients.iter().filter(|p| p.entry_day + 300.0 <= STUDY_DAYS).count() as u32;
+        assert!(assessed > 60 && assessed < 140, "{assessed}");
+        for p in &t.patients {
+            // Not a non-responder: not assessed (a dropout before day 300 would be one).
+            assert_eq!(p.endpoint.is_some(), p.entry_day + 300.0 <= STUDY_DAYS, "{p:?}");
+        }
+        assert_eq!(c.n_control + c.n_treatment, assessed);
+        assert_eq!(t.arms.iter().map(|a| a.endpoint_n).sum::<u32>(), assessed);
+    }
+}
+
 #[test]
 fn fixed_follow_up_changes_only_the_calendar() {
     // Each patient is followed the same time from entry: every analysis is the same as with
@@ -211,15 +238,14 @@ fn accrual_designs_that_cannot_work_are_rejected_with_what_to_change() {
     assert!(e.contains("design.accrual.follow_up") && e.contains("to_study_end"), "{e}");
     let e = rejected(&scenario(1.0, "planned_events = 0"));
     assert!(e.contains("design.planned_events") && e.contains("at least 1"), "{e}");
+    let e = rejected(&scenario(1.0, "planned_events = 201"));
+    assert!(e.contains("design.planned_events") && e.contains("among the trial's 200 patients"), "{e}");
     let e = rejected(&scenario(1.0, "[design.accrual]\nduration_days = 100\nstart = 3"));
     assert!(e.contains("unknown field `start`"), "{e}");
     // Planned events need a time-to-event primary; looks by patients need complete follow-up.
-    let continuous = scenario(1.0, "planned_events = 10")
-        .replace("[events]", "[response]\nmodel = \"emax\"\nexposure = \"auc_ss\"\nbaseline = { value = 50.0 }\nemax = { value = -5.0 }\nec50 = { value = 1.0, unit = \"mg*h/L\" }\nresidual_sd = 3\n\n[events]")
-        .replace("kind = \"time_to_event\"", "kind = \"change_from_baseline\"\nat_day = 28");
-    let e = rejected(&continuous);
+    let e = rejected(&responder_scenario(28, "planned_events = 10"));
     assert!(e.contains("design.planned_events") && e.contains("time-to-event primary"), "{e}");
-    let by_patients = continuous.replace("planned_events = 10", &format!("{COMMON_END}\n\n[design.interim]\ninformation = [0.5]"));
+    let by_patients = responder_scenario(28, &format!("{COMMON_END}\n\n[design.interim]\ninformation = [0.5]"));
     let e = rejected(&by_patients);
     assert!(e.contains("design.accrual.follow_up") && e.contains("follow_up = \"fixed\""), "{e}");
 }

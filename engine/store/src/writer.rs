@@ -250,7 +250,8 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
                         trials
                             .append_row(params![
                                 run_id, tr.point, tr.replicate, tr.n_patients, tr.n_dropouts, tr.n_failed, tr.n_ae, tr.success,
-                                tr.stopped_look, tr.stop_reason, tr.analysis_day
+                                tr.stopped_look, tr.stop_reason, tr.analysis_day,
+                                tr.analysis_events, tr.enrolled_at_analysis
                             ])
                             .map_err(err)?;
                         for l in &t.looks {

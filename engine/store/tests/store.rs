@@ -52,7 +52,7 @@ fn trial(replicate: u32, significant: bool) -> TrialOutput {
     let arm = |a| ArmRow { point: 0, replicate, arm: a, n: 2, n_completed: 2, n_dropouts: 0, n_failed: 0, n_ae: 0, n_events: 0, endpoint_n: 2, endpoint_mean: Some(-1.0), endpoint_sd: None, exposure_mean: None };
     TrialOutput {
         adjusted: vec![],
-        trial: TrialRow { point: 0, replicate, n_patients: 4, n_dropouts: 0, n_failed: 1, n_ae: 0, success: Some(significant), stopped_look: None, stop_reason: None, analysis_day: 28.0 },
+        trial: TrialRow { point: 0, replicate, n_patients: 4, n_dropouts: 0, n_failed: 1, n_ae: 0, success: Some(significant), stopped_look: None, stop_reason: None, analysis_day: 28.0, analysis_events: None, enrolled_at_analysis: 4 },
         // Estimates −1, −1, −1.6 against a truth of −1.1 (the mean of −1, −1.3, −1); the third
         // interval, (−2, −1.2), misses it.
         comparisons: vec![ComparisonRow {

@@ -42,8 +42,8 @@ pub(crate) fn resolve(raw: Option<&RawAccrual>, duration_h: f64, interim: Option
     Ok(Some(Accrual { duration_h: days * DAY, follow_up }))
 }
 
-/// Checks `design.planned_events` against the primary endpoint.
-pub(crate) fn planned_events(raw: Option<u32>, endpoints: &[Endpoint]) -> R<Option<u32>> {
+/// Checks `design.planned_events` against the primary endpoint and the `patients` of a trial.
+pub(crate) fn planned_events(raw: Option<u32>, endpoints: &[Endpoint], patients: usize) -> R<Option<u32>> {
     let Some(d) = raw else { return Ok(None) };
     let key = "design.planned_events";
     if endpoints.first().is_none_or(|e| !e.primary || e.kind != EndpointKind::TimeToEvent) {
@@ -51,6 +51,9 @@ pub(crate) fn planned_events(raw: Option<u32>, endpoints: &[Endpoint]) -> R<Opti
     }
     if d == 0 {
         return bad(key, "0: the number of primary events at which the final analysis is held, at least 1");
+    }
+    if d as usize > patients {
+        return bad(key, format!("{d} events cannot occur among the trial's {patients} patients (one first event each): plan at most {patients}"));
     }
     Ok(Some(d))
 }

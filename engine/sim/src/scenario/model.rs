@@ -67,10 +67,7 @@ pub struct Scenario {
 impl Scenario {
     /// Patients per trial.
     pub fn n_patients(&self) -> usize {
-        match &self.allocation {
-            Allocation::Randomised { n_total, .. } => *n_total as usize,
-            Allocation::Cohorts => self.arms.iter().filter_map(|a| a.cohort.as_ref()).map(|c| c.1 as usize).sum(),
-        }
+        self.allocation.patients(&self.arms)
     }
 }
 
@@ -326,6 +323,16 @@ pub struct Arm {
     pub cohort: Option<(String, u32)>,
     /// Therapeutic drug monitoring (`[arms.tdm]`).
     pub tdm: Option<crate::monitoring::Tdm>,
+}
+
+impl Allocation {
+    /// Patients per trial with these `arms`.
+    pub fn patients(&self, arms: &[Arm]) -> usize {
+        match self {
+            Allocation::Randomised { n_total, .. } => *n_total as usize,
+            Allocation::Cohorts => arms.iter().filter_map(|a| a.cohort.as_ref()).map(|c| c.1 as usize).sum(),
+        }
+    }
 }
 
 /// How patients reach arms.

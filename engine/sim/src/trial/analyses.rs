@@ -13,9 +13,10 @@ fn baseline_and_at(series: &[f64], at: Option<usize>) -> (f64, f64) {
 
 /// An endpoint's value for one patient (`None`: missing or failed): the measured change or
 /// value at visit `at` (the endpoint's assessment), 1/0 for a responder (patients who left
-/// early do not respond), or the time to event or censoring in days.
+/// early do not respond; a patient whose follow-up ends before the assessment, at a common
+/// study end, has no value), or the time to event or censoring in days.
 pub(super) fn endpoint_value(e: &Endpoint, at: Option<usize>, o: &Outcome) -> Option<f64> {
-    if o.course.failure.is_some() {
+    if o.course.failure.is_some() || (e.kind != EndpointKind::TimeToEvent && e.at_h > o.course.end_h) {
         return None;
     }
     let (base, at) = baseline_and_at(&o.m.measured, at);
@@ -81,7 +82,7 @@ pub(super) fn comparisons(
         // `looks.cut_day`).
         let first_entry = all.first().map_or(0.0, |o| entry_day(o));
         let unassessed = (!tte && first_entry + at_day > cut.day)
-            .then(|| format!("not analysed: no patient had reached this endpoint's assessment on day {at_day} of their follow-up by the data cut (an interim look or an event-driven final analysis)"));
+            .then(|| format!("not analysed: no patient had reached this endpoint's assessment on day {at_day} of their follow-up by the data cut (an interim look, an event-driven final analysis or the common study end)"));
         let subjects: Vec<Subject> = all
             .iter()
             .zip(&values[ei])
@@ -171,6 +172,15 @@ fn study_end_day(s: &Scenario, all: &[Outcome]) -> f64 {
         Some(Accrual { follow_up: FollowUp::ToStudyEnd, .. }) => s.duration_h / 24.0,
         _ => (all.last().map_or(0.0, |o| o.course.entry_h) + s.duration_h) / 24.0,
     }
+}
+
+/// Events of the primary comparison's arms seen at an analysis on `cut` (time-to-event
+/// primary; `None` otherwise).
+pub(super) fn analysis_events(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], cut: DataCut) -> Option<u32> {
+    (s.endpoints.first()?.kind == EndpointKind::TimeToEvent).then(|| {
+        let days = primary_event_days(s, all, values);
+        days.partition_point(|&d| d <= cut.day) as u32
+    })
 }
 
 /// The final analysis's data cut (see [`final_cut`]).

@@ -45,7 +45,7 @@ use vtrial_stats::dist::normal;
 use crate::analysis::{self, Subject};
 
 mod analyses;
-use analyses::{analysis_day, assessment_visit, comparisons, endpoint_value, final_analysis, is_success, sequential_comparisons};
+use analyses::{analysis_day, analysis_events, assessment_visit, comparisons, endpoint_value, final_analysis, is_success, sequential_comparisons};
 use crate::regimen::{BodySize, Regimen, ScheduledDose};
 use crate::sequential::{DataCut, LookOutcome, data_cut, decide, final_cut, z_of_p};
 use crate::rows::*;
@@ -1060,6 +1060,11 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         stopped_look: stop.map(|(k, _)| k as u32 + 1),
         stop_reason: stop.map(|(_, outcome)| outcome.name()),
         analysis_day: analysis_day(s, &all, cut),
+        analysis_events: analysis_events(s, &all, &endpoint_values, cut),
+        enrolled_at_analysis: {
+            let day = analysis_day(s, &all, cut);
+            all.iter().filter(|o| o.course.entry_h / 24.0 < day).count() as u32
+        },
     };
 
     let mut patients = Vec::new();
