@@ -45,21 +45,21 @@ pub fn final_cut(planned_events: Option<u32>, event_days: &[f64], common_end_day
 /// The cut of look `k` of `interim` in a trial of `enrolled` patients whose final analysis
 /// is `last`; `event_days`: the calendar days of the primary comparison's observed events,
 /// sorted; `planned_events`: the `D` of looks by events (else the events up to `last`).
-pub fn data_cut(interim: &Interim, k: usize, enrolled: usize, event_days: &[f64], last: DataCut, planned_events: Option<u32>) -> DataCut {
+/// `None`: an interim look by events whose events do not occur before the final analysis is
+/// not held (the final boundary stays the planned one, which is then conservative).
+pub fn data_cut(interim: &Interim, k: usize, enrolled: usize, event_days: &[f64], last: DataCut, planned_events: Option<u32>) -> Option<DataCut> {
     if k + 1 >= interim.information.len() {
-        return last;
+        return Some(last);
     }
     let t = interim.information[k];
     // The tolerance keeps 0.3 × 10 = 3.0000000000000004 from becoming 4.
     let share = |total: usize| ((t * total as f64 - 1e-9).ceil().max(1.0)) as usize;
     if interim.by_events {
         let total = planned_events.map_or_else(|| event_days.partition_point(|&d| d <= last.day), |d| d as usize);
-        // Fewer events than the look needs (none at all, or fewer than planned): the look
-        // sees what the final analysis sees.
-        let day = event_days.get(share(total) - 1).map_or(last.day, |&d| d.min(last.day));
-        DataCut { patients: usize::MAX, day }
+        let day = event_days.get(share(total) - 1).filter(|&&d| d <= last.day)?;
+        Some(DataCut { patients: usize::MAX, day: *day })
     } else {
-        DataCut { patients: share(enrolled).min(enrolled), day: f64::INFINITY }
+        Some(DataCut { patients: share(enrolled).min(enrolled), day: f64::INFINITY })
     }
 }
 
@@ -152,10 +152,11 @@ mod tests {
     fn looks_by_patients_take_the_first_enrolled() {
         let d = design(false, None);
         let all = DataCut::ALL;
-        assert_eq!(data_cut(&d, 0, 10, &[], all, None), DataCut { patients: 3, day: f64::INFINITY });
-        assert_eq!(data_cut(&d, 1, 101, &[], all, None).patients, 61);
-        assert_eq!(data_cut(&d, 2, 101, &[], all, None), DataCut::ALL);
-        assert_eq!(data_cut(&d, 0, 1, &[], all, None).patients, 1);
+        let cut = |k, n| data_cut(&d, k, n, &[], all, None).unwrap();
+        assert_eq!(cut(0, 10), DataCut { patients: 3, day: f64::INFINITY });
+        assert_eq!(cut(1, 101).patients, 61);
+        assert_eq!(cut(2, 101), DataCut::ALL);
+        assert_eq!(cut(0, 1).patients, 1);
     }
 
     #[test]
@@ -164,20 +165,23 @@ mod tests {
         let mut days = [40.0, 5.0, 12.0, 30.0, 7.0, 21.0, 9.0, 50.0, 3.0, 60.0];
         days.sort_by(f64::total_cmp);
         let all = DataCut::ALL;
+        let day = |k, days: &[f64], last, planned| data_cut(&d, k, 100, days, last, planned).map(|c| c.day);
         // 30 % of 10 events: the 3rd event, on day 7.
-        assert_eq!(data_cut(&d, 0, 100, &days, all, None), DataCut { patients: usize::MAX, day: 7.0 });
-        assert_eq!(data_cut(&d, 1, 100, &days, all, None).day, 21.0);
-        // No events: the look sees what the final analysis sees.
-        assert_eq!(data_cut(&d, 0, 100, &[], all, None), all);
+        assert_eq!(data_cut(&d, 0, 100, &days, all, None), Some(DataCut { patients: usize::MAX, day: 7.0 }));
+        assert_eq!(day(1, &days, all, None), Some(21.0));
+        // No events: the interim look is not held; the final analysis is.
+        assert_eq!(day(0, &[], all, None), None);
+        assert_eq!(data_cut(&d, 2, 100, &[], all, None), Some(all));
         // A final analysis on day 25 has 6 events: 30 % is the 2nd (day 5), 60 % the 4th.
         let last = DataCut { patients: usize::MAX, day: 25.0 };
-        assert_eq!(data_cut(&d, 0, 100, &days, last, None).day, 5.0);
-        assert_eq!(data_cut(&d, 1, 100, &days, last, None).day, 9.0);
-        assert_eq!(data_cut(&d, 2, 100, &days, last, None), last);
+        assert_eq!(day(0, &days, last, None), Some(5.0));
+        assert_eq!(day(1, &days, last, None), Some(9.0));
+        assert_eq!(data_cut(&d, 2, 100, &days, last, None), Some(last));
         // Planned events: shares of 20 events; the 12th never comes, so the second look is
-        // held with the final analysis.
-        assert_eq!(data_cut(&d, 0, 100, &days, all, Some(20)).day, 21.0);
-        assert_eq!(data_cut(&d, 1, 100, &days, all, Some(20)), all);
+        // not held; nor one whose event comes after the final analysis.
+        assert_eq!(day(0, &days, all, Some(20)), Some(21.0));
+        assert_eq!(day(1, &days, all, Some(20)), None);
+        assert_eq!(day(0, &days, DataCut { patients: usize::MAX, day: 15.0 }, Some(20)), None);
     }
 
     #[test]

@@ -248,4 +248,14 @@ fn accrual_designs_that_cannot_work_are_rejected_with_what_to_change() {
     let by_patients = responder_scenario(28, &format!("{COMMON_END}\n\n[design.interim]\ninformation = [0.5]"));
     let e = rejected(&by_patients);
     assert!(e.contains("design.accrual.follow_up") && e.contains("follow_up = \"fixed\""), "{e}");
+    // A common end on the assessment day: nobody would be assessed.
+    let e = rejected(&responder_scenario(400, COMMON_END));
+    assert!(e.contains("design.accrual.follow_up") && e.contains("assessed on day 400") && e.contains("no patient"), "{e}");
+    // Cohort arms enrol one after the other.
+    let cohorts = scenario(1.0, "[design.accrual]\nduration_days = 100")
+        .replace("n_per_arm = 100\nrandomisation = { method = \"block\", block_size = 4 }\n", "")
+        .replace("name = \"placebo\"\n", "name = \"placebo\"\ninclude = \"age >= 18\"\nn = 50\n")
+        .replace("name = \"drug\"\n", "name = \"drug\"\ninclude = \"age >= 18\"\nn = 50\n");
+    let e = rejected(&cohorts);
+    assert!(e.contains("design.accrual") && e.contains("randomised design"), "{e}");
 }

@@ -1,16 +1,19 @@
 //! `[design.accrual]` and `design.planned_events` → [`Accrual`] and the event-driven final
 //! analysis, checked against the study length, the primary endpoint and the interim looks.
 
-use super::model::{Accrual, Endpoint, EndpointKind, FollowUp, Interim};
+use super::model::{Accrual, Allocation, Endpoint, EndpointKind, FollowUp, Interim};
 use super::raw::RawAccrual;
 use super::resolve::{R, bad};
 
 const DAY: f64 = 24.0;
 
-/// Resolves the accrual period for a study of `duration_h` hours.
-pub(crate) fn resolve(raw: Option<&RawAccrual>, duration_h: f64, interim: Option<&Interim>) -> R<Option<Accrual>> {
+/// Resolves the accrual period for a study of `duration_h` hours with these `endpoints`.
+pub(crate) fn resolve(raw: Option<&RawAccrual>, duration_h: f64, interim: Option<&Interim>, allocation: &Allocation, endpoints: &[Endpoint]) -> R<Option<Accrual>> {
     let Some(raw) = raw else { return Ok(None) };
     let key = "design.accrual";
+    if matches!(allocation, Allocation::Cohorts) {
+        return bad(key, "staggered entry needs a randomised design (cohort arms enrol arm by arm, so one arm would enter before the other)");
+    }
     let days = raw.duration_days;
     if !(days.is_finite() && days > 0.0) {
         return bad(format!("{key}.duration_days"), format!("{days}: the enrolment period in days, a number > 0 (e.g. 365)"));
@@ -28,6 +31,17 @@ pub(crate) fn resolve(raw: Option<&RawAccrual>, duration_h: f64, interim: Option
                     "enrolment lasts {days} days but the study ends on day {} (follow_up = \"to_study_end\"): the last patients would not be followed; \
                      lengthen study.duration_days or shorten the enrolment",
                     duration_h / DAY
+                ),
+            );
+        }
+        if let Some(e) = endpoints.iter().find(|e| e.kind != EndpointKind::TimeToEvent && e.kind != EndpointKind::None && e.at_h >= duration_h) {
+            return bad(
+                format!("{key}.follow_up"),
+                format!(
+                    "endpoint {:?} is assessed on day {}, when the study ends (follow_up = \"to_study_end\"): no patient would be followed that long; \
+                     assess it earlier, lengthen study.duration_days, or use follow_up = \"fixed\"",
+                    e.name,
+                    e.at_h / DAY
                 ),
             );
         }

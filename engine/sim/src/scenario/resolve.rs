@@ -483,7 +483,7 @@ pub(crate) fn resolve(raw: &RawScenario, available: &[String], extra: &BTreeSet<
         })
         .collect();
     let interim = super::interim::resolve(d.interim.as_ref(), &endpoints, &allocation)?;
-    let accrual = super::accrual::resolve(d.accrual.as_ref(), duration_h, interim.as_ref())?;
+    let accrual = super::accrual::resolve(d.accrual.as_ref(), duration_h, interim.as_ref(), &allocation, &endpoints)?;
     let planned_events = super::accrual::planned_events(d.planned_events, &endpoints, allocation.patients(&arms))?;
     let allocation = match allocation {
         Allocation::Randomised { n_total, method: Randomisation::Stratified { size, strata } } => Allocation::Randomised {

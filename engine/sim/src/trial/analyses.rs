@@ -224,7 +224,7 @@ pub(super) fn sequential_comparisons(
     let last = final_analysis(s, all, values);
     let mut looks = Vec::with_capacity(interim.information.len());
     for k in 0..interim.information.len() {
-        let cut = data_cut(interim, k, all.len(), &event_days, last, s.planned_events);
+        let Some(cut) = data_cut(interim, k, all.len(), &event_days, last, s.planned_events) else { continue };
         // The primary endpoint has one comparison (checked with the design).
         let first = comparisons(s, all, values, cut, 0..1, point, replicate).remove(0);
         let outcome = decide(interim, k, first.p_value, primary.is_harm(first.estimate), primary.hypothesis.sided);
