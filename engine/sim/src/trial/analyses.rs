@@ -3,6 +3,8 @@
 //! succeeded.
 
 use super::*;
+use crate::scenario::{Accrual, FollowUp};
+use crate::sequential::final_cut;
 
 /// The baseline (first visit) and the value at visit `at` of a series of visit values (NaN
 /// where absent).
@@ -148,21 +150,39 @@ fn entry_day(o: &Outcome) -> f64 {
     o.course.entry_h / 24.0
 }
 
-/// The calendar days of the primary comparison's observed events, sorted.
-fn primary_event_days(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>]) -> Vec<f64> {
-    let primary = &s.endpoints[0];
-    let pair = |arm: usize| arm == primary.control || primary.treatments.contains(&arm);
-    if primary.kind != EndpointKind::TimeToEvent {
-        return Vec::new();
+/// A finished trial on the calendar: the primary comparison's events and the final
+/// analysis's data cut.
+pub(super) struct Calendar {
+    /// Calendar days of the primary comparison's observed events (every arm of its
+    /// comparisons), sorted; `None` unless the primary is a time to event.
+    event_days: Option<Vec<f64>>,
+    /// The final analysis's data cut (see [`final_cut`]).
+    pub last: DataCut,
+}
+
+impl Calendar {
+    pub(super) fn new(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>]) -> Calendar {
+        let primary = &s.endpoints[0];
+        let pair = |arm: usize| arm == primary.control || primary.treatments.contains(&arm);
+        let event_days = (primary.kind == EndpointKind::TimeToEvent).then(|| {
+            let mut days: Vec<f64> = all
+                .iter()
+                .zip(&values[0])
+                .filter(|(o, _)| o.course.failure.is_none() && pair(o.arm) && o.course.tte.is_some_and(|t| t.1))
+                .filter_map(|(o, v)| v.map(|v| entry_day(o) + v))
+                .collect();
+            days.sort_by(f64::total_cmp);
+            days
+        });
+        let common_end = matches!(s.accrual, Some(Accrual { follow_up: FollowUp::ToStudyEnd, .. })).then(|| s.duration_h / 24.0);
+        let last = final_cut(s.planned_events, event_days.as_deref().unwrap_or_default(), common_end);
+        Calendar { event_days, last }
     }
-    let mut days: Vec<f64> = all
-        .iter()
-        .zip(&values[0])
-        .filter(|(o, _)| o.course.failure.is_none() && pair(o.arm) && o.course.tte.is_some_and(|t| t.1))
-        .filter_map(|(o, v)| v.map(|v| entry_day(o) + v))
-        .collect();
-    days.sort_by(f64::total_cmp);
-    days
+
+    /// The primary events seen by an analysis on `cut` (`None`: not a time-to-event primary).
+    pub(super) fn events_by(&self, cut: DataCut) -> Option<u32> {
+        self.event_days.as_ref().map(|days| days.partition_point(|&d| d <= cut.day) as u32)
+    }
 }
 
 /// The end of the study on the calendar: the common end, or the last patient's end of
@@ -172,21 +192,6 @@ fn study_end_day(s: &Scenario, all: &[Outcome]) -> f64 {
         Some(Accrual { follow_up: FollowUp::ToStudyEnd, .. }) => s.duration_h / 24.0,
         _ => (all.last().map_or(0.0, |o| o.course.entry_h) + s.duration_h) / 24.0,
     }
-}
-
-/// Events of the primary comparison's arms seen at an analysis on `cut` (time-to-event
-/// primary; `None` otherwise).
-pub(super) fn analysis_events(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>], cut: DataCut) -> Option<u32> {
-    (s.endpoints.first()?.kind == EndpointKind::TimeToEvent).then(|| {
-        let days = primary_event_days(s, all, values);
-        days.partition_point(|&d| d <= cut.day) as u32
-    })
-}
-
-/// The final analysis's data cut (see [`final_cut`]).
-pub(super) fn final_analysis(s: &Scenario, all: &[Outcome], values: &[Vec<Option<f64>>]) -> DataCut {
-    let common_end = matches!(s.accrual, Some(Accrual { follow_up: FollowUp::ToStudyEnd, .. })).then(|| s.duration_h / 24.0);
-    final_cut(s.planned_events, &primary_event_days(s, all, values), common_end)
 }
 
 /// The calendar day of an analysis on `cut`: when its last patient completes follow-up (a
@@ -216,15 +221,15 @@ pub(super) fn sequential_comparisons(
     interim: &Interim,
     all: &[Outcome],
     values: &[Vec<Option<f64>>],
+    calendar: &Calendar,
     point: u32,
     replicate: u32,
 ) -> (Vec<ComparisonRow>, Vec<LookRow>, (usize, LookOutcome, DataCut)) {
     let primary = &s.endpoints[0];
-    let event_days = primary_event_days(s, all, values);
-    let last = final_analysis(s, all, values);
+    let event_days = calendar.event_days.as_deref().unwrap_or_default();
     let mut looks = Vec::with_capacity(interim.information.len());
     for k in 0..interim.information.len() {
-        let Some(cut) = data_cut(interim, k, all.len(), &event_days, last, s.planned_events) else { continue };
+        let Some(cut) = data_cut(interim, k, all.len(), event_days, calendar.last, s.planned_events) else { continue };
         // The primary endpoint has one comparison (checked with the design).
         let first = comparisons(s, all, values, cut, 0..1, point, replicate).remove(0);
         let outcome = decide(interim, k, first.p_value, primary.is_harm(first.estimate), primary.hypothesis.sided);

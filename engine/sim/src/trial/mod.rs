@@ -45,11 +45,11 @@ use vtrial_stats::dist::normal;
 use crate::analysis::{self, Subject};
 
 mod analyses;
-use analyses::{analysis_day, analysis_events, assessment_visit, comparisons, endpoint_value, final_analysis, is_success, sequential_comparisons};
+use analyses::{Calendar, analysis_day, assessment_visit, comparisons, endpoint_value, is_success, sequential_comparisons};
 use crate::regimen::{BodySize, Regimen, ScheduledDose};
-use crate::sequential::{DataCut, LookOutcome, data_cut, decide, final_cut, z_of_p};
+use crate::sequential::{DataCut, LookOutcome, data_cut, decide, z_of_p};
 use crate::rows::*;
-use crate::scenario::{Accrual, Detail, DrugEffect, FollowUp, Endpoint, EndpointKind, Exposure, Interim, Param, PkKind, PkModel, Scenario, TteEffect};
+use crate::scenario::{Detail, DrugEffect, Endpoint, EndpointKind, Exposure, Interim, Param, PkKind, PkModel, Scenario, TteEffect};
 
 /// Purposes of the engine's own random streams (beyond `vtrial_pk::population::purpose`).
 /// Their values enter the key derivation: never renumber them.
@@ -1038,16 +1038,15 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         });
     }
 
+    let calendar = Calendar::new(s, &all, &endpoint_values);
     let (comparisons, looks, stop, cut) = match &s.interim {
-        None => {
-            let cut = final_analysis(s, &all, &endpoint_values);
-            (comparisons(s, &all, &endpoint_values, cut, 0..s.endpoints.len(), point, replicate), Vec::new(), None, cut)
-        }
+        None => (comparisons(s, &all, &endpoint_values, calendar.last, 0..s.endpoints.len(), point, replicate), Vec::new(), None, calendar.last),
         Some(interim) => {
-            let (rows, looks, (k, outcome, cut)) = sequential_comparisons(s, interim, &all, &endpoint_values, point, replicate);
+            let (rows, looks, (k, outcome, cut)) = sequential_comparisons(s, interim, &all, &endpoint_values, &calendar, point, replicate);
             (rows, looks, Some((k, outcome)), cut)
         }
     };
+    let day = analysis_day(s, &all, cut);
     let primary_rows: Vec<&ComparisonRow> = comparisons.iter().filter(|c| c.endpoint == 0).collect();
     let trial = TrialRow {
         point,
@@ -1059,12 +1058,9 @@ fn collect(world: &mut World, s: &Scenario, point: u32, replicate: u32) -> Trial
         success: (!primary_rows.is_empty()).then(|| primary_rows.iter().all(|c| is_success(&s.endpoints[0], c))),
         stopped_look: stop.map(|(k, _)| k as u32 + 1),
         stop_reason: stop.map(|(_, outcome)| outcome.name()),
-        analysis_day: analysis_day(s, &all, cut),
-        analysis_events: analysis_events(s, &all, &endpoint_values, cut),
-        enrolled_at_analysis: {
-            let day = analysis_day(s, &all, cut);
-            all.iter().filter(|o| o.course.entry_h / 24.0 < day).count() as u32
-        },
+        analysis_day: day,
+        analysis_events: calendar.events_by(cut),
+        enrolled_at_analysis: all.iter().filter(|o| o.course.entry_h / 24.0 < day).count() as u32,
     };
 
     let mut patients = Vec::new();
