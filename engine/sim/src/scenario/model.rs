@@ -570,8 +570,8 @@ pub enum FollowUp {
 }
 
 impl Scenario {
-    /// The calendar end of a patient's follow-up who entered at `entry_h`, in their own time
-    /// (hours after entry).
+    /// How long a patient who entered at calendar time `entry_h` is followed, hours from
+    /// their entry.
     pub fn follow_up_h(&self, entry_h: f64) -> f64 {
         match self.accrual {
             Some(Accrual { follow_up: FollowUp::ToStudyEnd, .. }) => self.duration_h - entry_h,
