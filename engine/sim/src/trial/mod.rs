@@ -32,7 +32,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use vtrial_expr::Value;
 use vtrial_pk::linear::{LinearParams, LinearPk};
-use vtrial_pk::nonlinear::{MichaelisMenten, OdePk};
+use vtrial_pk::nonlinear::{Dynamics, MichaelisMenten, OdeModel, OdePk};
 use vtrial_pk::ode::SolverOptions;
 use vtrial_pk::population::{purpose, rng_stream};
 use vtrial_pk::{Dose, DoseInput, PkError, PkSystem, Record, RecordKind, Simulator, SteadyState};
@@ -136,68 +136,25 @@ fn mm_solver() -> SolverOptions {
     SolverOptions { rtol: 1e-7, atol: 1e-9, ..SolverOptions::default() }
 }
 
-/// A patient's PK system: closed form, or the PK library's ODE path (both carry the AUC of
-/// the central amount as their last state component).
-enum AnyPk {
-    Linear(LinearPk),
-    Mm(OdePk<MichaelisMenten>),
+/// A patient's PK system: the PK library's closed form, or its ODE path for Michaelis–Menten
+/// elimination (both carry the AUC of the central amount as their last state component).
+fn pk_system(model: &PkModel, p: &PkParams) -> Result<Dynamics, PkError> {
+    Ok(match model.kind {
+        PkKind::Linear(s) => Dynamics::Closed(LinearPk::with_auc(s, p.linear)?),
+        PkKind::MichaelisMenten { oral } => {
+            let MmParams { vmax, km, v, ka } = p.mm;
+            let model = MichaelisMenten { vmax, km, v, cl: 0.0, ka: oral.then_some(ka), peripheral: None };
+            model.validate()?;
+            Dynamics::Ode(OdePk::new(OdeModel::MichaelisMenten(model), mm_solver()).with_auc())
+        }
+    })
 }
 
-impl AnyPk {
-    fn new(model: &PkModel, p: &PkParams) -> Result<AnyPk, PkError> {
-        Ok(match model.kind {
-            PkKind::Linear(s) => AnyPk::Linear(LinearPk::with_auc(s, p.linear)?),
-            PkKind::MichaelisMenten { oral } => {
-                let MmParams { vmax, km, v, ka } = p.mm;
-                let model = MichaelisMenten { vmax, km, v, cl: 0.0, ka: oral.then_some(ka), peripheral: None };
-                model.validate()?;
-                AnyPk::Mm(OdePk::new(model, mm_solver()).with_auc())
-            }
-        })
-    }
-
-    fn volume(model: &PkModel, p: &PkParams) -> f64 {
-        match model.kind {
-            PkKind::Linear(_) => p.linear.v,
-            PkKind::MichaelisMenten { .. } => p.mm.v,
-        }
-    }
-}
-
-impl PkSystem for AnyPk {
-    fn n_cmt(&self) -> usize {
-        match self {
-            AnyPk::Linear(m) => m.n_cmt(),
-            AnyPk::Mm(m) => m.n_cmt(),
-        }
-    }
-
-    fn n_state(&self) -> usize {
-        match self {
-            AnyPk::Linear(m) => m.n_state(),
-            AnyPk::Mm(m) => m.n_state(),
-        }
-    }
-
-    fn advance<V: FnMut(usize, &[f64])>(&mut self, state: &mut [f64], t0: f64, stops: &[f64], rates: &[f64], visit: V) -> Result<(), PkError> {
-        match self {
-            AnyPk::Linear(m) => m.advance(state, t0, stops, rates, visit),
-            AnyPk::Mm(m) => m.advance(state, t0, stops, rates, visit),
-        }
-    }
-
-    fn solve_periodic(&mut self, period: f64, c: &[f64], x: &mut [f64]) -> Option<Result<(), PkError>> {
-        match self {
-            AnyPk::Linear(m) => m.solve_periodic(period, c, x),
-            AnyPk::Mm(m) => m.solve_periodic(period, c, x),
-        }
-    }
-
-    fn solve_constant_input(&mut self, rates: &[f64], x: &mut [f64]) -> Option<Result<(), PkError>> {
-        match self {
-            AnyPk::Linear(m) => m.solve_constant_input(rates, x),
-            AnyPk::Mm(m) => m.solve_constant_input(rates, x),
-        }
+/// The central volume of a patient's PK model, L.
+fn central_volume(model: &PkModel, p: &PkParams) -> f64 {
+    match model.kind {
+        PkKind::Linear(_) => p.linear.v,
+        PkKind::MichaelisMenten { .. } => p.mm.v,
     }
 }
 
@@ -587,7 +544,7 @@ fn monitoring(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&PatientId
         }
         let mut rng = ctx.rng(*id, engine_purpose::MONITORING);
         let central = pk_model.kind.central();
-        let v = AnyPk::volume(pk_model, &params);
+        let v = central_volume(pk_model, &params);
         let (t_drop, _) = dropout_draws(&ctx, *id);
         // Rounding and cap: the rule's, else those of the regimen's maintenance phase.
         let phase = dosing.regimen.as_ref().and_then(|r| r.maintenance().copied());
@@ -598,7 +555,7 @@ fn monitoring(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&PatientId
                 records.clear();
                 records.extend(dosing.doses.iter().take_while(|d| d.time_h < t).map(|d| dose_record(pk_model, d)));
                 records.push(Record { time: t, kind: RecordKind::Observation, params: 0 });
-                let mut model = [AnyPk::new(pk_model, &params).map_err(|e| e.to_string())?];
+                let mut model = [pk_system(pk_model, &params).map_err(|e| e.to_string())?];
                 let last = records.len() - 1;
                 let mut trough = 0.0;
                 sim.run(&mut model, &records, |i, state| {
@@ -661,9 +618,9 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
             continue;
         };
         let result = (|| -> Result<(), String> {
-            let mut model = [AnyPk::new(pk_model, &params).map_err(|e| e.to_string())?];
+            let mut model = [pk_system(pk_model, &params).map_err(|e| e.to_string())?];
             let central = pk_model.kind.central();
-            let v = AnyPk::volume(pk_model, &params);
+            let v = central_volume(pk_model, &params);
             slots.clear();
             slots.extend(s.pk_samples_h.iter().enumerate().map(|(k, &t)| (t, 0u8, k)));
             // The turnover profile: the grid and every dose time up to the last visit, read
@@ -759,7 +716,7 @@ fn pharmacokinetics(ctx: Res<Ctx>, mut sim: Local<Simulator>, mut q: Query<(&Ind
                 records.extend(times[1..].iter().map(|&time| Record { time, kind: RecordKind::Observation, params: 0 }));
                 let mut profile = vec![0.0; times.len()];
                 let mut auc = [0.0; 2];
-                let mut model = [AnyPk::new(pk_model, &params).map_err(|e| e.to_string())?];
+                let mut model = [pk_system(pk_model, &params).map_err(|e| e.to_string())?];
                 let auc_index = model[0].n_cmt();
                 sim.run(&mut model, &records, |i, state| {
                     profile[i] = state[central] / v;
