@@ -8,7 +8,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use vtrial_benches::{daily_dosing_hourly_sampling, population};
 use vtrial_pk::nonlinear::{LinearOde, OdePk};
-use vtrial_pk::ode::SolverOptions;
+use vtrial_pk::ode::{Method, SolverOptions};
 use vtrial_pk::{LinearParams, LinearPk, Simulator, Structure};
 
 const SUBJECTS: usize = 1_000;
@@ -33,21 +33,25 @@ fn closed_form(c: &mut Criterion, name: &str, structure: Structure, typical: Lin
     group.finish();
 }
 
-/// The same regimen and population solved by ODE (`Method::Auto`: at both tolerances the
-/// explicit DOP853 with stiffness detection), at the solver's default tolerances (rtol 1e-8,
-/// atol 1e-10 mg) and at rtol 1e-6, atol 1e-6 mg. The solver runs once per dosing interval
-/// (it restarts only at doses, infusion starts and ends and lag times) and reads the hourly
-/// observations from its dense output; `models/pk/examples/throughput.rs` prints the steps
-/// per subject.
+/// The same regimen and population solved by ODE: `Method::Auto` (for these models the
+/// Taylor-series method) and, for comparison, `Method::RungeKutta` (DOP853 with stiffness
+/// detection at both tolerances), at the solver's default tolerances (rtol 1e-8, atol 1e-10 mg)
+/// and at rtol 1e-6, atol 1e-6 mg. The solver runs once per dosing interval (it restarts only
+/// at doses, infusion starts and ends and lag times) and reads the hourly observations from
+/// its dense output; `models/pk/examples/throughput.rs` prints the steps per subject.
 fn ode(c: &mut Criterion, name: &str, structure: Structure, typical: LinearParams) {
     let records = daily_dosing_hourly_sampling(0);
     let params = population(SUBJECTS / 10, typical);
     let central = structure.central();
     let mut group = c.benchmark_group(format!("pk/{name}"));
     group.throughput(Throughput::Elements(params.len() as u64));
+    let loose = SolverOptions { rtol: 1e-6, atol: 1e-6, ..SolverOptions::default() };
+    let rk = |o: &SolverOptions| SolverOptions { method: Method::RungeKutta, ..o.clone() };
     for (label, options) in [
         ("ode_rtol1e-8_atol1e-10", SolverOptions::default()),
-        ("ode_rtol1e-6_atol1e-6", SolverOptions { rtol: 1e-6, atol: 1e-6, ..SolverOptions::default() }),
+        ("ode_rtol1e-6_atol1e-6", loose.clone()),
+        ("ode_rungekutta_rtol1e-8_atol1e-10", rk(&SolverOptions::default())),
+        ("ode_rungekutta_rtol1e-6_atol1e-6", rk(&loose)),
     ] {
         group.bench_function(BenchmarkId::new(label, "28_doses_673_obs"), |b| {
             let mut sim = Simulator::default();

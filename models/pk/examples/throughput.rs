@@ -4,9 +4,11 @@
 //! `valgrind --tool=callgrind target/release/examples/throughput closed 500`; the criterion
 //! benchmark in `benches/pk.rs` gives the reference figures.
 //!
-//! Usage: `throughput [closed|ode|adams] [SUBJECTS] [RTOL] [ATOL]` (`ode`: `Method::Auto`;
-//! `adams`: `Method::Adams`)
-use vtrial_pk::nonlinear::{LinearOde, OdePk};
+//! Usage: `throughput [closed|ode|rk|adams|mm|mm-rk] [SUBJECTS] [RTOL] [ATOL]` (`ode`:
+//! `Method::Auto`, the Taylor series; `rk`: `Method::RungeKutta`, DOP853 at rtol ≤ 1e-5;
+//! `adams`: `Method::Adams`; `mm`, `mm-rk`: the same regimen with Michaelis–Menten
+//! elimination, VMAX 10 mg/h, KM 2 mg/L, by `Method::Auto` or `Method::RungeKutta`)
+use vtrial_pk::nonlinear::{LinearOde, MichaelisMenten, OdePk};
 use vtrial_pk::ode::{Method, SolveStats, SolverOptions};
 use vtrial_pk::{Dose, LinearParams, LinearPk, PkSystem, Record, RecordKind, Simulator, Structure};
 
@@ -18,13 +20,16 @@ fn run<S: PkSystem>(sim: &mut Simulator, systems: &mut [S; 1], records: &[Record
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let adams = args.get(1).is_some_and(|a| a == "adams");
-    let ode = adams || args.get(1).is_some_and(|a| a == "ode");
+    let mode = args.get(1).map_or("closed", String::as_str);
+    let mm = mode.starts_with("mm");
+    let ode = mode != "closed";
     let n: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(if ode { 1_000 } else { 100_000 });
-    let mut options = SolverOptions::default();
-    if adams {
-        options.method = Method::Adams;
-    }
+    let method = match mode {
+        "adams" => Method::Adams,
+        "rk" | "mm-rk" => Method::RungeKutta,
+        _ => Method::Auto,
+    };
+    let mut options = SolverOptions { method, ..SolverOptions::default() };
     if let Some(rtol) = args.get(3).and_then(|a| a.parse().ok()) {
         options.rtol = rtol;
     }
@@ -40,7 +45,13 @@ fn main() {
     for i in 0..n {
         let f = 1.0 + (i % 97) as f64 / 200.0;
         let p = LinearParams { cl: 1.0 * f, v: 20.0 / f, q: 2.0, v2: 50.0 * f, ka: 1.2 * f, ..Default::default() };
-        total += if ode {
+        total += if mm {
+            let model = MichaelisMenten { vmax: 10.0, km: 2.0, v: p.v, cl: 0.0, ka: Some(p.ka), peripheral: Some((p.q, p.v2)) };
+            let mut systems = [OdePk::new(model, options.clone())];
+            let total = run(&mut sim, &mut systems, &records);
+            stats += systems[0].solve_stats();
+            total
+        } else if ode {
             let mut systems = [OdePk::new(LinearOde::new(Structure::TwoCmtOral, p).expect("valid"), options.clone())];
             let total = run(&mut sim, &mut systems, &records);
             stats += systems[0].solve_stats();

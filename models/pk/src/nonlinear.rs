@@ -23,6 +23,22 @@ pub trait PkOde {
     fn jacobian(&self, _a: &[f64], _jac: &mut [f64]) -> bool {
         false
     }
+    /// Taylor coefficients of the amounts for the Taylor-series method (see
+    /// [`OdeSystem::taylor`]): `coeffs` holds `order + 1` rows of `stride` values (`stride` ≥
+    /// [`n_cmt`](PkOde::n_cmt); the compartments come first in a row), row 0 the amounts at
+    /// the expansion point; set columns `0..n_cmt` of rows `1..=order` to `A⁽ᵏ⁾/k!` of
+    /// `dA/dt = f(A) + rates` (`rates` constant, at least `n_cmt` long). `false` (the default)
+    /// where there are none, e.g. outside the region where `f` is analytic.
+    fn taylor(&self, _rates: &[f64], _order: usize, _stride: usize, _coeffs: &mut [f64]) -> bool {
+        false
+    }
+}
+
+/// Rows `k` (read) and `k + 1` (written) of Taylor coefficients laid out with `stride`.
+#[inline(always)]
+fn rows(coeffs: &mut [f64], stride: usize, k: usize) -> (&[f64], &mut [f64]) {
+    let (done, rest) = coeffs.split_at_mut((k + 1) * stride);
+    (&done[k * stride..], &mut rest[..stride])
 }
 
 /// A linear model's rate matrix as an ODE (the closed form's cross-check).
@@ -73,6 +89,16 @@ impl PkOde for LinearOde {
         jac.copy_from_slice(&self.k[..self.n * self.n]);
         true
     }
+    /// `A_{k+1} = (K·A_k + rates·[k = 0])/(k + 1)`.
+    fn taylor(&self, rates: &[f64], order: usize, stride: usize, coeffs: &mut [f64]) -> bool {
+        match self.n {
+            1 => linear_taylor::<1>(&self.k, rates, order, stride, coeffs),
+            2 => linear_taylor::<2>(&self.k, rates, order, stride, coeffs),
+            3 => linear_taylor::<3>(&self.k, rates, order, stride, coeffs),
+            _ => linear_taylor::<4>(&self.k, rates, order, stride, coeffs),
+        }
+        true
+    }
 }
 
 /// `da = K·a` for the `N × N` row-major matrix at the start of `k`.
@@ -86,6 +112,31 @@ fn matvec<const N: usize>(k: &[f64; LINEAR_ODE_MAX * LINEAR_ODE_MAX], a: &[f64],
             sum += k[i * N + j] * a[j];
         }
         *d = sum;
+    }
+}
+
+/// Taylor coefficients of `dA/dt = K·A + rates` for the `N × N` row-major `K` at the start of
+/// `k` (see [`PkOde::taylor`]). The chain from one order to the next is the derivative itself,
+/// `A⁽ᵏ⁺¹⁾ = K·A⁽ᵏ⁾` (kept in registers); the division by `(k + 1)!` is off that chain.
+#[inline(always)]
+fn linear_taylor<const N: usize>(k: &[f64; LINEAR_ODE_MAX * LINEAR_ODE_MAX], rates: &[f64], order: usize, stride: usize, coeffs: &mut [f64]) {
+    let mut derivative: [f64; N] = coeffs[..N].try_into().expect("N amounts");
+    let mut inverse_factorial = 1.0;
+    for step in 0..order {
+        let mut next = [0.0; N];
+        for (i, d) in next.iter_mut().enumerate() {
+            let mut sum = if step == 0 { rates[i] } else { -0.0 };
+            for j in 0..N {
+                sum += k[i * N + j] * derivative[j];
+            }
+            *d = sum;
+        }
+        inverse_factorial *= crate::ode::TAYLOR_RECIPROCALS[step];
+        let row = &mut coeffs[(step + 1) * stride..(step + 1) * stride + N];
+        for (r, d) in row.iter_mut().zip(next) {
+            *r = d * inverse_factorial;
+        }
+        derivative = next;
     }
 }
 
@@ -185,6 +236,45 @@ impl PkOde for MichaelisMenten {
         }
         true
     }
+    /// By the recurrences of automatic differentiation; the saturable term `VMAX·q` with
+    /// `q = C/(KM + C)` from `q_k = (C_k − Σ_{j=1..k} C_j·q_{k−j})/(KM + C_0)`. None below
+    /// `C = 0`, where the rate law changes (see [`PkOde::rhs`] here).
+    fn taylor(&self, rates: &[f64], order: usize, stride: usize, coeffs: &mut [f64]) -> bool {
+        use crate::ode::MAX_TAYLOR_ORDER;
+        let ci = self.central();
+        if coeffs[ci].is_nan() || coeffs[ci] < 0.0 || order > MAX_TAYLOR_ORDER {
+            return false;
+        }
+        let mut conc = [0.0; MAX_TAYLOR_ORDER + 1];
+        let mut q = [0.0; MAX_TAYLOR_ORDER + 1];
+        let denominator = self.km + coeffs[ci] / self.v;
+        for k in 0..order {
+            let (a, next) = rows(coeffs, stride, k);
+            conc[k] = a[ci] / self.v;
+            let mut sum = conc[k];
+            for j in 1..=k {
+                sum -= conc[j] * q[k - j];
+            }
+            q[k] = sum / denominator;
+            let mut dc = -self.vmax * q[k] - self.cl * conc[k];
+            if let Some(ka) = self.ka {
+                next[0] = -ka * a[0];
+                dc += ka * a[0];
+            }
+            if let Some((flow_q, v2)) = self.peripheral {
+                let p = ci + 1;
+                let flow = flow_q * conc[k] - flow_q * a[p] / v2;
+                dc -= flow;
+                next[p] = flow;
+            }
+            next[ci] = dc;
+            let scale = 1.0 / (k + 1) as f64;
+            for (i, d) in next[..self.n_cmt()].iter_mut().enumerate() {
+                *d = if k == 0 { (*d + rates[i]) * scale } else { *d * scale };
+            }
+        }
+        true
+    }
 }
 
 /// Transit-compartment absorption (Savic et al., J Pharmacokinet Pharmacodyn 2007;34:711):
@@ -257,6 +347,19 @@ impl PkOde for Transit {
         da[abs] = ktr * a[self.n] - self.ka * a[abs];
         da[abs + 1] = self.ka * a[abs] - self.cl / self.v * a[abs + 1];
     }
+    /// Linear: `A_{k+1} = (f(A_k) + rates·[k = 0])/(k + 1)`.
+    fn taylor(&self, rates: &[f64], order: usize, stride: usize, coeffs: &mut [f64]) -> bool {
+        let n = self.n_cmt();
+        for k in 0..order {
+            let (a, next) = rows(coeffs, stride, k);
+            self.rhs(&a[..n], &mut next[..n]);
+            let scale = 1.0 / (k + 1) as f64;
+            for (i, d) in next[..n].iter_mut().enumerate() {
+                *d = if k == 0 { (*d + rates[i]) * scale } else { *d * scale };
+            }
+        }
+        true
+    }
 }
 
 /// The ODE with doses' inputs and the AUC integrator.
@@ -305,6 +408,20 @@ impl<M: PkOde> OdeSystem for WithInputs<'_, M> {
         true
     }
     fn is_autonomous(&self) -> bool {
+        true
+    }
+    /// The model's coefficients, then the AUC integrator's: `AUC_{k+1} = A_central,k/(k + 1)`.
+    fn taylor(&self, _t: f64, order: usize, coeffs: &mut [f64]) -> bool {
+        let stride = self.dim();
+        if !self.model.taylor(self.rates, order, stride, coeffs) {
+            return false;
+        }
+        if self.auc {
+            let (n, central) = (self.model.n_cmt(), self.model.central());
+            for k in 0..order {
+                coeffs[(k + 1) * stride + n] = coeffs[k * stride + central] / (k + 1) as f64;
+            }
+        }
         true
     }
 }
@@ -545,6 +662,13 @@ impl PkOde for OdeModel {
             OdeModel::Linear(m) => m.jacobian(a, jac),
             OdeModel::MichaelisMenten(m) => m.jacobian(a, jac),
             OdeModel::Transit(m) => m.jacobian(a, jac),
+        }
+    }
+    fn taylor(&self, rates: &[f64], order: usize, stride: usize, coeffs: &mut [f64]) -> bool {
+        match self {
+            OdeModel::Linear(m) => m.taylor(rates, order, stride, coeffs),
+            OdeModel::MichaelisMenten(m) => m.taylor(rates, order, stride, coeffs),
+            OdeModel::Transit(m) => m.taylor(rates, order, stride, coeffs),
         }
     }
 }

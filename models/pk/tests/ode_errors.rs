@@ -238,3 +238,75 @@ fn invalid_input_is_rejected_before_any_work() {
         "{msg}"
     );
 }
+
+/// `dy/dt = y²` with its Taylor coefficients (`y_{k+1} = Σ_j y_j·y_{k−j}/(k + 1)`), so that
+/// [`Method::Auto`] runs the Taylor series on it.
+struct Square;
+
+impl OdeSystem for Square {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn rhs(&self, _t: f64, y: &[f64], d: &mut [f64]) {
+        d[0] = y[0] * y[0];
+    }
+    fn taylor(&self, _t: f64, order: usize, c: &mut [f64]) -> bool {
+        for k in 0..order {
+            let square: f64 = (0..=k).map(|j| c[j] * c[k - j]).sum();
+            c[k + 1] = square / (k + 1) as f64;
+        }
+        true
+    }
+}
+
+#[test]
+fn taylor_series_hands_a_blow_up_over_and_reports_it() {
+    // y = 1/(1 − t): the steps shrink with the radius of convergence as the pole nears, the
+    // rest goes to the Runge-Kutta path, which reports the blow-up as for the other methods.
+    let mut y = [1.0];
+    let mut visited = Vec::new();
+    let result = solver(Method::Auto).integrate(&Square, 0.0, &mut y, &[0.5, 2.0], |k, yk| visited.push((k, yk[0])));
+    let t = match result {
+        Err(OdeError::StepSizeTooSmall { t, .. } | OdeError::NonFinite { t, .. }) => t,
+        other => panic!("expected a blow-up error, got {other:?}"),
+    };
+    assert!(t > 0.99 && t < 1.0 + 1e-6, "stopped at t = {t}");
+    assert_eq!(visited.len(), 1);
+    assert!((visited[0].1 - 2.0).abs() < 1e-8, "{visited:?}");
+    assert!(y[0].is_finite() && y[0] > 100.0, "{y:?}");
+}
+
+/// `dy/dt = cos(10t)` with its Taylor coefficients `10ᵏ·cos(10t + kπ/2)/(k + 1)!`.
+struct Cosine;
+
+impl OdeSystem for Cosine {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn rhs(&self, t: f64, _y: &[f64], d: &mut [f64]) {
+        d[0] = (10.0 * t).cos();
+    }
+    fn taylor(&self, t: f64, order: usize, c: &mut [f64]) -> bool {
+        let mut scale = 1.0;
+        for k in 0..order {
+            scale *= if k == 0 { 1.0 } else { 10.0 / k as f64 };
+            let derivative = (10.0 * t + k as f64 * std::f64::consts::FRAC_PI_2).cos();
+            c[k + 1] = scale * derivative / (k + 1) as f64;
+        }
+        true
+    }
+}
+
+#[test]
+fn taylor_series_counts_its_steps_against_max_steps() {
+    let mut y = [0.0];
+    let opts = SolverOptions { max_steps: 5, ..Default::default() };
+    let err = Solver::new(opts).integrate(&Cosine, 0.0, &mut y, &[100.0], |_, _| {}).unwrap_err();
+    match err {
+        OdeError::TooManySteps { t, max_steps: 5 } => {
+            assert!(t > 0.0 && t < 100.0);
+            assert!((y[0] - (10.0 * t).sin() / 10.0).abs() < 1e-9, "y({t}) = {}", y[0]);
+        }
+        other => panic!("{other:?}"),
+    }
+}

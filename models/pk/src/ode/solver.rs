@@ -7,19 +7,20 @@ use super::dop853::{self, Dop853};
 use super::error::OdeError;
 use super::explicit::{self, Dopri5};
 use super::rosenbrock::{Rodas, StepFailure};
+use super::taylor::{Outcome, Taylor};
 use super::{Method, OdeSystem, SolveStats, SolverOptions, validate};
 
 /// Stiffness detections (not reset by fewer than [`NONSTIFF_RESET`] clear steps in a row) after
-/// which [`Method::Auto`] switches to the stiff method (`dopri5.f`).
+/// which [`Method::RungeKutta`] switches to the stiff method (`dopri5.f`).
 const STIFF_SWITCH: u32 = 15;
 /// Consecutive clear explicit steps that reset the stiffness count.
 const NONSTIFF_RESET: u32 = 6;
 /// `h·‖J‖∞` below which the explicit method would take step `h` without its stiffness test
 /// firing (`‖J‖∞` bounds the spectral radius; the test fires at `h·|λ| > 1.5`).
 const EASY_THRESHOLD: f64 = 1.0;
-/// Consecutive easy stiff steps after which [`Method::Auto`] switches back to explicit.
+/// Consecutive easy stiff steps after which [`Method::RungeKutta`] switches back to explicit.
 const EASY_SWITCH: u32 = 20;
-/// Under [`Method::Auto`], relative tolerances at or below this use DOP853 as the explicit
+/// Under [`Method::RungeKutta`], relative tolerances at or below this use DOP853 as the explicit
 /// method instead of Dormand–Prince 5(4): at tight tolerances the 8th-order method takes far
 /// fewer right-hand-side calls (Hairer, Nørsett & Wanner I, §II.10). Measured on the
 /// two-compartment oral model (q24h × 28, hourly observations, rtol = atol): at 1e-6 DOP853
@@ -146,6 +147,7 @@ struct Work {
     dop853: Dop853,
     adams: Adams,
     rodas: Rodas,
+    taylor: Taylor,
     dense: Dense,
 }
 
@@ -174,6 +176,7 @@ impl Work {
         self.dop853.resize(n);
         self.adams.resize(n);
         self.rodas.resize(n);
+        self.taylor.resize(n);
         self.dense.resize(n);
     }
 }
@@ -200,7 +203,8 @@ impl Solver {
     }
 
     /// Opt in (default off) to starting each call from the previous successful call's last
-    /// step size and, under [`Method::Auto`], its stiff/non-stiff decision. This skips the
+    /// step size and, under [`Method::RungeKutta`], its stiff/non-stiff decision (the Taylor
+    /// series of [`Method::Auto`] needs no first step). This skips the
     /// initial-step estimate, but results then depend on earlier calls (still deterministic
     /// for the same sequence of calls). An explicit `initial_step` option takes precedence.
     pub fn set_warm_start(&mut self, on: bool) {
@@ -259,7 +263,35 @@ impl Solver {
             rtol: opts.rtol,
             atol: opts.atol,
         };
-        let auto = opts.method == Method::Auto;
+        let w = &mut self.work;
+        w.resize(n);
+        // The Taylor-series method first (see `taylor.rs`); what it hands over, if anything,
+        // goes on by the Runge-Kutta/Rosenbrock path below from where it stopped.
+        let (t0, taylor_steps) = if opts.method == Method::Auto {
+            let h_max = opts.max_step.unwrap_or(f64::INFINITY).min(t_end - t0);
+            let outcome = w.taylor.run(
+                sys,
+                t0,
+                y,
+                stops,
+                &mut next,
+                &mut visit,
+                tol,
+                h_max,
+                opts.max_steps,
+                &mut stats,
+            )?;
+            match outcome {
+                Outcome::Done(h) => {
+                    self.last = Some((h, false));
+                    return Ok(stats);
+                }
+                Outcome::Handover { t, steps } => (t, steps),
+            }
+        } else {
+            (t0, 0)
+        };
+        let auto = matches!(opts.method, Method::Auto | Method::RungeKutta);
         let high = auto && opts.rtol <= HIGH_ORDER_RTOL;
         let (explicit_order, stiffness_threshold) = if high {
             (8, dop853::STIFFNESS_THRESHOLD)
@@ -267,8 +299,6 @@ impl Solver {
             (5, explicit::STIFFNESS_THRESHOLD)
         };
         let warm = if self.warm_start { self.last } else { None };
-        let w = &mut self.work;
-        w.resize(n);
         w.y.copy_from_slice(y);
         sys.rhs(t0, &w.y, &mut w.f0);
         stats.rhs_evals += 1;
@@ -279,7 +309,7 @@ impl Solver {
         let mut stiff = match opts.method {
             Method::Stiff => true,
             Method::NonStiff | Method::Adams => false,
-            Method::Auto => warm.is_some_and(|(_, s)| s),
+            Method::Auto | Method::RungeKutta => warm.is_some_and(|(_, s)| s),
         };
         let h_max = opts.max_step.unwrap_or(f64::INFINITY).min(t_end - t0);
         if opts.method == Method::Adams {
@@ -327,7 +357,8 @@ impl Solver {
         let mut non_finite: Option<usize> = None;
         let mut singular = 0u32;
         let (mut stiff_count, mut clear_count, mut easy_count) = (0u32, 0u32, 0u32);
-        let mut attempts = 0usize;
+        // `max_steps` bounds the call: the Taylor steps before a hand-over count.
+        let mut attempts = taylor_steps;
 
         let result = loop {
             if attempts >= opts.max_steps {
