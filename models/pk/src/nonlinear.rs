@@ -418,8 +418,10 @@ impl<M: PkOde> OdeSystem for WithInputs<'_, M> {
         }
         if self.auc {
             let (n, central) = (self.model.n_cmt(), self.model.central());
+            let input = self.rates.get(n).copied().unwrap_or(0.0); // as in `rhs`
             for k in 0..order {
-                coeffs[(k + 1) * stride + n] = coeffs[k * stride + central] / (k + 1) as f64;
+                let f = coeffs[k * stride + central] + if k == 0 { input } else { 0.0 };
+                coeffs[(k + 1) * stride + n] = f / (k + 1) as f64;
             }
         }
         true

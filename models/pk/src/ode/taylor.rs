@@ -18,9 +18,11 @@
 //! ≈ 1 (see `mod.rs` for measurements).
 //!
 //! Being explicit, it is not for stiff stretches: after [`SMALL_RUN`] steps in a row each
-//! shorter than 1/[`HANDOVER_STEPS`] of the way left to the end of the call (or at once, where
-//! the system declines to give coefficients at a point), the solver hands the rest of the call
-//! to the Runge–Kutta/Rosenbrock path of [`super::Method::RungeKutta`].
+//! shorter than 1/[`HANDOVER_STEPS`] of the way left to the end of the call, the solver hands
+//! the rest of the call to the Runge–Kutta/Rosenbrock path of [`super::Method::RungeKutta`]. So
+//! it does at once where the system declines to give coefficients at a point, where a step
+//! would come out non-finite, and where the step falls to the resolution of `t`: the Taylor
+//! series itself fails only by `max_steps`, and every other error is the other path's.
 
 use super::OdeSystem;
 use super::control::{self, Tol};
@@ -148,15 +150,17 @@ impl Taylor {
                 return Ok(Outcome::Handover { t, steps: taken });
             }
             let t_new = if last { t_end } else { t + h };
-            if !last && let Some(e) = control::step_too_small(t, t_new - t, None) {
-                return Err(e);
+            if !last && control::step_too_small(t, t_new - t, None).is_some() {
+                return Ok(Outcome::Handover { t, steps: taken });
             }
             if t_new - t != h.min(t_end - t) {
                 // Stretched onto the end (see `control::lands_on_end`).
                 by_dim!(n, |N| evaluate::<N>(c, t_new - t, y_new));
             }
-            if let Some(component) = control::first_non_finite(y_new) {
-                return Err(OdeError::NonFinite { t, component });
+            if control::first_non_finite(y_new).is_some() {
+                // A non-finite coefficient (the model is not finite at this state) or an
+                // overflow: the other path reports it where it happens, or gets through.
+                return Ok(Outcome::Handover { t, steps: taken });
             }
             while *next < stops.len() && stops[*next] < t_new {
                 by_dim!(n, |N| evaluate::<N>(c, stops[*next] - t, y));
