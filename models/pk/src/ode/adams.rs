@@ -29,15 +29,7 @@ use super::dim::{by_dim, dim};
 use super::error::OdeError;
 
 /// `1/(i + 1)` for `i = 0 ..`.
-const RECIPROCALS: [f64; COLS] = {
-    let mut r = [0.0; COLS];
-    let mut i = 0;
-    while i < COLS {
-        r[i] = 1.0 / (i + 1) as f64;
-        i += 1;
-    }
-    r
-};
+const RECIPROCALS: [f64; COLS] = super::reciprocals();
 /// Highest order.
 const MAX_ORDER: usize = 12;
 /// Columns of `φ` (indices 1 ..= 14; column 0 unused).

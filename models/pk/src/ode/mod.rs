@@ -164,6 +164,18 @@ mod taylor;
 mod validate;
 
 pub use error::{InputProblem, OdeError};
+
+/// `[1/1, 1/2, …, 1/N]`: the factors `1/(k + 1)` of the Adams and Taylor recurrences, so that
+/// they multiply instead of divide.
+const fn reciprocals<const N: usize>() -> [f64; N] {
+    let mut r = [0.0; N];
+    let mut k = 0;
+    while k < N {
+        r[k] = 1.0 / (k + 1) as f64;
+        k += 1;
+    }
+    r
+}
 pub use solver::Solver;
 pub use taylor::{MAX_TAYLOR_ORDER, TAYLOR_RECIPROCALS};
 
