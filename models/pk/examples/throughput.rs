@@ -4,10 +4,10 @@
 //! `valgrind --tool=callgrind target/release/examples/throughput closed 500`; the criterion
 //! benchmark in `benches/pk.rs` gives the reference figures.
 //!
-//! Usage: `throughput [closed|ode|rk|adams|mm|mm-rk] [SUBJECTS] [RTOL] [ATOL]` (`ode`:
+//! Usage: `throughput [closed|ode|rk|adams|mm] [SUBJECTS] [RTOL] [ATOL]` (`ode`:
 //! `Method::Auto`, the Taylor series; `rk`: `Method::RungeKutta`, DOP853 at rtol ≤ 1e-5;
-//! `adams`: `Method::Adams`; `mm`, `mm-rk`: the same regimen with Michaelis–Menten
-//! elimination, VMAX 10 mg/h, KM 2 mg/L, by `Method::Auto` or `Method::RungeKutta`)
+//! `adams`: `Method::Adams`; `mm`: the same regimen with Michaelis–Menten elimination,
+//! VMAX 10 mg/h, KM 2 mg/L, by `Method::Auto`, which is `Method::RungeKutta` for it)
 use vtrial_pk::nonlinear::{LinearOde, MichaelisMenten, OdePk};
 use vtrial_pk::ode::{Method, SolveStats, SolverOptions};
 use vtrial_pk::{Dose, LinearParams, LinearPk, PkSystem, Record, RecordKind, Simulator, Structure};
@@ -26,7 +26,7 @@ fn main() {
     let n: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(if ode { 1_000 } else { 100_000 });
     let method = match mode {
         "adams" => Method::Adams,
-        "rk" | "mm-rk" => Method::RungeKutta,
+        "rk" => Method::RungeKutta,
         _ => Method::Auto,
     };
     let mut options = SolverOptions { method, ..SolverOptions::default() };

@@ -557,3 +557,18 @@ fn taylor_series_follows_a_long_stretch_after_one_dose() {
     assert_eq!(stats.rhs_evals, 20 * stats.steps, "{stats:?}");
     assert!(stats.steps < 100, "{stats:?}");
 }
+
+#[test]
+fn taylor_series_steps_held_to_max_step_are_not_handed_over() {
+    // Short steps because the caller asked for them (max_step 0.25 h over a day) are no sign
+    // of stiffness: every step stays a Taylor step.
+    let sys = two_cmt_oral();
+    let opts = SolverOptions { max_step: Some(0.25), ..options(Method::Auto) };
+    let mut y = [100.0, 20.0, 5.0];
+    let stats = Solver::new(opts).integrate(&sys, 0.0, &mut y, &[24.0], |_, _| {}).unwrap();
+    assert_eq!((stats.steps, stats.rhs_evals), (96, 96 * 20), "{stats:?}");
+    let want = exact(&sys, &[100.0, 20.0, 5.0], 24.0);
+    for (g, w) in y.iter().zip(&want) {
+        assert!((g - w).abs() <= 1e-8 * w.abs(), "{y:?} vs {want:?}");
+    }
+}

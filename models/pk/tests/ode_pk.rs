@@ -264,9 +264,9 @@ fn infusion_into_a_compartment_emptied_to_atol_starts_cleanly() {
     }
 }
 
-/// The library's PK models through the simulator, where [`Method::Auto`] is the Taylor-series
-/// method: Michaelis–Menten elimination against Lambert W, and a linear model with its AUC
-/// integrator and an infusion against the closed form.
+/// The library's PK models through the simulator: Michaelis–Menten elimination against Lambert
+/// W, and on the Runge-Kutta path under [`Method::Auto`]; a linear model, where Auto is the
+/// Taylor-series method, with its AUC integrator and an infusion against the closed form.
 mod taylor_series_on_pk_models {
     use super::lambert_w0;
     use vtrial_pk::nonlinear::{LinearOde, MichaelisMenten, OdePk};
@@ -310,24 +310,20 @@ mod taylor_series_on_pk_models {
     }
 
     #[test]
-    fn michaelis_menten_agrees_with_runge_kutta_in_fewer_steps() {
-        // Oral doses for a week into a two-compartment model with saturable elimination: the
-        // Taylor series' steps are bounded by the solution's complex singularities (where
-        // C → −KM), so it saves less here than on linear models; no hand-over, no rejection.
-        let mm = MichaelisMenten { vmax: 200.0, km: 10.0, v: 10.0, cl: 0.5, ka: Some(1.2), peripheral: Some((2.0, 40.0)) };
-        let r = records(&[(0.0, Dose::bolus(0, 1000.0).every(24.0, 6))], 168);
-        let mut taylor = [OdePk::new(mm, SolverOptions::default())];
-        let mut rk = [OdePk::new(mm, SolverOptions { method: Method::RungeKutta, ..Default::default() })];
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        Simulator::default().run(&mut taylor, &r, |_, s| a.push(s.to_vec())).unwrap();
-        Simulator::default().run(&mut rk, &r, |_, s| b.push(s.to_vec())).unwrap();
-        for (x, y) in a.iter().zip(&b) {
-            for (p, q) in x.iter().zip(y) {
-                assert!((p - q).abs() <= 1e-6 * q.abs() + 1e-8, "{x:?} vs {y:?}");
-            }
+    fn michaelis_menten_runs_on_the_runge_kutta_path() {
+        // The review's case for the Taylor series (built, then withdrawn for this model): KM
+        // 1e-9 mg/L with a peripheral compartment, 250 mg IV; the central compartment empties
+        // near 39 h. Auto must give what RungeKutta gives, bit for bit, and no amount below
+        // zero beyond the tolerances (the Taylor series had reached -17 mg).
+        let mm = MichaelisMenten { vmax: 5.0, km: 1e-9, v: 25.0, cl: 0.0, ka: None, peripheral: Some((1.0, 50.0)) };
+        let mut r = vec![Record { time: 0.0, kind: RecordKind::Dose(Dose::bolus(0, 250.0)), params: 0 }];
+        r.extend((1..=96).map(|k| Record { time: 0.5 * f64::from(k), kind: RecordKind::Observation, params: 0 }));
+        let auto = observed(OdePk::new(mm, SolverOptions::default()), &r);
+        let rk = observed(OdePk::new(mm, SolverOptions { method: Method::RungeKutta, ..Default::default() }), &r);
+        assert_eq!(auto, rk);
+        for (t, s) in &auto {
+            assert!(s[0] >= -1e-8, "central amount {} at t = {t}", s[0]);
         }
-        let (ts, rs) = (taylor[0].solve_stats(), rk[0].solve_stats());
-        assert!(ts.steps * 3 < rs.steps * 2 && ts.rejected == 0 && ts.stiff_steps == 0, "Taylor {ts:?} vs DOP853 {rs:?}");
     }
 
     #[test]

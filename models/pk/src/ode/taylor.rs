@@ -137,7 +137,8 @@ impl Taylor {
                 }
             }
             let last = control::lands_on_end(t, h, t_end, h_max);
-            small = if t_end - t > HANDOVER_STEPS * h { small + 1 } else { 0 };
+            // A step held to `max_step` is the caller's choice, not a sign of stiffness.
+            small = if t_end - t > HANDOVER_STEPS * h && h < h_max { small + 1 } else { 0 };
             if !last && small >= SMALL_RUN {
                 return Ok(Outcome::Handover { t, steps: taken });
             }
