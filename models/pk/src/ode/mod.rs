@@ -210,7 +210,9 @@ pub trait OdeSystem {
     /// set to `y⁽ᵏ⁾(t)/k!` for `k = 1..=order` (`order` ≤ [`MAX_TAYLOR_ORDER`]), by automatic
     /// differentiation of `f` (e.g. `y_{k+1} = K·y_k/(k + 1)` for `f = K·y`). Return `false`
     /// (the default) where the system has no coefficients at this point; the solver then uses
-    /// [`Method::RungeKutta`] for the rest of the call.
+    /// [`Method::RungeKutta`] for the rest of the call. Give them only for systems whose
+    /// solutions the last two coefficients describe well: not for a kink of small weight
+    /// (see `taylor.rs`, "What it cannot see").
     fn taylor(&self, _t: f64, _order: usize, _coeffs: &mut [f64]) -> bool {
         false
     }

@@ -23,6 +23,12 @@
 //! it does at once where the system declines to give coefficients at a point, where a step
 //! would come out non-finite, and where the step falls to the resolution of `t`: the Taylor
 //! series itself fails only by `max_steps`, and every other error is the other path's.
+//!
+//! What it cannot see: the step rule reads the last two coefficients, so a feature whose
+//! weight in them is tiny — such as the near-kink of Michaelis–Menten elimination where a
+//! compartment empties at a small KM (weight of order KM) — can be stepped over. Systems with
+//! such features should not give coefficients ([`crate::nonlinear::MichaelisMenten`] does not);
+//! linear systems, whose solutions are sums of exponentials, have none.
 
 use super::OdeSystem;
 use super::control::{self, Tol};
@@ -201,8 +207,7 @@ fn step_size<const N: usize>(c: &[f64], ya: &[f64], yb: &[f64], tol: Tol) -> f64
     let h = if a1 > 0.0 { (TARGET / a1).powf(1.0 / (ORDER - 1) as f64) } else { f64::INFINITY };
     let h = if a2 > 0.0 && a2 * h.powi(ORDER as i32) > TARGET { (TARGET / a2).powf(1.0 / ORDER as f64) } else { h };
     // Within the radius of convergence, estimated by the ratio of the last two terms (a
-    // nearby singularity of small weight, such as Michaelis-Menten elimination with a tiny KM
-    // when the compartment empties, passes the test above at steps beyond it).
+    // nearby pole of small weight passes the test above at steps beyond it).
     if a2 > 0.0 { h.min(RADIUS_FRACTION * a1 / a2) } else { h }
 }
 
