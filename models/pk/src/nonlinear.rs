@@ -323,7 +323,7 @@ impl PkOde for Transit {
         for k in 0..order {
             let (a, next) = rows(coeffs, stride, k);
             self.rhs(&a[..n], &mut next[..n]);
-            let scale = 1.0 / (k + 1) as f64;
+            let scale = crate::ode::TAYLOR_RECIPROCALS[k];
             for (i, d) in next[..n].iter_mut().enumerate() {
                 *d = if k == 0 { (*d + rates[i]) * scale } else { *d * scale };
             }

@@ -181,7 +181,8 @@ const fn reciprocals<const N: usize>() -> [f64; N] {
     r
 }
 pub use solver::Solver;
-pub use taylor::{MAX_TAYLOR_ORDER, TAYLOR_RECIPROCALS};
+pub use taylor::MAX_TAYLOR_ORDER;
+pub(crate) use taylor::TAYLOR_RECIPROCALS;
 
 /// Right-hand side of `dy/dt = f(t, y)`.
 pub trait OdeSystem {

@@ -41,7 +41,7 @@ pub const MAX_TAYLOR_ORDER: usize = 24;
 
 /// `1/(k + 1)` for `k = 0..MAX_TAYLOR_ORDER`, the factors of the coefficient recurrences
 /// (`y_{k+1} = f_k/(k + 1)`), so that they multiply instead of divide.
-pub const TAYLOR_RECIPROCALS: [f64; MAX_TAYLOR_ORDER] = super::reciprocals();
+pub(crate) const TAYLOR_RECIPROCALS: [f64; MAX_TAYLOR_ORDER] = super::reciprocals();
 
 /// Order of the expansion. At order 20 a step on `exp(λt)` spans `|λh|` ≈ 3.9 at `ε` = 1e-7
 /// and ≈ 2.9 at 1e-9; the evaluation cost at each stop grows with it too.
