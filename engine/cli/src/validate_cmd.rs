@@ -72,7 +72,13 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
             vtrial_sim::scenario::FollowUp::Fixed => format!("each patient followed {} days from entry", first.duration_h / 24.0),
             vtrial_sim::scenario::FollowUp::ToStudyEnd => format!("followed until the study ends on day {}", first.duration_h / 24.0),
         };
-        outln!("  accrual: uniform entry over {} days, {follow_up}", a.duration_h / 24.0);
+        let rate = if a.is_uniform() {
+            "uniform entry".to_string()
+        } else {
+            let periods: Vec<String> = a.periods.iter().map(|p| format!("{} to day {}", p.relative_rate, p.end_h / 24.0)).collect();
+            format!("entry at relative rates {}", periods.join(", "))
+        };
+        outln!("  accrual: {rate} over {} days, {follow_up}", a.duration_h / 24.0);
     }
     if let Some(d) = first.planned_events {
         outln!("  final analysis at {d} primary events (or at the end of the study if fewer)");

@@ -210,6 +210,21 @@ fn an_adjustment_rule_that_never_fires_is_named_after_the_run() {
 }
 
 #[test]
+fn validate_describes_a_ramp_up_of_enrolment() {
+    let d = temp("rampup");
+    let ramp = "duration_days = 365\nfollow_up = \"to_study_end\"\nperiod_ends_days = [90, 365]\nrelative_rates = [1, 3]";
+    let text = std::fs::read_to_string(scenario("phase3-time-to-event.toml")).unwrap().replace("duration_days = 365\nfollow_up = \"to_study_end\"", ramp);
+    assert!(text.contains("period_ends_days"));
+    let s = d.join("rampup.toml");
+    std::fs::write(&s, text).unwrap();
+    let out = vtrial().arg("validate").arg(&s).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("accrual: entry at relative rates 1 to day 90, 3 to day 365 over 365 days, followed until the study ends on day 1095"), "{stdout}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn a_group_sequential_run_stores_its_looks_and_prints_the_interim_summary() {
     let d = temp("interim");
     let db = d.join("run.duckdb");

@@ -1,7 +1,7 @@
 //! Staggered entry (`[design.accrual]`) and event-driven analyses (`design.planned_events`),
 //! end to end through scenarios, against closed forms: the expected number of events by a
-//! calendar day under uniform entry and an exponential time to event, and the day on which
-//! a planned number of events is reached. Tolerances are in Monte-Carlo standard errors of
+//! calendar day under uniform or piecewise-constant entry and an exponential time to event,
+//! and the day on which a planned number of events is reached. Tolerances are in Monte-Carlo standard errors of
 //! the simulated trials (4 MCSE) plus, where stated, the order-statistic approximation.
 
 use std::sync::atomic::AtomicBool;
@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use vtrial_sim::cohort::{CohortSource, TestOnlySource};
 use vtrial_sim::driver::{self, RunOptions};
 use vtrial_sim::rows::TrialOutput;
-use vtrial_sim::scenario::{self, Overrides};
+use vtrial_sim::scenario::{self, Accrual, AccrualPeriod, FollowUp, Overrides};
 
 /// Enrolment period, days.
 const ACCRUAL_DAYS: f64 = 200.0;
@@ -228,6 +228,75 @@ fn fixed_follow_up_changes_only_the_calendar() {
     }
 }
 
+/// A ramp-up: 10 % of the patients enter over the first 50 days (rate 1), 90 % over the
+/// next 150 (rate 3); common end.
+const RAMP_UP: &str = "[design.accrual]\nduration_days = 200\nfollow_up = \"to_study_end\"\nperiod_ends_days = [50, 200]\nrelative_rates = [1, 3]";
+
+/// `∫_a^b (1 − e^{−λ(t−u)}) du` for entries over `[a, b]` (all before `t`).
+fn events_of_entries(a: f64, b: f64, t: f64) -> f64 {
+    let lambda = std::f64::consts::LN_2 / MEDIAN_DAYS;
+    (b - a) - ((-lambda * (t - b)).exp() - (-lambda * (t - a)).exp()) / lambda
+}
+
+#[test]
+fn a_ramp_up_enters_patients_at_the_rates_given_and_the_events_follow_the_closed_form() {
+    let trials = run(&scenario(1.0, RAMP_UP), 200);
+    let entries: Vec<f64> = trials.iter().flat_map(|t| t.patients.iter().map(|p| p.entry_day)).collect();
+    let n = entries.len() as f64;
+    assert!(entries.iter().all(|&e| (0.0..=ACCRUAL_DAYS).contains(&e)));
+    // Share entered by day 50: 50·1 / (50·1 + 150·3) = 0.1 (binomial MCSE).
+    let early = entries.iter().filter(|&&e| e < 50.0).count() as f64 / n;
+    assert!((early - 0.1).abs() < 4.0 * (0.1f64 * 0.9 / n).sqrt(), "share entered by day 50: {early}");
+    // Within each period entry is uniform: mean 0.1·25 + 0.9·125 = 115 days.
+    let (mean, sd) = mean_sd(&entries);
+    assert!((mean - 115.0).abs() < 4.0 * sd / n.sqrt(), "mean entry {mean}");
+    // Events by the common end: each period's share times its uniform-entry closed form.
+    let p = 0.1 * events_of_entries(0.0, 50.0, STUDY_DAYS) / 50.0 + 0.9 * events_of_entries(50.0, 200.0, STUDY_DAYS) / 150.0;
+    let events: Vec<f64> = trials.iter().map(|t| f64::from(t.comparisons[0].events.unwrap())).collect();
+    let (mean, sd) = mean_sd(&events);
+    let expected = f64::from(2 * PER_ARM) * p;
+    assert!((mean - expected).abs() < 4.0 * sd / (events.len() as f64).sqrt(), "events {mean} vs {expected} (SD {sd})");
+    // Fewer than with uniform entry (later entry, shorter follow-up to the common end):
+    // 95.8 against 99.1 expected, and the simulated mean tells them apart.
+    let uniform = f64::from(2 * PER_ARM) * p_event_by(STUDY_DAYS);
+    assert!(expected < uniform - 3.0 && (mean - uniform).abs() > 4.0 * sd / (events.len() as f64).sqrt(), "{mean} vs uniform {uniform}");
+}
+
+#[test]
+fn a_period_at_rate_zero_enrols_no_one_and_one_period_is_uniform_entry() {
+    // An enrolment pause from day 50 to day 100: half the patients before it, half after.
+    let paused = "[design.accrual]\nduration_days = 200\nperiod_ends_days = [50, 100, 200]\nrelative_rates = [2, 0, 1]";
+    let trials = run(&scenario(1.0, paused), 20);
+    let entries: Vec<f64> = trials.iter().flat_map(|t| t.patients.iter().map(|p| p.entry_day)).collect();
+    assert!(entries.iter().all(|&e| !(e > 50.0 && e < 100.0)), "an entry in the pause");
+    let early = entries.iter().filter(|&&e| e < 50.0).count() as f64 / entries.len() as f64;
+    assert!((early - 0.5).abs() < 4.0 * (0.25 / entries.len() as f64).sqrt(), "{early}");
+    // One period, or periods all at the same rate, is the uniform entry, to the bit.
+    let uniform = run(&scenario(0.7, COMMON_END), 5);
+    let one_period = run(&scenario(0.7, &format!("{COMMON_END}\nperiod_ends_days = [200]\nrelative_rates = [7]")), 5);
+    assert_eq!(uniform, one_period);
+    let same_rates = run(&scenario(0.7, &format!("{COMMON_END}\nperiod_ends_days = [20, 200]\nrelative_rates = [2, 2]")), 5);
+    assert_eq!(uniform, same_rates);
+}
+
+#[test]
+fn the_entry_time_inverts_the_enrolment_distribution() {
+    let day = 24.0;
+    let a = Accrual { periods: vec![AccrualPeriod { end_h: 50.0 * day, relative_rate: 1.0 }, AccrualPeriod { end_h: 100.0 * day, relative_rate: 0.0 }, AccrualPeriod { end_h: 200.0 * day, relative_rate: 3.0 }], ..Accrual::uniform(200.0 * day, FollowUp::Fixed) };
+    // Masses 50 and 300 of 350: u = 50/350 is the start of the third period (after the pause).
+    assert_eq!(a.entry_h(0.0), 0.0);
+    assert!((a.entry_h(25.0 / 350.0) - 25.0 * day).abs() < 1e-9);
+    assert!((a.entry_h(50.0 / 350.0 + 1e-12) - 100.0 * day).abs() < 1e-6);
+    assert!((a.entry_h(200.0 / 350.0) - 150.0 * day).abs() < 1e-9);
+    assert!(a.entry_h(1.0 - f64::EPSILON) <= 200.0 * day);
+    assert!(!a.is_uniform());
+    let u = Accrual::uniform(200.0 * day, FollowUp::Fixed);
+    assert!(u.is_uniform());
+    for x in [0.0, 0.123_456_789, 0.5, 0.999_999] {
+        assert_eq!(u.entry_h(x), x * (200.0 * day), "uniform entry is u · duration exactly");
+    }
+}
+
 #[test]
 fn accrual_designs_that_cannot_work_are_rejected_with_what_to_change() {
     let e = rejected(&scenario(1.0, "[design.accrual]\nduration_days = 400\nfollow_up = \"to_study_end\""));
@@ -242,6 +311,22 @@ fn accrual_designs_that_cannot_work_are_rejected_with_what_to_change() {
     assert!(e.contains("design.planned_events") && e.contains("among the trial's 200 patients"), "{e}");
     let e = rejected(&scenario(1.0, "[design.accrual]\nduration_days = 100\nstart = 3"));
     assert!(e.contains("unknown field `start`"), "{e}");
+    // Piecewise rates: both keys, one rate per period, increasing ends covering the enrolment.
+    let piecewise = |ends: &str, rates: &str| rejected(&scenario(1.0, &format!("[design.accrual]\nduration_days = 200\n{ends}\n{rates}")));
+    let e = piecewise("period_ends_days = [50, 200]", "");
+    assert!(e.contains("design.accrual.relative_rates") && e.contains("one number per period"), "{e}");
+    let e = piecewise("", "relative_rates = [1, 2]");
+    assert!(e.contains("design.accrual.period_ends_days") && e.contains("the last one duration_days"), "{e}");
+    let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [1, 2, 3]");
+    assert!(e.contains("3 rates for 2 periods"), "{e}");
+    let e = piecewise("period_ends_days = [100, 50, 200]", "relative_rates = [1, 2, 3]");
+    assert!(e.contains("design.accrual.period_ends_days[1]") && e.contains("must increase"), "{e}");
+    let e = piecewise("period_ends_days = [50, 150]", "relative_rates = [1, 2]");
+    assert!(e.contains("design.accrual.period_ends_days") && e.contains("ends on day 150") && e.contains("cover the enrolment"), "{e}");
+    let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [1, -2]");
+    assert!(e.contains("design.accrual.relative_rates[1]") && e.contains("≥ 0"), "{e}");
+    let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [0, 0]");
+    assert!(e.contains("design.accrual.relative_rates") && e.contains("at least one period"), "{e}");
     // Planned events need a time-to-event primary; looks by patients need complete follow-up.
     let e = rejected(&responder_scenario(28, "planned_events = 10"));
     assert!(e.contains("design.planned_events") && e.contains("time-to-event primary"), "{e}");

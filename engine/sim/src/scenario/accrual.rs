@@ -1,7 +1,7 @@
 //! `[design.accrual]` and `design.planned_events` → [`Accrual`] and the event-driven final
 //! analysis, checked against the study length, the primary endpoint and the interim looks.
 
-use super::model::{Accrual, Allocation, Endpoint, EndpointKind, FollowUp, Interim};
+use super::model::{Accrual, AccrualPeriod, Allocation, Endpoint, EndpointKind, FollowUp, Interim};
 use super::raw::RawAccrual;
 use super::resolve::{R, bad};
 
@@ -53,7 +53,57 @@ pub(crate) fn resolve(raw: Option<&RawAccrual>, duration_h: f64, interim: Option
             );
         }
     }
-    Ok(Some(Accrual { duration_h: days * DAY, follow_up }))
+    let periods = periods(raw, days)?;
+    Ok(Some(Accrual { periods, ..Accrual::uniform(days * DAY, follow_up) }))
+}
+
+/// The enrolment rate's periods: `period_ends_days` and `relative_rates` together, or one
+/// period of rate 1 (uniform entry; also when every period has the same rate).
+fn periods(raw: &RawAccrual, days: f64) -> R<Vec<AccrualPeriod>> {
+    let key = "design.accrual";
+    let (ends, rates) = match (&raw.period_ends_days, &raw.relative_rates) {
+        (None, None) => return Ok(vec![AccrualPeriod { end_h: days * DAY, relative_rate: 1.0 }]),
+        (Some(e), Some(r)) => (e, r),
+        (Some(_), None) => return bad(format!("{key}.relative_rates"), "missing: period_ends_days needs the rate of each period (relative_rates = [...], one number per period)"),
+        (None, Some(_)) => return bad(format!("{key}.period_ends_days"), "missing: relative_rates needs the day each period ends (period_ends_days = [...], the last one duration_days)"),
+    };
+    if ends.is_empty() || ends.len() != rates.len() {
+        return bad(
+            format!("{key}.relative_rates"),
+            format!("{} rates for {} periods: give one rate per period in period_ends_days (at least one)", rates.len(), ends.len()),
+        );
+    }
+    let mut start = 0.0;
+    for (i, &end) in ends.iter().enumerate() {
+        if !(end.is_finite() && end > start) {
+            return bad(
+                format!("{key}.period_ends_days[{i}]"),
+                format!("{end}: the days on which the periods end must increase from day 0 (after {start})"),
+            );
+        }
+        start = end;
+    }
+    let last = ends[ends.len() - 1];
+    if (last - days).abs() > 1e-9 * days {
+        return bad(
+            format!("{key}.period_ends_days"),
+            format!("the last period ends on day {last}, the enrolment on day {days} (duration_days): the periods must cover the enrolment exactly"),
+        );
+    }
+    if let Some((i, r)) = rates.iter().enumerate().find(|(_, r)| !(r.is_finite() && **r >= 0.0)) {
+        return bad(format!("{key}.relative_rates[{i}]"), format!("{r}: a rate relative to the other periods, a number ≥ 0 (0: no one enters then)"));
+    }
+    if rates.iter().all(|&r| r == 0.0) {
+        return bad(format!("{key}.relative_rates"), "all 0: at least one period must enrol (a rate > 0)");
+    }
+    if rates.iter().all(|&r| r == rates[0]) {
+        // The same rate throughout: uniform entry (drawn exactly as without periods).
+        return Ok(vec![AccrualPeriod { end_h: days * DAY, relative_rate: 1.0 }]);
+    }
+    let mut periods: Vec<AccrualPeriod> = ends.iter().zip(rates).map(|(&end, &relative_rate)| AccrualPeriod { end_h: end * DAY, relative_rate }).collect();
+    // The last period ends exactly at the enrolment's end (the check above allows rounding).
+    periods.last_mut().expect("at least one period").end_h = days * DAY;
+    Ok(periods)
 }
 
 /// Checks `design.planned_events` against the primary endpoint and the `patients` of a trial.

@@ -549,15 +549,63 @@ pub struct Interim {
     pub by_events: bool,
 }
 
-/// `[design.accrual]`: patients enter at times drawn uniformly over the enrolment period, in
-/// enrolment order. Patient-level simulation runs on each patient's own clock (day 0 = their
-/// entry); analyses are held on the calendar (day 0 = the start of enrolment).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// `[design.accrual]`: patients enter at times drawn from the enrolment rate over the
+/// enrolment period (uniformly, or piecewise-constant for a ramp-up), in enrolment order.
+/// Patient-level simulation runs on each patient's own clock (day 0 = their entry); analyses
+/// are held on the calendar (day 0 = the start of enrolment).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Accrual {
     /// Length of the enrolment period, hours.
     pub duration_h: f64,
     /// How long each patient is followed.
     pub follow_up: FollowUp,
+    /// The enrolment rate, piecewise constant: consecutive periods from hour 0, the last
+    /// ending at `duration_h`. Uniform entry is one period of rate 1.
+    pub periods: Vec<AccrualPeriod>,
+}
+
+/// One period of a piecewise-constant enrolment rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AccrualPeriod {
+    /// End of the period, hours from the start of enrolment (it starts where the previous
+    /// one ends, or at 0).
+    pub end_h: f64,
+    /// Enrolment rate in the period, relative to the other periods (≥ 0; only the ratios
+    /// matter, the number of patients is the design's).
+    pub relative_rate: f64,
+}
+
+impl Accrual {
+    /// Uniform entry over `duration_h`.
+    pub fn uniform(duration_h: f64, follow_up: FollowUp) -> Self {
+        Accrual { duration_h, follow_up, periods: vec![AccrualPeriod { end_h: duration_h, relative_rate: 1.0 }] }
+    }
+
+    /// Whether the rate is the same over the whole period.
+    pub fn is_uniform(&self) -> bool {
+        self.periods.windows(2).all(|w| w[0].relative_rate == w[1].relative_rate)
+    }
+
+    /// The entry time, hours, at which the enrolment's distribution function reaches `u` in
+    /// [0, 1) (inverse-CDF draw; the CDF is piecewise linear). Uniform entry gives exactly
+    /// `u · duration_h`.
+    pub fn entry_h(&self, u: f64) -> f64 {
+        let starts = std::iter::once(0.0).chain(self.periods.iter().map(|p| p.end_h));
+        let mass = |start: f64, p: &AccrualPeriod| (p.end_h - start) * p.relative_rate;
+        let total: f64 = starts.clone().zip(&self.periods).map(|(start, p)| mass(start, p)).sum();
+        // Walk the periods with their share of the entries; a period with rate 0 has none.
+        let target = u * total;
+        let mut before = 0.0;
+        for (start, p) in starts.zip(&self.periods) {
+            let m = mass(start, p);
+            if m > 0.0 && target < before + m {
+                return (start + (target - before) / p.relative_rate).min(p.end_h);
+            }
+            before += m;
+        }
+        // u at the top of the range (rounding): the end of the last period with entries.
+        self.periods.iter().rev().find(|p| p.relative_rate > 0.0).map_or(self.duration_h, |p| p.end_h)
+    }
 }
 
 /// How long each patient is followed when entry is staggered.

@@ -330,12 +330,18 @@ pub struct RawDesign {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAccrual {
-    /// Length of the enrolment period, days (entry times uniform over it).
+    /// Length of the enrolment period, days (entry times uniform over it unless
+    /// `period_ends_days` and `relative_rates` give the rate).
     pub duration_days: f64,
     /// `fixed` (default: each patient is followed `study.duration_days` from entry) or
     /// `to_study_end` (everyone is followed until the study ends, `study.duration_days`
     /// after the first entry).
     pub follow_up: Option<String>,
+    /// Piecewise-constant enrolment rate (a ramp-up while sites open): the days on which
+    /// consecutive periods end, increasing, the last `duration_days` ...
+    pub period_ends_days: Option<Vec<f64>>,
+    /// ... and each period's rate relative to the others (≥ 0).
+    pub relative_rates: Option<Vec<f64>>,
 }
 
 /// `[design.interim]`: group-sequential looks at the primary endpoint's comparison.

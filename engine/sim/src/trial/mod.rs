@@ -872,13 +872,14 @@ fn regimen_given(s: &Scenario, o: &Outcome) -> Option<String> {
     })
 }
 
-/// Each patient's calendar entry time in enrolment order, hours: sorted uniform draws over
-/// the enrolment period (one stream per trial), or all 0 without `[design.accrual]`.
+/// Each patient's calendar entry time in enrolment order, hours: sorted draws from the
+/// enrolment rate over the enrolment period (one stream per trial), or all 0 without
+/// `[design.accrual]`.
 fn entry_times_h(s: &Scenario, point: u32, replicate: u32, n: usize) -> Vec<f64> {
     let Some(accrual) = &s.accrual else { return vec![0.0; n] };
     // u64::MAX in the patient position: no patient's stream has this key.
     let mut rng = rng_stream(s.seed, &[u64::from(point), u64::from(replicate), u64::MAX, engine_purpose::ACCRUAL]);
-    let mut times: Vec<f64> = (0..n).map(|_| rng.random::<f64>() * accrual.duration_h).collect();
+    let mut times: Vec<f64> = (0..n).map(|_| accrual.entry_h(rng.random::<f64>())).collect();
     times.sort_by(f64::total_cmp);
     times
 }
