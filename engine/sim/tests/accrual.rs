@@ -214,6 +214,22 @@ fn patients_followed_less_than_the_assessment_have_no_endpoint() {
 }
 
 #[test]
+fn an_endpoint_that_late_entrants_cannot_reach_is_warned_about() {
+    let warnings = |text: &str| scenario::parse(text, "accrual.toml", &TestOnlySource.columns(), Overrides::default()).unwrap().warnings;
+    // Study day 400, enrolment 200 days, responder on day 300: entrants after day 100 miss it.
+    let w = warnings(&responder_scenario(300, COMMON_END));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("\"primary\" (day 300: patients entering after day 100, about 50 %)") && w[0].contains("follow_up = \"fixed\""), "{w:?}");
+    // With the ramp-up 40 % have entered by day 100.
+    let w = warnings(&responder_scenario(300, RAMP_UP));
+    assert!(w[0].contains("about 60 %"), "{w:?}");
+    // Reached by everyone, followed from entry, or a time to event: nothing to say.
+    assert!(warnings(&responder_scenario(200, COMMON_END)).is_empty());
+    assert!(warnings(&responder_scenario(300, "[design.accrual]\nduration_days = 200")).is_empty());
+    assert!(warnings(&scenario(1.0, COMMON_END)).is_empty());
+}
+
+#[test]
 fn fixed_follow_up_changes_only_the_calendar() {
     // Each patient is followed the same time from entry: every analysis is the same as with
     // everyone entering on day 0; the final analysis is after the last patient's follow-up.

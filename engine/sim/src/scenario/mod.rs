@@ -160,13 +160,16 @@ pub fn parse(text: &str, file: &str, available: &[String], overrides: Overrides)
     if points.iter().any(|p| p.scenario.replicates != points[0].scenario.replicates || p.scenario.seed != points[0].scenario.seed) {
         return Err(invalid("sweep".into(), "study.replicates and study.seed cannot be swept".into()));
     }
-    let per_point: Vec<Option<String>> = points.iter().map(|p| auc_over_different_intervals(&p.scenario)).collect();
-    // Once for the file when every point has it, else per point.
-    let warnings: Vec<String> = if per_point.windows(2).all(|w| w[0] == w[1]) {
-        per_point[0].iter().cloned().collect()
-    } else {
-        points.iter().zip(per_point).filter_map(|(p, w)| w.map(|w| format!("point {} ({}): {w}", p.index, p.label))).collect()
-    };
+    let mut warnings: Vec<String> = Vec::new();
+    for check in [auc_over_different_intervals, endpoints_late_entrants_miss] {
+        let per_point: Vec<Option<String>> = points.iter().map(|p| check(&p.scenario)).collect();
+        // Once for the file when every point has it, else per point.
+        if per_point.windows(2).all(|w| w[0] == w[1]) {
+            warnings.extend(per_point[0].iter().cloned());
+        } else {
+            warnings.extend(points.iter().zip(per_point).filter_map(|(p, w)| w.map(|w| format!("point {} ({}): {w}", p.index, p.label))));
+        }
+    }
     Ok(ScenarioFile { file: file.into(), text: text.into(), sha256, points, categorical, warnings })
 }
 
@@ -195,6 +198,31 @@ fn auc_over_different_intervals(s: &Scenario) -> Option<String> {
             "the exposure auc_ss is the AUC over one dosing interval, and the regimens' maintenance intervals differ ({}): \
              equal daily doses get different exposures; cavg_ss (auc_ss/τ) compares daily exposure",
             list.join(", ")
+        )
+    })
+}
+
+/// Endpoints assessed later than the last patients can be followed to a common study end:
+/// those patients have no value (not an error — the design may intend it — but the
+/// analysed patients are fewer than enrolled, which the sample size may not allow for).
+fn endpoints_late_entrants_miss(s: &Scenario) -> Option<String> {
+    let accrual = s.accrual.as_ref().filter(|a| a.follow_up == FollowUp::ToStudyEnd)?;
+    let last_entry_h = accrual.last_entry_h();
+    let missed: Vec<String> = s
+        .endpoints
+        .iter()
+        .filter(|e| e.kind != EndpointKind::TimeToEvent && e.kind != EndpointKind::None && e.at_h > s.duration_h - last_entry_h)
+        .map(|e| {
+            let late = 1.0 - accrual.share_entered_by(s.duration_h - e.at_h);
+            format!("{:?} (day {}: patients entering after day {}, about {:.0} %)", e.name, e.at_h / 24.0, (s.duration_h - e.at_h) / 24.0, 100.0 * late)
+        })
+        .collect();
+    (!missed.is_empty()).then(|| {
+        format!(
+            "with follow_up = \"to_study_end\" the study ends on day {}, so patients who enter late are not followed to these endpoints and have no value there: {}; \
+             lengthen study.duration_days, shorten the enrolment, or use follow_up = \"fixed\" if every patient should reach them",
+            s.duration_h / 24.0,
+            missed.join(", ")
         )
     })
 }

@@ -586,6 +586,24 @@ impl Accrual {
         self.periods.windows(2).all(|w| w[0].relative_rate == w[1].relative_rate)
     }
 
+    /// The expected share of the patients who have entered by calendar time `t_h` (the
+    /// enrolment's distribution function).
+    pub fn share_entered_by(&self, t_h: f64) -> f64 {
+        let starts = std::iter::once(0.0).chain(self.periods.iter().map(|p| p.end_h));
+        let (mut by_t, mut total) = (0.0, 0.0);
+        for (start, p) in starts.zip(&self.periods) {
+            total += (p.end_h - start) * p.relative_rate;
+            by_t += (p.end_h.min(t_h) - start).max(0.0) * p.relative_rate;
+        }
+        by_t / total
+    }
+
+    /// When the last patient enters at the latest, hours: the end of the last period with a
+    /// rate > 0.
+    pub fn last_entry_h(&self) -> f64 {
+        self.periods.iter().rev().find(|p| p.relative_rate > 0.0).map_or(self.duration_h, |p| p.end_h)
+    }
+
     /// The entry time, hours, at which the enrolment's distribution function reaches `u` in
     /// [0, 1) (inverse-CDF draw; the CDF is piecewise linear). Uniform entry gives exactly
     /// `u · duration_h`.
@@ -604,7 +622,7 @@ impl Accrual {
             before += m;
         }
         // u at the top of the range (rounding): the end of the last period with entries.
-        self.periods.iter().rev().find(|p| p.relative_rate > 0.0).map_or(self.duration_h, |p| p.end_h)
+        self.last_entry_h()
     }
 }
 
