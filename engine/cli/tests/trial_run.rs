@@ -210,7 +210,7 @@ fn an_adjustment_rule_that_never_fires_is_named_after_the_run() {
 }
 
 #[test]
-fn validate_describes_a_ramp_up_of_enrolment() {
+fn validate_describes_a_ramp_up_of_enrolment_and_a_swept_design_per_point() {
     let d = temp("rampup");
     let ramp = "duration_days = 365\nfollow_up = \"to_study_end\"\nperiod_ends_days = [90, 365]\nrelative_rates = [1, 3]";
     let text = std::fs::read_to_string(scenario("phase3-time-to-event.toml")).unwrap().replace("duration_days = 365\nfollow_up = \"to_study_end\"", ramp);
@@ -221,6 +221,21 @@ fn validate_describes_a_ramp_up_of_enrolment() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("accrual: entry at relative rates 1 to day 90, 3 to day 365 over 365 days, followed until the study ends on day 1095"), "{stdout}");
+    // A swept enrolment period is printed under each point, the rest once.
+    let swept = std::fs::read_to_string(&s).unwrap().replace("\"design.n_total\" = [800, 1200]", "\"design.n_total\" = [800, 1200]\n\"design.accrual.duration_days\" = [365, 500]");
+    assert!(swept.contains("duration_days\" = [365, 500]"));
+    let swept = swept.replace("period_ends_days = [90, 365]\nrelative_rates = [1, 3]\n", "");
+    std::fs::write(&s, swept).unwrap();
+    let out = vtrial().arg("validate").arg(&s).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let point0 = stdout.find("  point 0:").unwrap();
+    let points = stdout.matches("  point ").count();
+    assert!(points >= 2 && !stdout[..point0].contains("accrual:"), "{stdout}");
+    assert_eq!(stdout.matches("\n    accrual: uniform entry over ").count(), points, "{stdout}");
+    assert!(stdout.contains("    accrual: uniform entry over 365 days") && stdout.contains("    accrual: uniform entry over 500 days"), "{stdout}");
+    assert_eq!(stdout.matches("interim looks by events").count(), 1, "{stdout}");
+    assert!(stdout.find("interim looks by events").unwrap() < point0, "{stdout}");
     std::fs::remove_dir_all(&d).unwrap();
 }
 
