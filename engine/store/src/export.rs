@@ -36,9 +36,9 @@ pub fn exported_relations() -> Vec<&'static str> {
 
 /// Writes every table of the store and its summary views ([`exported_relations`]) into `dir`
 /// (created if needed) as `<name>.<ext>`; with `run`, only that run's rows (an id the store does not hold is an error naming the
-/// ones it does). Files that exist already are an error naming them, unless `overwrite`;
-/// each file is written under a temporary name and renamed when complete. Returns the
-/// files written.
+/// ones it does). Files that exist already are an error naming them, unless `overwrite`.
+/// All files are written under temporary names first and renamed into place only when every
+/// one is complete: a failure leaves the folder as it was. Returns the files written.
 pub fn export(path: &Path, dir: &Path, format: Format, run: Option<i64>, overwrite: bool) -> Result<Vec<PathBuf>, StoreError> {
     let name = path.display().to_string();
     let err = |source| StoreError::Duckdb { path: name.clone(), source };
@@ -67,27 +67,44 @@ pub fn export(path: &Path, dir: &Path, format: Format, run: Option<i64>, overwri
         }
     }
     std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.display().to_string(), source: e })?;
-    for (table, file) in relations.iter().zip(&files) {
+    // Two phases, so that a failure leaves no partial set that looks complete: every file is
+    // written under a temporary name first (a failure removes them all and leaves the folder
+    // as it was), and only then are they renamed into place.
+    let temps: Vec<PathBuf> = relations.iter().map(|table| dir.join(format!(".{table}.{}.partial-{}", format.extension(), std::process::id()))).collect();
+    let remove_temps = || {
+        for tmp in &temps {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for (table, tmp) in relations.iter().zip(&temps) {
         // store_info is about the file, not a run.
         let filter = run.filter(|_| *table != "store_info").map_or(String::new(), |r| format!(" WHERE run_id = {r}"));
         let options = match format {
             Format::Parquet => "FORMAT parquet",
             Format::Csv => "FORMAT csv, HEADER true",
         };
-        let tmp = dir.join(format!(".{table}.{}.partial-{}", format.extension(), std::process::id()));
         // Names come from the constant lists, never from the user; the run id is a number.
         // Rows keep the order the run appended them in: run, then block of replicates, point,
         // replicate, patient (vtrial-sim's driver); COPY keeps it.
         let sql = format!("COPY (SELECT * FROM {table}{filter}) TO {} ({options})", literal(&tmp.display().to_string()));
-        let written = conn.execute_batch(&sql).map_err(err).and_then(|()| {
-            std::fs::rename(&tmp, file).map_err(|e| StoreError::Io { path: file.display().to_string(), source: e })
-        });
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
+        if let Err(e) = conn.execute_batch(&sql) {
+            remove_temps();
+            return Err(StoreError::Duckdb { path: format!("{name} (exporting {table} to {})", file_name(tmp)), source: e });
+        }
+    }
+    for (i, (tmp, file)) in temps.iter().zip(&files).enumerate() {
+        if let Err(e) = std::fs::rename(tmp, file) {
+            remove_temps();
+            let replaced: Vec<String> = files[..i].iter().map(|f| file_name(f)).collect();
+            let message = if replaced.is_empty() { String::new() } else { format!(" after {} had been replaced ({}): the set is incomplete", plural(i, "file"), replaced.join(", ")) };
+            return Err(StoreError::Io { path: file.display().to_string(), source: std::io::Error::new(e.kind(), format!("{e}{message}")) });
         }
     }
     Ok(files)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -208,6 +208,23 @@ fn export_writes_every_table() {
     assert_eq!(std::fs::read_to_string(d.join("csv/runs.csv")).unwrap(), "precious");
     export(&db, &d.join("csv"), Format::Csv, None, true).unwrap();
     assert!(std::fs::read_to_string(d.join("csv/runs.csv")).unwrap().starts_with("run_id"));
+    // A failure part-way leaves the folder as it was: no file of the set, no temporary one.
+    // (A folder in place of the temporary file of the last view makes its COPY fail.)
+    let failing = d.join("failing");
+    std::fs::create_dir_all(&failing).unwrap();
+    let blocker = failing.join(format!(".interim_summary.csv.partial-{}", std::process::id()));
+    std::fs::create_dir(&blocker).unwrap();
+    let e = export(&db, &failing, Format::Csv, None, false).unwrap_err().to_string();
+    assert!(e.contains("exporting interim_summary"), "{e}");
+    let left: Vec<String> = std::fs::read_dir(&failing).unwrap().map(|f| f.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(left, vec![blocker.file_name().unwrap().to_string_lossy().into_owned()], "only the blocker is left");
+    // With --force over an earlier export, the earlier files stay untouched.
+    std::fs::write(d.join("csv/runs.csv"), "earlier").unwrap();
+    let blocker = d.join("csv").join(format!(".interim_summary.csv.partial-{}", std::process::id()));
+    std::fs::create_dir(&blocker).unwrap();
+    assert!(export(&db, &d.join("csv"), Format::Csv, None, true).is_err());
+    assert_eq!(std::fs::read_to_string(d.join("csv/runs.csv")).unwrap(), "earlier");
+    std::fs::remove_dir(&blocker).unwrap();
     // A run the store does not hold.
     let e = export(&db, &d.join("run99"), Format::Csv, Some(99), false).unwrap_err().to_string();
     assert!(e.contains("no run 99 (its runs: 1)"), "{e}");
