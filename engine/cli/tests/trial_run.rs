@@ -212,19 +212,19 @@ fn an_adjustment_rule_that_never_fires_is_named_after_the_run() {
 #[test]
 fn validate_describes_a_ramp_up_of_enrolment_and_a_swept_design_per_point() {
     let d = temp("rampup");
-    let ramp = "duration_days = 365\nfollow_up = \"to_study_end\"\nperiod_ends_days = [90, 365]\nrelative_rates = [1, 3]";
-    let text = std::fs::read_to_string(scenario("phase3-time-to-event.toml")).unwrap().replace("duration_days = 365\nfollow_up = \"to_study_end\"", ramp);
-    assert!(text.contains("period_ends_days"));
+    let ramp = "period_ends_days = [90, 365]\nrelative_rates = [1, 3]";
+    let text = std::fs::read_to_string(scenario("phase3-time-to-event.toml")).unwrap().replace(ramp, "period_ends_days = [30, 60, 365]\nrelative_rates = [1, 0, 2.5]");
+    assert!(text.contains("[30, 60, 365]"));
     let s = d.join("rampup.toml");
     std::fs::write(&s, text).unwrap();
     let out = vtrial().arg("validate").arg(&s).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("accrual: entry at relative rates 1 to day 90, 3 to day 365 over 365 days, followed until the study ends on day 1095"), "{stdout}");
+    assert!(stdout.contains("accrual: entry at relative rates 1 to day 30, 0 to day 60, 2.5 to day 365 over 365 days, followed until the study ends on day 1095"), "{stdout}");
     // A swept enrolment period is printed under each point, the rest once.
     let swept = std::fs::read_to_string(&s).unwrap().replace("\"design.n_total\" = [800, 1200]", "\"design.n_total\" = [800, 1200]\n\"design.accrual.duration_days\" = [365, 500]");
     assert!(swept.contains("duration_days\" = [365, 500]"));
-    let swept = swept.replace("period_ends_days = [90, 365]\nrelative_rates = [1, 3]\n", "");
+    let swept = swept.replace("period_ends_days = [30, 60, 365]\nrelative_rates = [1, 0, 2.5]\n", "");
     std::fs::write(&s, swept).unwrap();
     let out = vtrial().arg("validate").arg(&s).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -248,7 +248,7 @@ fn a_group_sequential_run_stores_its_looks_and_prints_the_interim_summary() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // O'Brien–Fleming-type spending at half the events: z 2.963 then 1.969.
     assert!(stdout.contains("interim looks by events at information 0.500, 1.000: obrien_fleming spending, efficacy z 2.963, 1.969"), "{stdout}");
-    assert!(stdout.contains("accrual: uniform entry over 365 days, followed until the study ends on day 1095"), "{stdout}");
+    assert!(stdout.contains("accrual: entry at relative rates 1 to day 90, 3 to day 365 over 365 days, followed until the study ends on day 1095"), "{stdout}");
     let out = vtrial().arg("run").arg(scenario("phase3-time-to-event.toml")).args(["--replicates", "6", "--threads", "2", "--db"]).arg(&db).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
