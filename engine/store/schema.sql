@@ -100,6 +100,12 @@ CREATE TABLE IF NOT EXISTS looks (          -- key: run_id, point, replicate, lo
     efficacy_z  DOUBLE NOT NULL,           -- the efficacy boundary (Lan–DeMets spending)
     level       DOUBLE NOT NULL,           -- nominal level: stop for efficacy when p_value <= level
     futility_z  DOUBLE,                    -- non-binding futility boundary on z (interim looks)
+    estimate    DOUBLE,                    -- the primary comparison's estimate at this look (scale as comparisons.estimate)
+    std_error   DOUBLE,                    -- its standard error
+    rci_lower   DOUBLE,                    -- repeated confidence interval: estimate -/+ the efficacy boundary in SEs (Student's t
+    rci_upper   DOUBLE,                    -- at the boundary's level for t tests); the looks' intervals cover the truth together
+    rci_level   DOUBLE NOT NULL,           -- with probability rci_level (1 - 2 alpha one-sided, 1 - alpha two-sided)
+    truth       DOUBLE,                    -- the simulated truth for the patients analysed at this look
     outcome     VARCHAR NOT NULL,          -- 'continue' or one of trials.stop_reason's values
     failure     VARCHAR                    -- why the comparison could not be analysed
 );
@@ -336,6 +342,10 @@ SELECT * FROM runs WHERE status = 'complete' ORDER BY run_id DESC LIMIT 1;
 -- cumulative share rejected,
 -- and per point the expected patients at the stopping look (the expected sample size, with
 -- its MCSE), and for looks by events the expected events and day of the stopping analysis.
+-- Repeated confidence intervals: their nominal simultaneous level, the share of the trials
+-- reaching the look whose interval there covers the truth (rci_coverage), and per point the
+-- share of trials whose intervals at every look held cover it (rci_coverage_all_looks, with
+-- its MCSE; at least rci_level whatever the stopping rule did).
 CREATE OR REPLACE VIEW interim_summary AS
 WITH stops AS (
     SELECT t.run_id, t.point, t.replicate, t.stopped_look, t.stop_reason, l.patients, l.events, l.cut_day
@@ -362,8 +372,17 @@ WITH stops AS (
            any_value(information) AS information, any_value(efficacy_z) AS efficacy_z,
            any_value(level) AS level, any_value(futility_z) AS futility_z,
            count(*) AS reached, avg(patients) AS mean_patients, avg(events) AS mean_events,
-           avg(cut_day) AS mean_cut_day
+           avg(cut_day) AS mean_cut_day, any_value(rci_level) AS rci_level,
+           avg((truth BETWEEN rci_lower AND rci_upper)::DOUBLE) AS rci_coverage
     FROM looks GROUP BY run_id, point, look
+), rci_trials AS (
+    -- Trials whose every look had an interval and a truth: did they all cover it?
+    SELECT run_id, point, bool_and(truth BETWEEN rci_lower AND rci_upper) AS covered
+    FROM looks GROUP BY run_id, point, replicate
+    HAVING count(*) = count(rci_lower) AND count(*) = count(truth)
+), rci_per_point AS (
+    SELECT run_id, point, avg(covered::DOUBLE) AS rci_coverage_all_looks, count(*) AS rci_trials
+    FROM rci_trials GROUP BY run_id, point
 )
 SELECT b.run_id, b.point, p.label, b.look, b.information, b.efficacy_z, b.level, b.futility_z,
        pp.trials, b.reached, b.mean_patients, b.mean_events, b.mean_cut_day,
@@ -373,9 +392,12 @@ SELECT b.run_id, b.point, p.label, b.look, b.information, b.efficacy_z, b.level,
        coalesce(l.harm, 0) / pp.trials AS p_stop_harm,
        coalesce(l.futility, 0) / pp.trials AS p_stop_futility,
        sum(coalesce(l.reject, 0)) OVER (PARTITION BY b.run_id, b.point ORDER BY b.look) / pp.trials AS cumulative_reject,
-       pp.expected_patients, pp.expected_patients_mcse, pp.expected_events, pp.expected_day
+       pp.expected_patients, pp.expected_patients_mcse, pp.expected_events, pp.expected_day,
+       b.rci_level, b.rci_coverage, rp.rci_coverage_all_looks,
+       sqrt(rp.rci_coverage_all_looks * (1 - rp.rci_coverage_all_looks) / rp.rci_trials) AS rci_coverage_all_looks_mcse
 FROM bounds b
 JOIN per_point pp ON pp.run_id = b.run_id AND pp.point = b.point
 LEFT JOIN per_look l ON l.run_id = b.run_id AND l.point = b.point AND l.look = b.look
+LEFT JOIN rci_per_point rp ON rp.run_id = b.run_id AND rp.point = b.point
 JOIN points p ON p.run_id = b.run_id AND p.point = b.point
 ORDER BY b.run_id, b.point, b.look;

@@ -263,6 +263,11 @@ fn a_group_sequential_run_stores_its_looks_and_prints_the_interim_summary() {
     // its stopping look's day.
     let cuts = query(&db, "SELECT min(cut_day) > 0 AND max(cut_day) < 1095 FROM looks WHERE look = 1");
     assert!(cuts.contains("true"), "{cuts}");
+    // Repeated confidence intervals on the log hazard ratio at every look, 95 % together.
+    let rci = query(&db, "SELECT count(*) FILTER (WHERE rci_lower < estimate AND estimate < rci_upper AND rci_level = 0.95) = count(*) FROM looks");
+    assert!(rci.contains("true"), "{rci}");
+    let summary = query(&db, "SELECT count(*) FILTER (WHERE rci_coverage_all_looks BETWEEN 0 AND 1) > 0 FROM interim_summary");
+    assert!(summary.contains("true"), "{summary}");
     let days = query(&db, "SELECT count(*) FROM trials t JOIN looks l ON l.run_id = t.run_id AND l.point = t.point AND l.replicate = t.replicate AND l.look = t.stopped_look WHERE l.cut_day <> t.analysis_day OR t.analysis_day > 1095");
     assert!(days.lines().nth(2).unwrap().trim() == "0", "{days}");
     let summary = query(&db, "SELECT count(*) FROM interim_summary");

@@ -64,6 +64,20 @@ pub struct LookRow {
     pub level: f64,
     /// The futility boundary on z (interim looks with one).
     pub futility_z: Option<f64>,
+    /// The primary comparison's estimate at this look (its scale: a difference, log odds,
+    /// log hazard ratio).
+    pub estimate: Option<f64>,
+    /// Its standard error.
+    pub std_error: Option<f64>,
+    /// The repeated confidence interval (Jennison & Turnbull, ch. 9): the estimate ± the
+    /// look's efficacy boundary in standard errors (on the test's own reference
+    /// distribution: Student's t with the look's df for t tests). Together the looks'
+    /// intervals cover the truth with probability `rci_level`, whenever the trial stops.
+    pub rci: Option<(f64, f64)>,
+    /// Their simultaneous coverage: 1 − 2α for a one-sided design at α, 1 − α two-sided.
+    pub rci_level: f64,
+    /// The simulated truth for the patients analysed at this look.
+    pub truth: Option<f64>,
     /// `continue`, `efficacy`, `futility` or `not_rejected`.
     pub outcome: &'static str,
     /// Why the primary comparison could not be analysed.

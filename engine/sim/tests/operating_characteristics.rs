@@ -297,6 +297,22 @@ fn group_sequential_designs_hold_their_level_and_have_their_designed_power_and_s
     let mean_n = alt.iter().map(|t| f64::from(t.looks.last().unwrap().patients)).sum::<f64>() / f64::from(R);
     assert!((mean_n - expected_n).abs() < 3.0, "mean patients at the stop {mean_n} vs {expected_n}");
     assert!(alt.iter().any(|t| t.looks[0].patients == 40));
+    // Repeated confidence intervals (1 − 2α = 95 % together): at every look the interval
+    // excludes 0 on the side of benefit exactly when the trial stops there for efficacy, and
+    // the intervals of all looks held cover the truth in at least 95 % of the trials, under
+    // the null and under the alternative (3.5 MCSE).
+    for (trials, truth) in [(&null, 0.0), (&alt, -2.17)] {
+        for l in trials.iter().flat_map(|t| &t.looks) {
+            let (lo, hi) = l.rci.unwrap_or_else(|| panic!("{l:?}"));
+            assert_eq!(hi < 0.0, l.outcome == "efficacy", "{l:?}");
+            assert!(lo < l.estimate.unwrap() && l.estimate.unwrap() < hi && l.rci_level == 0.95, "{l:?}");
+        }
+        let covered = trials.iter().filter(|t| t.looks.iter().all(|l| l.rci.is_some_and(|(lo, hi)| lo <= truth && truth <= hi))).count() as f64 / f64::from(R);
+        assert!(covered >= 0.95 - 3.5 * (0.95f64 * 0.05 / f64::from(R)).sqrt(), "simultaneous coverage {covered} (truth {truth})");
+    }
+    // Later looks, more information, narrower intervals.
+    let widths = |k: usize| null.iter().filter_map(|t| t.looks.get(k)).map(|l| l.rci.unwrap().1 - l.rci.unwrap().0).sum::<f64>() / null.len() as f64;
+    assert!(widths(0) > widths(1) && widths(1) > widths(2));
 }
 
 #[test]

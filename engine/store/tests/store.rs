@@ -110,6 +110,13 @@ fn sequential_trial(replicate: u32, stopped: u32, reason: &'static str) -> Trial
             efficacy_z: if look == 1 { 2.96 } else { 1.97 },
             level: if look == 1 { 0.0015 } else { 0.0245 },
             futility_z: (look == 1).then_some(0.0),
+            estimate: Some(-1.0),
+            std_error: Some(0.5),
+            // −1 ± boundary · 0.5: (−2.48, 0.48) at look 1, (−1.985, −0.015) at look 2.
+            rci: Some(if look == 1 { (-2.48, 0.48) } else { (-1.985, -0.015) }),
+            rci_level: 0.95,
+            // Covered at every look, except at look 2 of the trial not rejected (replicate 3).
+            truth: Some(if replicate == 3 { 0.2 } else { -0.5 }),
             outcome: if look < stopped { "continue" } else { reason },
             failure: None,
         })
@@ -278,6 +285,10 @@ fn interim_looks_are_stored_and_summarised_per_look() {
             vec!["2".to_string(), "2".into(), "0.25".into(), "0".into(), "0.5".into(), "3".into(), "0.0245".into()],
         ]
     );
+    // Repeated confidence intervals: per look, and all of a trial's looks together.
+    let t = query(&db, "SELECT look, rci_level, rci_coverage, rci_coverage_all_looks FROM interim_summary ORDER BY look").unwrap();
+    assert_eq!(t.rows, vec![vec!["1".to_string(), "0.95".into(), "1".into(), "0.75".into()], vec!["2".to_string(), "0.95".into(), "0.5".into(), "0.75".into()]]);
+    assert_eq!(cell(&db, "SELECT rci_lower || ' ' || rci_upper || ' ' || estimate || ' ' || std_error FROM looks WHERE replicate = 1 AND look = 2"), "-1.985 -0.015 -1.0 0.5");
     // The primary decision follows the look's level, so study_success agrees.
     assert_eq!(cell(&db, "SELECT pos FROM study_success"), "0.5");
     std::fs::remove_dir_all(&d).unwrap();

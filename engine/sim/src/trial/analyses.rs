@@ -211,6 +211,24 @@ pub(super) fn is_success(e: &Endpoint, c: &ComparisonRow) -> bool {
     c.decision == Some(true) && e.is_harm(c.estimate) != Some(true)
 }
 
+/// The repeated confidence interval at a look with efficacy boundary `bound_z`: the
+/// estimate ± the boundary in standard errors, the boundary taken to the test's reference
+/// distribution (Student's t with `df` for t tests: the quantile at the boundary's nominal
+/// one-sided level), so that the interval excludes the null on the side of benefit exactly
+/// when the look's test crosses the boundary. `None` without a finite estimate and SE.
+pub(super) fn repeated_ci(estimate: Option<f64>, std_error: Option<f64>, df: Option<f64>, bound_z: f64) -> Option<(f64, f64)> {
+    let (estimate, se) = (estimate?, std_error?);
+    if !(estimate.is_finite() && se.is_finite() && se >= 0.0) {
+        return None;
+    }
+    let q = match df {
+        // The lower tail at the boundary's level keeps its precision for large boundaries.
+        Some(df) if df.is_finite() && df > 0.0 => -vtrial_stats::dist::t::quantile(normal::sf(bound_z), df),
+        _ => bound_z,
+    };
+    Some((estimate - q * se, estimate + q * se))
+}
+
 /// A group-sequential trial: the primary comparison at each look until a boundary is
 /// crossed or the final look, then every endpoint on that look's data. The primary
 /// decision is the group-sequential one (its p-value against the look's level); estimates
@@ -246,6 +264,11 @@ pub(super) fn sequential_comparisons(
             efficacy_z: interim.bounds_z[k],
             level: interim.levels[k],
             futility_z: interim.futility_z.filter(|_| k + 1 < interim.information.len()),
+            estimate: first.estimate,
+            std_error: first.std_error,
+            rci: repeated_ci(first.estimate, first.std_error, first.df, interim.bounds_z[k]),
+            rci_level: 1.0 - if primary.hypothesis.sided == vtrial_stats::Sided::Two { primary.hypothesis.alpha } else { 2.0 * primary.hypothesis.alpha },
+            truth: first.truth,
             outcome: outcome.name(),
             failure: first.failure.clone(),
         });
