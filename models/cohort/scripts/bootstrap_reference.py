@@ -1,5 +1,5 @@
-"""The holdout-detection floor of a fresh split (models/cohort/README.md §4, "In-sample
-detection and the floor the holdout sets").
+"""Two reference points for a fresh split's holdout detection (models/cohort/README.md §4,
+"In-sample detection, and a memorising reference").
 
 For each split directory written by fresh_splits.sh (fit.csv, holdout.csv, neural.csv,
 copula.csv) this script
@@ -12,26 +12,32 @@ copula.csv) this script
      fit.csv) scaled by the training SD, 0/1 mismatch for categories and for missingness.
 
 Usage (numpy and pandas: the notebooks' virtual environment has them):
-    ~/.cache/vtrial/venv-notebooks/bin/python models/cohort/scripts/holdout_floor.py OUT_DIR/split-41 ...
+    ~/.cache/vtrial/venv-notebooks/bin/python models/cohort/scripts/bootstrap_reference.py OUT_DIR/split-41 ...
 """
 import sys
+import zlib
 
 import numpy as np
 import pandas as pd
 
 SUBSAMPLE = 342
 REPEATS = 5
+# Generated cohorts name the record's columns; the training file may use its own names for
+# them (NHEFS: ht, wt71). The same mapping as `vtrial cohort evaluate`'s.
+RECORD_NAMES = {"ht": "height", "wt71": "weight"}
 
 
 def features(frame, fit):
     """Column-wise features over fit.csv's columns (identifier `seqn` left out)."""
-    cols = [c for c in fit.columns if c != "seqn" and c in frame.columns]
     parts = []
-    for c in cols:
+    for c in (c for c in fit.columns if c != "seqn"):
+        name = c if c in frame.columns else RECORD_NAMES.get(c)
+        if name not in frame.columns:
+            sys.exit(f"column {c} of fit.csv is missing from a compared file (its columns: {', '.join(frame.columns)})")
         if pd.api.types.is_numeric_dtype(fit[c]) and fit[c].nunique() > 12:
-            parts.append(("num", pd.to_numeric(frame[c], errors="coerce").to_numpy() / fit[c].std()))
+            parts.append(("num", pd.to_numeric(frame[name], errors="coerce").to_numpy() / fit[c].std()))
         else:
-            parts.append(("cat", frame[c].astype(str).to_numpy()))
+            parts.append(("cat", frame[name].astype(str).to_numpy()))
     return parts
 
 
@@ -51,8 +57,8 @@ def nearest_neighbour(parts, n):
 
 
 def main(dirs):
-    rng = np.random.default_rng(0)
     for d in dirs:
+        rng = np.random.default_rng(zlib.crc32(d.rstrip("/").split("/")[-1].encode()))
         fit = pd.read_csv(f"{d}/fit.csv")
         boot = fit.iloc[np.random.default_rng(1).integers(0, len(fit), 20_000)]
         boot.to_csv(f"{d}/boot.csv", index=False)
