@@ -95,7 +95,9 @@ fn design_lines(s: &Scenario) -> Vec<String> {
         let rate = if a.is_uniform() {
             "uniform entry".to_string()
         } else {
-            let periods: Vec<String> = a.periods.iter().map(|p| format!("{} to day {}", p.relative_rate, p.end_h / 24.0)).collect();
+            // Days back from hours without the rounding residue (0.1 days, not 0.10000000000000002).
+            let day = |h: f64| (h / 24.0 * 1e6).round() / 1e6;
+            let periods: Vec<String> = a.periods.iter().map(|p| format!("{} to day {}", p.relative_rate, day(p.end_h))).collect();
             format!("entry at relative rates {}", periods.join(", "))
         };
         out.push(format!("accrual: {rate} over {} days, {follow_up}", a.duration_h / 24.0));

@@ -287,6 +287,10 @@ fn a_period_at_rate_zero_enrols_no_one_and_one_period_is_uniform_entry() {
     assert!(entries.iter().all(|&e| !(e > 50.0 && e < 100.0)), "an entry in the pause");
     let early = entries.iter().filter(|&&e| e < 50.0).count() as f64 / entries.len() as f64;
     assert!((early - 0.5).abs() < 4.0 * (0.25 / entries.len() as f64).sqrt(), "{early}");
+    // A pause at the start: enrolment opens on day 30.
+    let late_start = "[design.accrual]\nduration_days = 200\nperiod_ends_days = [30, 200]\nrelative_rates = [0, 1]";
+    let trials = run(&scenario(1.0, late_start), 5);
+    assert!(trials.iter().flat_map(|t| &t.patients).all(|p| p.entry_day >= 30.0));
     // One period, or periods all at the same rate, is the uniform entry, to the bit.
     let uniform = run(&scenario(0.7, COMMON_END), 5);
     let one_period = run(&scenario(0.7, &format!("{COMMON_END}\nperiod_ends_days = [200]\nrelative_rates = [7]")), 5);
@@ -334,7 +338,7 @@ fn accrual_designs_that_cannot_work_are_rejected_with_what_to_change() {
     let e = piecewise("", "relative_rates = [1, 2]");
     assert!(e.contains("design.accrual.period_ends_days") && e.contains("the last one duration_days"), "{e}");
     let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [1, 2, 3]");
-    assert!(e.contains("3 rates for 2 periods"), "{e}");
+    assert!(e.contains("design.accrual.relative_rates") && e.contains("3 rates for 2 periods"), "{e}");
     let e = piecewise("period_ends_days = [100, 50, 200]", "relative_rates = [1, 2, 3]");
     assert!(e.contains("design.accrual.period_ends_days[1]") && e.contains("must increase"), "{e}");
     let e = piecewise("period_ends_days = [50, 150]", "relative_rates = [1, 2]");
@@ -343,6 +347,22 @@ fn accrual_designs_that_cannot_work_are_rejected_with_what_to_change() {
     assert!(e.contains("design.accrual.relative_rates[1]") && e.contains("≥ 0"), "{e}");
     let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [0, 0]");
     assert!(e.contains("design.accrual.relative_rates") && e.contains("at least one period"), "{e}");
+    let e = piecewise("period_ends_days = []", "relative_rates = []");
+    assert!(e.contains("design.accrual.period_ends_days") && e.contains("empty"), "{e}");
+    let e = piecewise("period_ends_days = [50, nan]", "relative_rates = [1, 2]");
+    assert!(e.contains("design.accrual.period_ends_days[1]") && e.contains("must increase"), "{e}");
+    let e = piecewise("period_ends_days = [50, inf]", "relative_rates = [1, 2]");
+    assert!(e.contains("design.accrual.period_ends_days[1]"), "{e}");
+    // An earlier period ending on (or past, within rounding of) the last day: a period of
+    // negative length would give negative entry times.
+    let e = piecewise("period_ends_days = [200.0000001, 200.0000002]", "relative_rates = [1, 1e12]");
+    assert!(e.contains("design.accrual.period_ends_days[0]") && e.contains("before the enrolment does"), "{e}");
+    // Rates whose total overflows put everyone on the last day.
+    let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [1, 1e306]");
+    assert!(e.contains("design.accrual.relative_rates") && e.contains("too large"), "{e}");
+    // A last period without entries would end enrolment before duration_days unannounced.
+    let e = piecewise("period_ends_days = [150, 200]", "relative_rates = [1, 0]");
+    assert!(e.contains("design.accrual.relative_rates[1]") && e.contains("end the enrolment"), "{e}");
     // Planned events need a time-to-event primary; looks by patients need complete follow-up.
     let e = rejected(&responder_scenario(28, "planned_events = 10"));
     assert!(e.contains("design.planned_events") && e.contains("time-to-event primary"), "{e}");

@@ -67,10 +67,13 @@ fn periods(raw: &RawAccrual, days: f64) -> R<Vec<AccrualPeriod>> {
         (Some(_), None) => return bad(format!("{key}.relative_rates"), "missing: period_ends_days needs the rate of each period (relative_rates = [...], one number per period)"),
         (None, Some(_)) => return bad(format!("{key}.period_ends_days"), "missing: relative_rates needs the day each period ends (period_ends_days = [...], the last one duration_days)"),
     };
-    if ends.is_empty() || ends.len() != rates.len() {
+    if ends.is_empty() {
+        return bad(format!("{key}.period_ends_days"), "empty: give the day each period ends, at least one (the last one duration_days)");
+    }
+    if ends.len() != rates.len() {
         return bad(
             format!("{key}.relative_rates"),
-            format!("{} rates for {} periods: give one rate per period in period_ends_days (at least one)", rates.len(), ends.len()),
+            format!("{} rates for {} periods: give one rate per period in period_ends_days", rates.len(), ends.len()),
         );
     }
     let mut start = 0.0;
@@ -79,6 +82,12 @@ fn periods(raw: &RawAccrual, days: f64) -> R<Vec<AccrualPeriod>> {
             return bad(
                 format!("{key}.period_ends_days[{i}]"),
                 format!("{end}: the days on which the periods end must increase from day 0 (after {start})"),
+            );
+        }
+        if i + 1 < ends.len() && end >= days {
+            return bad(
+                format!("{key}.period_ends_days[{i}]"),
+                format!("{end}: a period other than the last must end before the enrolment does, on day {days} (duration_days)"),
             );
         }
         start = end;
@@ -95,6 +104,21 @@ fn periods(raw: &RawAccrual, days: f64) -> R<Vec<AccrualPeriod>> {
     }
     if rates.iter().all(|&r| r == 0.0) {
         return bad(format!("{key}.relative_rates"), "all 0: at least one period must enrol (a rate > 0)");
+    }
+    if rates[rates.len() - 1] == 0.0 {
+        return bad(
+            format!("{key}.relative_rates[{}]", rates.len() - 1),
+            "0: the last period enrols no one, so enrolment would end before duration_days; end the enrolment (duration_days and the last period) where entry ends",
+        );
+    }
+    // The entries' total mass, in patient-hours at the relative rates, as the draw adds it up.
+    let (mut previous, mut total) = (0.0, 0.0);
+    for (&end, &r) in ends.iter().zip(rates) {
+        total += (end - previous) * DAY * r;
+        previous = end;
+    }
+    if !total.is_finite() {
+        return bad(format!("{key}.relative_rates"), "too large to add up over the periods: give the rates relative to each other, e.g. [1, 3]");
     }
     if rates.iter().all(|&r| r == rates[0]) {
         // The same rate throughout: uniform entry (drawn exactly as without periods).

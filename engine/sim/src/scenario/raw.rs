@@ -335,7 +335,7 @@ pub struct RawAccrual {
     pub duration_days: f64,
     /// `fixed` (default: each patient is followed `study.duration_days` from entry) or
     /// `to_study_end` (everyone is followed until the study ends, `study.duration_days`
-    /// after the first entry).
+    /// after the start of enrolment).
     pub follow_up: Option<String>,
     /// Piecewise-constant enrolment rate (a ramp-up while sites open): the days on which
     /// consecutive periods end, increasing, the last `duration_days` ...
