@@ -36,9 +36,12 @@ pub fn exported_relations() -> Vec<&'static str> {
 
 /// Writes every table of the store and its summary views ([`exported_relations`]) into `dir`
 /// (created if needed) as `<name>.<ext>`; with `run`, only that run's rows (an id the store does not hold is an error naming the
-/// ones it does). Files that exist already are an error naming them, unless `overwrite`.
-/// All files are written under temporary names first and renamed into place only when every
-/// one is complete: a failure leaves the folder as it was. Returns the files written.
+/// ones it does). Files that exist already are an error naming them, unless `overwrite`;
+/// anything other than a regular file under a table's name is always an error. All files
+/// are written under temporary names first and renamed into place only when every one is
+/// complete: a failure while writing leaves the folder as it was (only a failing rename of
+/// one file over another, after the checks, could leave a mix; the error then says so).
+/// Returns the files written.
 pub fn export(path: &Path, dir: &Path, format: Format, run: Option<i64>, overwrite: bool) -> Result<Vec<PathBuf>, StoreError> {
     let name = path.display().to_string();
     let err = |source| StoreError::Duckdb { path: name.clone(), source };
@@ -47,6 +50,14 @@ pub fn export(path: &Path, dir: &Path, format: Format, run: Option<i64>, overwri
     }
     let relations = exported_relations();
     let files: Vec<PathBuf> = relations.iter().map(|table| dir.join(format!("{table}.{}", format.extension()))).collect();
+    // Only regular files can be replaced: a folder (or anything else) under a table's name
+    // would make the last phase fail after other files had been replaced.
+    if let Some(f) = files.iter().find(|f| f.symlink_metadata().is_ok_and(|m| !m.file_type().is_file())) {
+        return Err(StoreError::Incompatible {
+            path: dir.display().to_string(),
+            message: format!("{} is in the way and is not a file; move it, or export to another folder", f.display()),
+        });
+    }
     let existing: Vec<String> = files.iter().filter(|f| f.exists()).map(|f| f.display().to_string()).collect();
     if !existing.is_empty() && !overwrite {
         return Err(StoreError::Incompatible {
@@ -76,7 +87,7 @@ pub fn export(path: &Path, dir: &Path, format: Format, run: Option<i64>, overwri
             let _ = std::fs::remove_file(tmp);
         }
     };
-    for (table, tmp) in relations.iter().zip(&temps) {
+    for ((table, tmp), file) in relations.iter().zip(&temps).zip(&files) {
         // store_info is about the file, not a run.
         let filter = run.filter(|_| *table != "store_info").map_or(String::new(), |r| format!(" WHERE run_id = {r}"));
         let options = match format {
@@ -89,7 +100,7 @@ pub fn export(path: &Path, dir: &Path, format: Format, run: Option<i64>, overwri
         let sql = format!("COPY (SELECT * FROM {table}{filter}) TO {} ({options})", literal(&tmp.display().to_string()));
         if let Err(e) = conn.execute_batch(&sql) {
             remove_temps();
-            return Err(StoreError::Duckdb { path: format!("{name} (exporting {table} to {})", file_name(tmp)), source: e });
+            return Err(StoreError::Duckdb { path: format!("{name} (exporting {table} to {})", file.display()), source: e });
         }
     }
     for (i, (tmp, file)) in temps.iter().zip(&files).enumerate() {

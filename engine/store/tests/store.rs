@@ -222,7 +222,7 @@ fn export_writes_every_table() {
     let blocker = failing.join(format!(".interim_summary.csv.partial-{}", std::process::id()));
     std::fs::create_dir(&blocker).unwrap();
     let e = export(&db, &failing, Format::Csv, None, false).unwrap_err().to_string();
-    assert!(e.contains("exporting interim_summary"), "{e}");
+    assert!(e.contains("exporting interim_summary to") && e.contains("interim_summary.csv"), "{e}");
     let left: Vec<String> = std::fs::read_dir(&failing).unwrap().map(|f| f.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(left, vec![blocker.file_name().unwrap().to_string_lossy().into_owned()], "only the blocker is left");
     // With --force over an earlier export, the earlier files stay untouched.
@@ -232,6 +232,16 @@ fn export_writes_every_table() {
     assert!(export(&db, &d.join("csv"), Format::Csv, None, true).is_err());
     assert_eq!(std::fs::read_to_string(d.join("csv/runs.csv")).unwrap(), "earlier");
     std::fs::remove_dir(&blocker).unwrap();
+    let hidden = |dir: &str| std::fs::read_dir(d.join(dir)).unwrap().filter(|f| f.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count();
+    assert_eq!(hidden("csv"), 0, "temporary files left");
+    // A folder under a table's name is refused before anything is written, even with --force.
+    std::fs::remove_file(d.join("csv/trials.csv")).unwrap();
+    std::fs::create_dir(d.join("csv/trials.csv")).unwrap();
+    let e = export(&db, &d.join("csv"), Format::Csv, None, true).unwrap_err().to_string();
+    assert!(e.contains("trials.csv is in the way and is not a file"), "{e}");
+    assert_eq!(std::fs::read_to_string(d.join("csv/runs.csv")).unwrap(), "earlier");
+    assert_eq!(hidden("csv"), 0);
+    std::fs::remove_dir(d.join("csv/trials.csv")).unwrap();
     // A run the store does not hold.
     let e = export(&db, &d.join("run99"), Format::Csv, Some(99), false).unwrap_err().to_string();
     assert!(e.contains("no run 99 (its runs: 1)"), "{e}");
