@@ -104,7 +104,7 @@ CREATE TABLE IF NOT EXISTS looks (          -- key: run_id, point, replicate, lo
     std_error   DOUBLE,                    -- its standard error
     rci_lower   DOUBLE,                    -- repeated confidence interval: estimate -/+ the efficacy boundary in SEs (Student's t
     rci_upper   DOUBLE,                    -- at the boundary's level for t tests); the looks' intervals cover the truth together
-    rci_level   DOUBLE NOT NULL,           -- with probability rci_level (1 - 2 alpha one-sided, 1 - alpha two-sided)
+    rci_level   DOUBLE NOT NULL,           -- with probability >= rci_level (1 - 2 alpha one-sided, 1 - alpha two-sided)
     truth       DOUBLE,                    -- the simulated truth for the patients analysed at this look
     outcome     VARCHAR NOT NULL,          -- 'continue' or one of trials.stop_reason's values
     failure     VARCHAR                    -- why the comparison could not be analysed
@@ -343,9 +343,11 @@ SELECT * FROM runs WHERE status = 'complete' ORDER BY run_id DESC LIMIT 1;
 -- and per point the expected patients at the stopping look (the expected sample size, with
 -- its MCSE), and for looks by events the expected events and day of the stopping analysis.
 -- Repeated confidence intervals: their nominal simultaneous level, the share of the trials
--- reaching the look whose interval there covers the truth (rci_coverage), and per point the
--- share of trials whose intervals at every look held cover it (rci_coverage_all_looks, with
--- its MCSE; at least rci_level whatever the stopping rule did).
+-- reaching the look with an interval and a truth there whose interval covers the truth
+-- (rci_coverage), and per point the share of trials whose intervals at every look held cover
+-- it (rci_coverage_all_looks, with its MCSE, over the rci_trials trials with at least one
+-- interval; at least rci_level whatever the stopping rule did — approximately for tests
+-- whose p-value is not the Wald statistic).
 CREATE OR REPLACE VIEW interim_summary AS
 WITH stops AS (
     SELECT t.run_id, t.point, t.replicate, t.stopped_look, t.stop_reason, l.patients, l.events, l.cut_day
@@ -376,12 +378,12 @@ WITH stops AS (
            avg((truth BETWEEN rci_lower AND rci_upper)::DOUBLE) AS rci_coverage
     FROM looks GROUP BY run_id, point, look
 ), rci_trials AS (
-    -- Trials whose every look had an interval and a truth: did they all cover it?
-    SELECT run_id, point, bool_and(truth BETWEEN rci_lower AND rci_upper) AS covered
+    -- Did the intervals of every look a trial held cover the truth (looks with an interval
+    -- and a truth; a trial with none has no value)?
+    SELECT run_id, point, bool_and(truth BETWEEN rci_lower AND rci_upper) FILTER (WHERE rci_lower IS NOT NULL AND truth IS NOT NULL) AS covered
     FROM looks GROUP BY run_id, point, replicate
-    HAVING count(*) = count(rci_lower) AND count(*) = count(truth)
 ), rci_per_point AS (
-    SELECT run_id, point, avg(covered::DOUBLE) AS rci_coverage_all_looks, count(*) AS rci_trials
+    SELECT run_id, point, avg(covered::DOUBLE) AS rci_coverage_all_looks, count(covered) AS rci_trials
     FROM rci_trials GROUP BY run_id, point
 )
 SELECT b.run_id, b.point, p.label, b.look, b.information, b.efficacy_z, b.level, b.futility_z,
@@ -393,7 +395,7 @@ SELECT b.run_id, b.point, p.label, b.look, b.information, b.efficacy_z, b.level,
        coalesce(l.futility, 0) / pp.trials AS p_stop_futility,
        sum(coalesce(l.reject, 0)) OVER (PARTITION BY b.run_id, b.point ORDER BY b.look) / pp.trials AS cumulative_reject,
        pp.expected_patients, pp.expected_patients_mcse, pp.expected_events, pp.expected_day,
-       b.rci_level, b.rci_coverage, rp.rci_coverage_all_looks,
+       b.rci_level, b.rci_coverage, rp.rci_coverage_all_looks, rp.rci_trials,
        sqrt(rp.rci_coverage_all_looks * (1 - rp.rci_coverage_all_looks) / rp.rci_trials) AS rci_coverage_all_looks_mcse
 FROM bounds b
 JOIN per_point pp ON pp.run_id = b.run_id AND pp.point = b.point

@@ -72,7 +72,8 @@ pub struct LookRow {
     /// The repeated confidence interval (Jennison & Turnbull, ch. 9): the estimate ± the
     /// look's efficacy boundary in standard errors (on the test's own reference
     /// distribution: Student's t with the look's df for t tests). Together the looks'
-    /// intervals cover the truth with probability `rci_level`, whenever the trial stops.
+    /// intervals cover the truth with probability at least `rci_level`, whenever the trial
+    /// stops (approximately for tests whose p-value is not the Wald statistic).
     pub rci: Option<(f64, f64)>,
     /// Their simultaneous coverage: 1 − 2α for a one-sided design at α, 1 − α two-sided.
     pub rci_level: f64,

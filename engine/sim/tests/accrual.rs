@@ -360,6 +360,8 @@ fn accrual_designs_that_cannot_work_are_rejected_with_what_to_change() {
     // Rates whose total overflows put everyone on the last day.
     let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [1, 1e306]");
     assert!(e.contains("design.accrual.relative_rates") && e.contains("too large"), "{e}");
+    // Equal rates, however large, are uniform entry.
+    assert!(scenario::parse(&scenario(1.0, "[design.accrual]\nduration_days = 200\nperiod_ends_days = [50, 200]\nrelative_rates = [1e306, 1e306]"), "accrual.toml", &TestOnlySource.columns(), Overrides::default()).is_ok());
     // A last period without entries would end enrolment before duration_days unannounced.
     let e = piecewise("period_ends_days = [150, 200]", "relative_rates = [1, 0]");
     assert!(e.contains("design.accrual.relative_rates[1]") && e.contains("end the enrolment"), "{e}");

@@ -267,6 +267,31 @@ fn check_looks(trials: &[TrialOutput], looks: usize) {
     }
 }
 
+/// Every look has a repeated confidence interval at `level` around its estimate that
+/// `dual` (the look, the interval) accepts.
+fn assert_rci_dual(trials: &[TrialOutput], level: f64, dual: impl Fn(&vtrial_sim::rows::LookRow, (f64, f64)) -> bool) {
+    for l in trials.iter().flat_map(|t| &t.looks) {
+        let rci = l.rci.unwrap_or_else(|| panic!("no interval: {l:?}"));
+        assert!(rci.0 < l.estimate.unwrap() && l.estimate.unwrap() < rci.1 && (l.rci_level - level).abs() < 1e-12, "{l:?}");
+        assert!(dual(l, rci), "interval and outcome disagree: {l:?}");
+    }
+}
+
+#[test]
+fn a_chi_square_primary_gets_wald_repeated_intervals_not_t_ones_with_its_df() {
+    // The chi-square's df (1) is not a t's: with it the first look's interval on a
+    // difference in proportions was ±364.
+    let endpoint = "kind = \"responder\"\nat_day = 28\nthreshold = -2\nbetter = \"lower\"\nmethod = \"chi_square\"\nalpha = 0.025\nsided = 1\n";
+    let interim = "information = [0.3333333333333333, 0.6666666666666666]\nspending = \"obrien_fleming\"";
+    let trials = comparisons(&with_interim(&scenario(2, 100, -1.5, 3.0, "", endpoint), interim), 100);
+    for l in trials.iter().flat_map(|t| &t.looks) {
+        let (lo, hi) = l.rci.unwrap();
+        let se = l.std_error.unwrap();
+        // The boundary in SEs on the normal scale (3.71, 2.51, 1.99 for these looks).
+        assert!(((hi - lo) / (2.0 * se) - l.efficacy_z).abs() < 1e-9 && hi - lo < 1.0, "{l:?}");
+    }
+}
+
 #[test]
 fn group_sequential_designs_hold_their_level_and_have_their_designed_power_and_sample_size() {
     use vtrial_stats::group_sequential::{Spending, crossing_probabilities_with_drift, efficacy_bounds};
@@ -324,11 +349,14 @@ fn group_sequential_two_sided_and_event_driven_designs_hold_their_level() {
     assert_rate("two-sided Pocock type-I error", rate(&trials, |c| c[0].decision == Some(true)), 0.05, R as usize, 0.004);
     // Without `better` a two-sided rejection has no direction to name.
     assert!(trials.iter().all(|t| t.trial.stop_reason != Some("efficacy")) && trials.iter().any(|t| t.trial.stop_reason == Some("rejected")));
+    // Repeated intervals, two-sided at 5 %: 95 % together, excluding 0 exactly at a rejection.
+    assert_rci_dual(&trials, 0.95, |l, (lo, hi)| (lo > 0.0 || hi < 0.0) == (l.outcome == "rejected"));
     // With it, a drug that raises a lower-is-better score is stopped for harm, not efficacy.
     let harmful = comparisons(&with_interim(&scenario(2, 60, 3.0, 3.0, "", &format!("{endpoint}better = \"lower\"\n")), "information = [0.5]\nspending = \"pocock\""), 200);
     check_looks(&harmful, 2);
     let harm = harmful.iter().filter(|t| t.trial.stop_reason == Some("harm")).count();
     assert!(harm > 150 && harmful.iter().all(|t| t.trial.stop_reason != Some("efficacy")), "{harm} of 200 stopped for harm");
+    assert_rci_dual(&harmful, 0.95, |l, (lo, hi)| lo > 0.0 && hi > 0.0 && l.outcome == "harm" || lo <= 0.0 && l.outcome != "harm");
     // Log-rank, looks by events: half of the final analysis's events, HSD(-4) spending.
     let tte = "[events]\ndistribution = \"exponential\"\nmedian_days = 40\neffect = { hazard_ratio = 1.0 }";
     // A secondary endpoint assessed on day 28, after the interim cut.
@@ -344,6 +372,8 @@ fn group_sequential_two_sided_and_event_driven_designs_hold_their_level() {
     }
     assert!(trials.iter().filter(|t| t.trial.stopped_look == Some(2)).all(|t| t.comparisons[1].failure.is_none()));
     assert_rate("event-driven type-I error", rate(&trials, |c| c[0].decision == Some(true)), 0.025, R as usize, 0.003);
+    // Peto's log-rank: estimate/SE is its z, so its repeated intervals are exactly dual too.
+    assert_rci_dual(&trials, 0.95, |l, (_, hi)| (hi < 0.0) == (l.outcome == "efficacy"));
     for t in &trials {
         let first = &t.looks[0];
         let cut = first.cut_day;

@@ -50,9 +50,9 @@ pub fn export(path: &Path, dir: &Path, format: Format, run: Option<i64>, overwri
     }
     let relations = exported_relations();
     let files: Vec<PathBuf> = relations.iter().map(|table| dir.join(format!("{table}.{}", format.extension()))).collect();
-    // Only regular files can be replaced: a folder (or anything else) under a table's name
+    // Only regular files (or links to them) can be replaced: a folder under a table's name
     // would make the last phase fail after other files had been replaced.
-    if let Some(f) = files.iter().find(|f| f.symlink_metadata().is_ok_and(|m| !m.file_type().is_file())) {
+    if let Some(f) = files.iter().find(|f| f.metadata().is_ok_and(|m| !m.is_file())) {
         return Err(StoreError::Incompatible {
             path: dir.display().to_string(),
             message: format!("{} is in the way and is not a file; move it, or export to another folder", f.display()),

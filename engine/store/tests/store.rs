@@ -113,7 +113,8 @@ fn sequential_trial(replicate: u32, stopped: u32, reason: &'static str) -> Trial
             estimate: Some(-1.0),
             std_error: Some(0.5),
             // −1 ± boundary · 0.5: (−2.48, 0.48) at look 1, (−1.985, −0.015) at look 2.
-            rci: Some(if look == 1 { (-2.48, 0.48) } else { (-1.985, -0.015) }),
+            // None for the trial stopped for futility (replicate 2): no SE there, say.
+            rci: (replicate != 2).then_some(if look == 1 { (-2.48, 0.48) } else { (-1.985, -0.015) }),
             rci_level: 0.95,
             // Covered at every look, except at look 2 of the trial not rejected (replicate 3).
             truth: Some(if replicate == 3 { 0.2 } else { -0.5 }),
@@ -296,8 +297,12 @@ fn interim_looks_are_stored_and_summarised_per_look() {
         ]
     );
     // Repeated confidence intervals: per look, and all of a trial's looks together.
-    let t = query(&db, "SELECT look, rci_level, rci_coverage, rci_coverage_all_looks FROM interim_summary ORDER BY look").unwrap();
-    assert_eq!(t.rows, vec![vec!["1".to_string(), "0.95".into(), "1".into(), "0.75".into()], vec!["2".to_string(), "0.95".into(), "0.5".into(), "0.75".into()]]);
+    // The trial without an interval counts in neither (2 of the 3 others covered at every look).
+    let t = query(&db, "SELECT look, rci_level, rci_coverage, round(rci_coverage_all_looks, 6), rci_trials FROM interim_summary ORDER BY look").unwrap();
+    assert_eq!(
+        t.rows,
+        vec![vec!["1".to_string(), "0.95".into(), "1".into(), "0.666667".into(), "3".into()], vec!["2".to_string(), "0.95".into(), "0.5".into(), "0.666667".into(), "3".into()]]
+    );
     assert_eq!(cell(&db, "SELECT rci_lower || ' ' || rci_upper || ' ' || estimate || ' ' || std_error FROM looks WHERE replicate = 1 AND look = 2"), "-1.985 -0.015 -1.0 0.5");
     // The primary decision follows the look's level, so study_success agrees.
     assert_eq!(cell(&db, "SELECT pos FROM study_success"), "0.5");

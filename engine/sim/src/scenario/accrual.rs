@@ -111,7 +111,12 @@ fn periods(raw: &RawAccrual, days: f64) -> R<Vec<AccrualPeriod>> {
             "0: the last period enrols no one, so enrolment would end before duration_days; end the enrolment (duration_days and the last period) where entry ends",
         );
     }
-    // The entries' total mass, in patient-hours at the relative rates, as the draw adds it up.
+    if rates.iter().all(|&r| r == rates[0]) {
+        // The same rate throughout: uniform entry (drawn exactly as without periods).
+        return Ok(vec![AccrualPeriod { end_h: days * DAY, relative_rate: 1.0 }]);
+    }
+    // The entries' total mass, in hours × relative rate (what the draw adds up, to rounding):
+    // it must be finite.
     let (mut previous, mut total) = (0.0, 0.0);
     for (&end, &r) in ends.iter().zip(rates) {
         total += (end - previous) * DAY * r;
@@ -119,10 +124,6 @@ fn periods(raw: &RawAccrual, days: f64) -> R<Vec<AccrualPeriod>> {
     }
     if !total.is_finite() {
         return bad(format!("{key}.relative_rates"), "too large to add up over the periods: give the rates relative to each other, e.g. [1, 3]");
-    }
-    if rates.iter().all(|&r| r == rates[0]) {
-        // The same rate throughout: uniform entry (drawn exactly as without periods).
-        return Ok(vec![AccrualPeriod { end_h: days * DAY, relative_rate: 1.0 }]);
     }
     let mut periods: Vec<AccrualPeriod> = ends.iter().zip(rates).map(|(&end, &relative_rate)| AccrualPeriod { end_h: end * DAY, relative_rate }).collect();
     // The last period ends exactly at the enrolment's end (the check above allows rounding).

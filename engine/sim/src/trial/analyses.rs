@@ -211,21 +211,32 @@ pub(super) fn is_success(e: &Endpoint, c: &ComparisonRow) -> bool {
     c.decision == Some(true) && e.is_harm(c.estimate) != Some(true)
 }
 
+/// Tests whose reference distribution is Student's t: their `df` is the t's (a chi-square
+/// test's df is not).
+const T_TESTS: [&str; 4] = ["welch_t", "student_t", "ancova", "dunnett"];
+
 /// The repeated confidence interval at a look with efficacy boundary `bound_z`: the
 /// estimate ± the boundary in standard errors, the boundary taken to the test's reference
-/// distribution (Student's t with `df` for t tests: the quantile at the boundary's nominal
-/// one-sided level), so that the interval excludes the null on the side of benefit exactly
-/// when the look's test crosses the boundary. `None` without a finite estimate and SE.
-pub(super) fn repeated_ci(estimate: Option<f64>, std_error: Option<f64>, df: Option<f64>, bound_z: f64) -> Option<(f64, f64)> {
+/// distribution (for the t tests of [`T_TESTS`], Student's t with the look's df: the
+/// quantile at the boundary's nominal one-sided level). For tests whose p-value is the Wald
+/// statistic estimate/SE (t tests, Wald difference in proportions, logistic, Cox, Peto's
+/// log-rank) the interval excludes the null value on a side exactly when the look's test
+/// crosses the boundary there; for the others (Newcombe, chi-square, Fisher) it is the Wald
+/// interval and agrees only approximately. `None` without a finite estimate and SE;
+/// unbounded when the boundary is (a look that spends no alpha).
+pub(super) fn repeated_ci(estimate: Option<f64>, std_error: Option<f64>, test: Option<&str>, df: Option<f64>, bound_z: f64) -> Option<(f64, f64)> {
     let (estimate, se) = (estimate?, std_error?);
     if !(estimate.is_finite() && se.is_finite() && se >= 0.0) {
         return None;
     }
     let q = match df {
         // The lower tail at the boundary's level keeps its precision for large boundaries.
-        Some(df) if df.is_finite() && df > 0.0 => -vtrial_stats::dist::t::quantile(normal::sf(bound_z), df),
+        Some(df) if df.is_finite() && df > 0.0 && test.is_some_and(|t| T_TESTS.contains(&t)) => -vtrial_stats::dist::t::quantile(normal::sf(bound_z), df),
         _ => bound_z,
     };
+    if q.is_infinite() {
+        return Some((f64::NEG_INFINITY, f64::INFINITY));
+    }
     Some((estimate - q * se, estimate + q * se))
 }
 
@@ -266,7 +277,7 @@ pub(super) fn sequential_comparisons(
             futility_z: interim.futility_z.filter(|_| k + 1 < interim.information.len()),
             estimate: first.estimate,
             std_error: first.std_error,
-            rci: repeated_ci(first.estimate, first.std_error, first.df, interim.bounds_z[k]),
+            rci: repeated_ci(first.estimate, first.std_error, first.test, first.df, interim.bounds_z[k]),
             rci_level: 1.0 - if primary.hypothesis.sided == vtrial_stats::Sided::Two { primary.hypothesis.alpha } else { 2.0 * primary.hypothesis.alpha },
             truth: first.truth,
             outcome: outcome.name(),
