@@ -333,38 +333,32 @@ fn accrual_designs_that_cannot_work_are_rejected_with_what_to_change() {
     assert!(e.contains("unknown field `start`"), "{e}");
     // Piecewise rates: both keys, one rate per period, increasing ends covering the enrolment.
     let piecewise = |ends: &str, rates: &str| rejected(&scenario(1.0, &format!("[design.accrual]\nduration_days = 200\n{ends}\n{rates}")));
-    let e = piecewise("period_ends_days = [50, 200]", "");
-    assert!(e.contains("design.accrual.relative_rates") && e.contains("one number per period"), "{e}");
-    let e = piecewise("", "relative_rates = [1, 2]");
-    assert!(e.contains("design.accrual.period_ends_days") && e.contains("the last one duration_days"), "{e}");
-    let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [1, 2, 3]");
-    assert!(e.contains("design.accrual.relative_rates") && e.contains("3 rates for 2 periods"), "{e}");
-    let e = piecewise("period_ends_days = [100, 50, 200]", "relative_rates = [1, 2, 3]");
-    assert!(e.contains("design.accrual.period_ends_days[1]") && e.contains("must increase"), "{e}");
-    let e = piecewise("period_ends_days = [50, 150]", "relative_rates = [1, 2]");
-    assert!(e.contains("design.accrual.period_ends_days") && e.contains("ends on day 150") && e.contains("cover the enrolment"), "{e}");
-    let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [1, -2]");
-    assert!(e.contains("design.accrual.relative_rates[1]") && e.contains("≥ 0"), "{e}");
-    let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [0, 0]");
-    assert!(e.contains("design.accrual.relative_rates") && e.contains("at least one period"), "{e}");
-    let e = piecewise("period_ends_days = []", "relative_rates = []");
-    assert!(e.contains("design.accrual.period_ends_days") && e.contains("empty"), "{e}");
-    let e = piecewise("period_ends_days = [50, nan]", "relative_rates = [1, 2]");
-    assert!(e.contains("design.accrual.period_ends_days[1]") && e.contains("must increase"), "{e}");
-    let e = piecewise("period_ends_days = [50, inf]", "relative_rates = [1, 2]");
-    assert!(e.contains("design.accrual.period_ends_days[1]"), "{e}");
-    // An earlier period ending on (or past, within rounding of) the last day: a period of
-    // negative length would give negative entry times.
-    let e = piecewise("period_ends_days = [200.0000001, 200.0000002]", "relative_rates = [1, 1e12]");
-    assert!(e.contains("design.accrual.period_ends_days[0]") && e.contains("before the enrolment does"), "{e}");
-    // Rates whose total overflows put everyone on the last day.
-    let e = piecewise("period_ends_days = [50, 200]", "relative_rates = [1, 1e306]");
-    assert!(e.contains("design.accrual.relative_rates") && e.contains("too large"), "{e}");
+    // (ends, rates, what the message must say)
+    let cases: [(&str, &str, &[&str]); 13] = [
+        ("period_ends_days = [50, 200]", "", &["design.accrual.relative_rates", "one number per period"]),
+        ("", "relative_rates = [1, 2]", &["design.accrual.period_ends_days", "the last one duration_days"]),
+        ("period_ends_days = [50, 200]", "relative_rates = [1, 2, 3]", &["design.accrual.relative_rates", "3 rates for 2 periods"]),
+        ("period_ends_days = [100, 50, 200]", "relative_rates = [1, 2, 3]", &["design.accrual.period_ends_days[1]", "must increase"]),
+        ("period_ends_days = [50, 150]", "relative_rates = [1, 2]", &["design.accrual.period_ends_days", "ends on day 150", "cover the enrolment"]),
+        ("period_ends_days = [50, 200]", "relative_rates = [1, -2]", &["design.accrual.relative_rates[1]", "≥ 0"]),
+        ("period_ends_days = [50, 200]", "relative_rates = [0, 0]", &["design.accrual.relative_rates", "at least one period"]),
+        ("period_ends_days = []", "relative_rates = []", &["design.accrual.period_ends_days", "empty"]),
+        ("period_ends_days = [50, nan]", "relative_rates = [1, 2]", &["design.accrual.period_ends_days[1]", "must increase"]),
+        ("period_ends_days = [50, inf]", "relative_rates = [1, 2]", &["design.accrual.period_ends_days[1]"]),
+        // An earlier period ending on (or past, within rounding of) the last day: a period of
+        // negative length would give negative entry times.
+        ("period_ends_days = [200.0000001, 200.0000002]", "relative_rates = [1, 1e12]", &["design.accrual.period_ends_days[0]", "before the enrolment does"]),
+        // Rates whose total overflows put everyone on the last day.
+        ("period_ends_days = [50, 200]", "relative_rates = [1, 1e306]", &["design.accrual.relative_rates", "too large"]),
+        // A last period without entries would end enrolment before duration_days unannounced.
+        ("period_ends_days = [150, 200]", "relative_rates = [1, 0]", &["design.accrual.relative_rates[1]", "end the enrolment"]),
+    ];
+    for (ends, rates, expected) in cases {
+        let e = piecewise(ends, rates);
+        assert!(expected.iter().all(|x| e.contains(x)), "{ends} / {rates}: {e}");
+    }
     // Equal rates, however large, are uniform entry.
     assert!(scenario::parse(&scenario(1.0, "[design.accrual]\nduration_days = 200\nperiod_ends_days = [50, 200]\nrelative_rates = [1e306, 1e306]"), "accrual.toml", &TestOnlySource.columns(), Overrides::default()).is_ok());
-    // A last period without entries would end enrolment before duration_days unannounced.
-    let e = piecewise("period_ends_days = [150, 200]", "relative_rates = [1, 0]");
-    assert!(e.contains("design.accrual.relative_rates[1]") && e.contains("end the enrolment"), "{e}");
     // Planned events need a time-to-event primary; looks by patients need complete follow-up.
     let e = rejected(&responder_scenario(28, "planned_events = 10"));
     assert!(e.contains("design.planned_events") && e.contains("time-to-event primary"), "{e}");
