@@ -197,7 +197,8 @@ fn print_operating_characteristics(db: &std::path::Path, run_id: i64) -> Result<
              printf('%.3f', p_stop_harm) AS \"of which harm\", \
              printf('%.3f', p_stop_futility) AS \"stop: futility\", printf('%.3f', cumulative_reject) AS \"cumulative reject\", \
              printf('%.1f ± %.1f', expected_patients, coalesce(expected_patients_mcse, 0)) AS \"expected patients (± mcse)\", \
-             coalesce(printf('%.1f', expected_events), '') AS \"expected events\", coalesce(printf('%.0f', expected_day), '') AS \"expected day\" \
+             coalesce(printf('%.1f', expected_events), '') AS \"expected events\", coalesce(printf('%.0f', expected_day), '') AS \"expected day\", \
+             coalesce(printf('%.3f (%.2f)', rci_coverage_all_looks, rci_level), '') AS \"repeated CIs cover (level)\" \
              FROM interim_summary WHERE run_id = {run_id} ORDER BY point, look"
         ),
     )

@@ -253,6 +253,7 @@ fn a_group_sequential_run_stores_its_looks_and_prints_the_interim_summary() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("stop: reject (± mcse)") && stdout.contains("expected patients (± mcse)") && stdout.contains("expected day"), "{stdout}");
+    assert!(stdout.contains("repeated CIs cover (level)") && stdout.contains("(0.95)"), "{stdout}");
     // Every trial has a first look; those that went on have a second; the stopping look and
     // reason agree with the last look's outcome.
     let looks = query(&db, "SELECT count(*) FILTER (WHERE look = 1), count(*) FILTER (WHERE t.stopped_look = 2 AND look = 2) = count(*) FILTER (WHERE look = 2) FROM looks JOIN trials t USING (run_id, point, replicate)");
