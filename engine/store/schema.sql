@@ -106,6 +106,8 @@ CREATE TABLE IF NOT EXISTS looks (          -- key: run_id, point, replicate, lo
     rci_upper   DOUBLE,                    -- at the boundary's level for t tests); the looks' intervals cover the truth together
     rci_level   DOUBLE NOT NULL,           -- with probability >= rci_level (1 - 2 alpha one-sided, 1 - alpha two-sided)
     truth       DOUBLE,                    -- the simulated truth for the patients analysed at this look
+    p_stagewise DOUBLE,                    -- at the look the trial stopped at: the stage-wise ordering p-value (null probability of
+                                           -- stopping earlier for efficacy or here with a larger z; x2 two-sided); NULL elsewhere
     outcome     VARCHAR NOT NULL,          -- 'continue' or one of trials.stop_reason's values
     failure     VARCHAR                    -- why the comparison could not be analysed
 );

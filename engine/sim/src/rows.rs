@@ -79,6 +79,11 @@ pub struct LookRow {
     pub rci_level: f64,
     /// The simulated truth for the patients analysed at this look.
     pub truth: Option<f64>,
+    /// At the look the trial stopped at: the stage-wise ordering p-value of the primary
+    /// comparison (the null probability of stopping earlier for efficacy or here with a
+    /// larger statistic; two-sided designs: twice that of |z|). At most alpha exactly when
+    /// the trial rejected; uniform under the null. `None` at the other looks.
+    pub p_stagewise: Option<f64>,
     /// `continue`, `efficacy`, `futility` or `not_rejected`.
     pub outcome: &'static str,
     /// Why the primary comparison could not be analysed.

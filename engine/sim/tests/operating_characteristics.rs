@@ -277,6 +277,15 @@ fn assert_rci_dual(trials: &[TrialOutput], level: f64, dual: impl Fn(&vtrial_sim
     }
 }
 
+/// The stage-wise p-value at each trial's stopping look is at most `alpha` exactly when the
+/// trial rejected.
+fn assert_stagewise_rejects_at(trials: &[TrialOutput], alpha: f64) {
+    for t in trials {
+        let last = t.looks.last().unwrap();
+        assert_eq!(last.p_stagewise.unwrap() <= alpha, t.comparisons[0].decision == Some(true), "{last:?}");
+    }
+}
+
 #[test]
 fn a_chi_square_primary_gets_wald_repeated_intervals_not_t_ones_with_its_df() {
     // The chi-square's df (1) is not a t's: with it the first look's interval on a
@@ -335,6 +344,17 @@ fn group_sequential_designs_hold_their_level_and_have_their_designed_power_and_s
         let covered = trials.iter().filter(|t| t.looks.iter().all(|l| l.rci.is_some_and(|(lo, hi)| lo <= truth && truth <= hi))).count() as f64 / f64::from(R);
         assert!(covered >= 0.95 - 3.5 * (0.95f64 * 0.05 / f64::from(R)).sqrt(), "simultaneous coverage {covered} (truth {truth})");
     }
+    // The stage-wise ordering p-value at the stop: at most alpha exactly when the trial
+    // rejected, only at the stopping look, and uniform under the null (Welch's t against the
+    // normal boundaries: 0.005 allowed).
+    for trials in [&null, &alt] {
+        assert_stagewise_rejects_at(trials, 0.025);
+        assert!(trials.iter().all(|t| t.looks.split_last().unwrap().1.iter().all(|l| l.p_stagewise.is_none())));
+    }
+    for q in [0.1, 0.5] {
+        let share = null.iter().filter(|t| t.looks.last().unwrap().p_stagewise.unwrap() <= q).count() as f64 / f64::from(R);
+        assert_rate(&format!("P(stage-wise p <= {q}) under the null"), share, q, R as usize, 0.005);
+    }
     // Later looks, more information, narrower intervals.
     let widths = |k: usize| null.iter().filter_map(|t| t.looks.get(k)).map(|l| l.rci.unwrap().1 - l.rci.unwrap().0).sum::<f64>() / null.len() as f64;
     assert!(widths(0) > widths(1) && widths(1) > widths(2));
@@ -351,6 +371,7 @@ fn group_sequential_two_sided_and_event_driven_designs_hold_their_level() {
     assert!(trials.iter().all(|t| t.trial.stop_reason != Some("efficacy")) && trials.iter().any(|t| t.trial.stop_reason == Some("rejected")));
     // Repeated intervals, two-sided at 5 %: 95 % together, excluding 0 exactly at a rejection.
     assert_rci_dual(&trials, 0.95, |l, (lo, hi)| (lo > 0.0 || hi < 0.0) == (l.outcome == "rejected"));
+    assert_stagewise_rejects_at(&trials, 0.05);
     // With it, a drug that raises a lower-is-better score is stopped for harm, not efficacy.
     let harmful = comparisons(&with_interim(&scenario(2, 60, 3.0, 3.0, "", &format!("{endpoint}better = \"lower\"\n")), "information = [0.5]\nspending = \"pocock\""), 200);
     check_looks(&harmful, 2);
@@ -374,6 +395,7 @@ fn group_sequential_two_sided_and_event_driven_designs_hold_their_level() {
     assert_rate("event-driven type-I error", rate(&trials, |c| c[0].decision == Some(true)), 0.025, R as usize, 0.003);
     // Peto's log-rank: estimate/SE is its z, so its repeated intervals are exactly dual too.
     assert_rci_dual(&trials, 0.95, |l, (_, hi)| (hi < 0.0) == (l.outcome == "efficacy"));
+    assert_stagewise_rejects_at(&trials, 0.025);
     for t in &trials {
         let first = &t.looks[0];
         let cut = first.cut_day;

@@ -158,6 +158,37 @@ pub fn crossing_probabilities_with_drift(information: &[f64], z: &[f64], drift: 
     Ok(out)
 }
 
+/// The stage-wise ordering p-value (Armitage 1957; Jennison & Turnbull 2000, §8.4) of a
+/// one-sided group-sequential test that stopped at look `k` (0-based) with statistic `z`
+/// on the boundaries' scale: the null probability of stopping for efficacy at an earlier
+/// look, or of reaching look `k` with a statistic at least `z`. Futility boundaries are
+/// non-binding and ignored. At `z = bounds[k]` it is the alpha spent by look `k`, so it is
+/// at most the design's alpha exactly when the trial stopped for efficacy; under the null
+/// it is uniform.
+pub fn stagewise_p_value(information: &[f64], bounds: &[f64], k: usize, z: f64) -> Result<f64, StatsError> {
+    check_information(information)?;
+    if bounds.len() != information.len() {
+        return Err(StatsError::LengthMismatch("information fractions and boundaries"));
+    }
+    if k >= information.len() || z.is_nan() {
+        return Err(StatsError::InvalidArgument(format!("look {k} of {} with statistic {z}", information.len())));
+    }
+    // Under the null only the ratios of the information fractions matter: look k becomes the
+    // last, at fraction 1.
+    let scaled: Vec<f64> = information[..=k].iter().map(|t| t / information[k]).collect();
+    let mut z_bounds = bounds[..k].to_vec();
+    z_bounds.push(z.clamp(-40.0, 40.0));
+    let mut out = Vec::with_capacity(k + 1);
+    let mut paths = Recursion::new(0.0);
+    for (j, (&t, &c)) in scaled.iter().zip(&z_bounds).enumerate() {
+        out.push(paths.exit(t, c));
+        if j < k {
+            paths.advance(t, c);
+        }
+    }
+    Ok(out.iter().sum::<f64>().clamp(0.0, 1.0))
+}
+
 /// Smallest information between two looks: closer looks make the integration kernel
 /// narrower than the grid (the boundary after them came out wrong), and in practice they
 /// are one look.

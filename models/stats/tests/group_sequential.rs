@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use vtrial_stats::dist::normal;
-use vtrial_stats::group_sequential::{Spending, crossing_probabilities, crossing_probabilities_with_drift, efficacy_bounds};
+use vtrial_stats::group_sequential::{Spending, crossing_probabilities, crossing_probabilities_with_drift, efficacy_bounds, stagewise_p_value};
 
 #[test]
 fn boundaries_and_power_match_gsdesigns_integration() {
@@ -93,5 +93,42 @@ fn simulated_paths_cross_at_the_computed_rates(drift: f64) {
         let rate = stopped[k] as f64 / n as f64;
         let mcse = (per_look[k] * (1.0 - per_look[k]) / n as f64).sqrt();
         assert!((rate - per_look[k]).abs() < 4.0 * mcse, "drift {drift}, look {k}: simulated {rate}, computed {} (MCSE {mcse})", per_look[k]);
+    }
+}
+
+#[test]
+fn the_stagewise_p_value_is_the_alpha_spent_at_the_boundary_and_uniform_under_the_null() {
+    let info = [0.25, 0.6, 1.0];
+    let b = efficacy_bounds(0.025, &info, Spending::OBrienFleming).unwrap();
+    // One look: the fixed design's p-value.
+    let one = efficacy_bounds(0.025, &[1.0], Spending::OBrienFleming).unwrap();
+    assert!((stagewise_p_value(&[1.0], &one.z, 0, 1.3).unwrap() - normal::sf(1.3)).abs() < 1e-12);
+    // On a boundary: the alpha spent by that look; it rises as z falls, up to 1.
+    for k in 0..3 {
+        let p = stagewise_p_value(&info, &b.z, k, b.z[k]).unwrap();
+        assert!((p - b.cumulative_alpha[k]).abs() < 1e-9, "look {k}: {p} vs {}", b.cumulative_alpha[k]);
+        let lower = stagewise_p_value(&info, &b.z, k, b.z[k] - 0.5).unwrap();
+        assert!(lower > p && stagewise_p_value(&info, &b.z, k, -50.0).unwrap() > 1.0 - 1e-9, "look {k}");
+    }
+    // Simulated null paths: the p-value at the stop is uniform (deciles, 4 MCSE).
+    let mut rng = ChaCha8Rng::seed_from_u64(20261208);
+    let n = 40_000;
+    let mut p_values = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (mut score, mut previous) = (0.0, 0.0);
+        for (k, &t) in info.iter().enumerate() {
+            let e: f64 = StandardNormal.sample(&mut rng);
+            score += e * (t - previous).sqrt();
+            previous = t;
+            let z = score / t.sqrt();
+            if z >= b.z[k] || k == 2 {
+                p_values.push(stagewise_p_value(&info, &b.z, k, z).unwrap());
+                break;
+            }
+        }
+    }
+    for q in [0.025, 0.1, 0.3, 0.5, 0.7, 0.9] {
+        let share = p_values.iter().filter(|&&p| p <= q).count() as f64 / n as f64;
+        assert!((share - q).abs() < 4.0 * (q * (1.0 - q) / n as f64).sqrt(), "P(p <= {q}) = {share}");
     }
 }

@@ -240,6 +240,14 @@ pub(super) fn repeated_ci(estimate: Option<f64>, std_error: Option<f64>, test: O
     Some((estimate - q * se, estimate + q * se))
 }
 
+/// The stage-wise ordering p-value of a trial that stopped at look `k` with `z` on the
+/// boundaries' scale (`|z|` for two-sided tests, whose one-sided boundaries are at α/2: the
+/// p-value is then doubled).
+fn stagewise_p(interim: &Interim, k: usize, z: f64, sided: vtrial_stats::Sided) -> Option<f64> {
+    let p = vtrial_stats::group_sequential::stagewise_p_value(&interim.information, &interim.bounds_z, k, z).ok()?;
+    Some(if sided == vtrial_stats::Sided::Two { (2.0 * p).min(1.0) } else { p })
+}
+
 /// A group-sequential trial: the primary comparison at each look until a boundary is
 /// crossed or the final look, then every endpoint on that look's data. The primary
 /// decision is the group-sequential one (its p-value against the look's level); estimates
@@ -280,10 +288,13 @@ pub(super) fn sequential_comparisons(
             rci: repeated_ci(first.estimate, first.std_error, first.test, first.df, interim.bounds_z[k]),
             rci_level: 1.0 - if primary.hypothesis.sided == vtrial_stats::Sided::Two { primary.hypothesis.alpha } else { 2.0 * primary.hypothesis.alpha },
             truth: first.truth,
+            p_stagewise: None,
             outcome: outcome.name(),
             failure: first.failure.clone(),
         });
         if outcome.stops() {
+            let last = looks.last_mut().expect("pushed above");
+            last.p_stagewise = last.z.and_then(|z| stagewise_p(interim, k, z, primary.hypothesis.sided));
             // The primary comparison as analysed for this look, then the other endpoints.
             let mut rows = vec![ComparisonRow { decision: first.p_value.map(|_| outcome.rejects()), ..first }];
             rows.extend(comparisons(s, all, values, cut, 1..s.endpoints.len(), point, replicate));
