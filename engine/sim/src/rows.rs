@@ -84,6 +84,12 @@ pub struct LookRow {
     /// larger statistic; two-sided designs: twice that of |z|). At most alpha exactly when
     /// the trial rejected; uniform under the null. `None` at the other looks.
     pub p_stagewise: Option<f64>,
+    /// At the stopping look of a one-sided design: the stage-wise median-unbiased estimate
+    /// of the primary comparison's parameter (its scale, as `estimate`), and ...
+    pub estimate_stagewise: Option<f64>,
+    /// ... the stage-wise `1 − 2α` confidence interval, which covers the truth at its level
+    /// however the trial stopped (the naive interval does not).
+    pub ci_stagewise: Option<(f64, f64)>,
     /// `continue`, `efficacy`, `futility` or `not_rejected`.
     pub outcome: &'static str,
     /// Why the primary comparison could not be analysed.

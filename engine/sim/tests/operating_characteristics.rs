@@ -355,6 +355,16 @@ fn group_sequential_designs_hold_their_level_and_have_their_designed_power_and_s
         let share = null.iter().filter(|t| t.looks.last().unwrap().p_stagewise.unwrap() <= q).count() as f64 / f64::from(R);
         assert_rate(&format!("P(stage-wise p <= {q}) under the null"), share, q, R as usize, 0.005);
     }
+    // Under the drift the stage-wise estimate is median-unbiased and its 95 % interval
+    // covers the truth, where the naive estimate at the stop overstates the effect (the
+    // drug lowers the score: estimates below the truth are the overstated ones).
+    let share = |pick: &dyn Fn(&vtrial_sim::rows::LookRow) -> bool| alt.iter().filter(|t| pick(t.looks.last().unwrap())).count() as f64 / f64::from(R);
+    let truth = -2.17;
+    assert_rate("P(stage-wise estimate <= truth)", share(&|l| l.estimate_stagewise.unwrap() <= truth), 0.5, R as usize, 0.02);
+    assert_rate("stage-wise interval coverage", share(&|l| l.ci_stagewise.is_some_and(|(lo, hi)| lo <= truth && truth <= hi)), 0.95, R as usize, 0.01);
+    let naive = share(&|l| l.estimate.unwrap() <= truth);
+    assert!(naive > 0.5 + 3.5 * (0.25 / f64::from(R)).sqrt(), "naive P(estimate <= truth) = {naive}");
+    assert!(null.iter().chain(&alt).all(|t| t.looks.split_last().unwrap().1.iter().all(|l| l.estimate_stagewise.is_none())));
     // Later looks, more information, narrower intervals.
     let widths = |k: usize| null.iter().filter_map(|t| t.looks.get(k)).map(|l| l.rci.unwrap().1 - l.rci.unwrap().0).sum::<f64>() / null.len() as f64;
     assert!(widths(0) > widths(1) && widths(1) > widths(2));

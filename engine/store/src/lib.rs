@@ -36,7 +36,7 @@ pub const TABLES: [&str; 11] = [
 ];
 
 /// The version of [`SCHEMA`]; stores written with another version are refused on open.
-pub const SCHEMA_VERSION: i32 = 8;
+pub const SCHEMA_VERSION: i32 = 9;
 
 /// A storage error, with the file it concerns.
 #[derive(Debug, Error)]

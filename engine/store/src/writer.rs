@@ -259,7 +259,8 @@ fn writer_thread(path: &Path, meta: RunMeta, rx: Receiver<Msg>, ready: SyncSende
                                 .append_row(params![
                                     run_id, l.point, l.replicate, l.look, l.information, l.patients, l.events, l.cut_day, l.p_value, l.z,
                                     l.efficacy_z, l.level, l.futility_z, l.estimate, l.std_error, l.rci.map(|x| x.0), l.rci.map(|x| x.1),
-                                    l.rci_level, l.truth, l.p_stagewise, l.outcome, l.failure
+                                    l.rci_level, l.truth, l.p_stagewise, l.estimate_stagewise, l.ci_stagewise.map(|x| x.0),
+                                    l.ci_stagewise.map(|x| x.1), l.outcome, l.failure
                                 ])
                                 .map_err(err)?;
                         }

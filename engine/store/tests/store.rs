@@ -119,6 +119,8 @@ fn sequential_trial(replicate: u32, stopped: u32, reason: &'static str) -> Trial
             // Covered at every look, except at look 2 of the trial not rejected (replicate 3).
             truth: Some(if replicate == 3 { 0.2 } else { -0.5 }),
             p_stagewise: (look == stopped).then_some(if reason == "efficacy" { 0.001 } else { 0.3 }),
+            estimate_stagewise: (look == stopped).then_some(-0.9),
+            ci_stagewise: (look == stopped).then_some((-1.8, 0.1)),
             outcome: if look < stopped { "continue" } else { reason },
             failure: None,
         })
@@ -306,6 +308,7 @@ fn interim_looks_are_stored_and_summarised_per_look() {
     );
     assert_eq!(cell(&db, "SELECT rci_lower || ' ' || rci_upper || ' ' || estimate || ' ' || std_error FROM looks WHERE replicate = 1 AND look = 2"), "-1.985 -0.015 -1.0 0.5");
     assert_eq!(cell(&db, "SELECT count(p_stagewise) || ' ' || max(p_stagewise) FILTER (WHERE look = 1 AND replicate = 2) FROM looks"), "4 0.3");
+    assert_eq!(cell(&db, "SELECT count(estimate_stagewise) || ' ' || min(ci_stagewise_lower) || ' ' || max(ci_stagewise_upper) FROM looks"), "4 -1.8 0.1");
     // The primary decision follows the look's level, so study_success agrees.
     assert_eq!(cell(&db, "SELECT pos FROM study_success"), "0.5");
     std::fs::remove_dir_all(&d).unwrap();

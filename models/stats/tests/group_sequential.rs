@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use vtrial_stats::dist::normal;
-use vtrial_stats::group_sequential::{Spending, crossing_probabilities, crossing_probabilities_with_drift, efficacy_bounds, stagewise_p_value};
+use vtrial_stats::group_sequential::{Spending, crossing_probabilities, crossing_probabilities_with_drift, efficacy_bounds, stagewise_estimate, stagewise_p_value};
 
 #[test]
 fn boundaries_and_power_match_gsdesigns_integration() {
@@ -131,4 +131,41 @@ fn the_stagewise_p_value_is_the_alpha_spent_at_the_boundary_and_uniform_under_th
         let share = p_values.iter().filter(|&&p| p <= q).count() as f64 / n as f64;
         assert!((share - q).abs() < 4.0 * (q * (1.0 - q) / n as f64).sqrt(), "P(p <= {q}) = {share}");
     }
+}
+
+#[test]
+fn the_stagewise_median_unbiased_estimate_and_interval_hold_on_simulated_paths() {
+    // One look: the estimate is z, the interval z ± 1.96.
+    let (m, lo, hi) = stagewise_estimate(&[1.0], &[1.959964], 0, 1.3, 0.025).unwrap().unwrap();
+    assert!((m - 1.3).abs() < 1e-8 && (lo - (1.3 - 1.959964)).abs() < 1e-6 && (hi - (1.3 + 1.959964)).abs() < 1e-6, "{m} {lo} {hi}");
+    // O'Brien-Fleming at 1/3, 2/3, 1 under a drift of 2.8 (80 % power): the estimate of the
+    // drift (the mean at the stopping look over √t) is median-unbiased, the interval covers
+    // 95 %, where the naive z/√t at the stop is biased upwards.
+    let info = [1.0 / 3.0, 2.0 / 3.0, 1.0];
+    let b = efficacy_bounds(0.025, &info, Spending::OBrienFleming).unwrap();
+    let drift = 2.8;
+    let mut rng = ChaCha8Rng::seed_from_u64(20261209);
+    let n = 4_000;
+    let (mut below, mut covered, mut naive_below) = (0usize, 0usize, 0usize);
+    for _ in 0..n {
+        let (mut score, mut previous) = (0.0, 0.0);
+        for (k, &t) in info.iter().enumerate() {
+            let e: f64 = StandardNormal.sample(&mut rng);
+            score += e * (t - previous).sqrt() + drift * (t - previous);
+            previous = t;
+            let z = score / t.sqrt();
+            if z >= b.z[k] || k == 2 {
+                let (m, lo, hi) = stagewise_estimate(&info, &b.z, k, z, 0.025).unwrap().unwrap();
+                below += usize::from(m / t.sqrt() <= drift);
+                covered += usize::from(lo / t.sqrt() <= drift && drift <= hi / t.sqrt());
+                naive_below += usize::from(z / t.sqrt() <= drift);
+                break;
+            }
+        }
+    }
+    let share = |c: usize| c as f64 / n as f64;
+    let mcse = |p: f64| (p * (1.0 - p) / n as f64).sqrt();
+    assert!((share(below) - 0.5).abs() < 4.0 * mcse(0.5), "P(estimate <= truth) = {}", share(below));
+    assert!((share(covered) - 0.95).abs() < 4.0 * mcse(0.95), "coverage {}", share(covered));
+    assert!(share(naive_below) < 0.5 - 4.0 * mcse(0.5), "naive P(estimate <= truth) = {}", share(naive_below));
 }

@@ -248,6 +248,28 @@ fn stagewise_p(interim: &Interim, k: usize, z: f64, sided: vtrial_stats::Sided) 
     Some(if sided == vtrial_stats::Sided::Two { (2.0 * p).min(1.0) } else { p })
 }
 
+/// Stage-wise median-unbiased estimate and `1 − 2α` interval at the stopping look `k` of a
+/// one-sided design, from the Wald statistic `(estimate − δ0)/SE` in the direction of the
+/// alternative (for t tests an approximation: the boundaries are normal), mapped back to
+/// the parameter's scale with this look's SE. `None` for two-sided designs or without an
+/// estimate and SE.
+fn stagewise_estimate(interim: &Interim, k: usize, estimate: Option<f64>, se: Option<f64>, h: &vtrial_stats::Hypothesis) -> Option<(f64, (f64, f64))> {
+    let (estimate, se) = (estimate?, se?);
+    let direction = match h.sided {
+        vtrial_stats::Sided::OneUpper => 1.0,
+        vtrial_stats::Sided::OneLower => -1.0,
+        vtrial_stats::Sided::Two => return None,
+    };
+    if !(estimate.is_finite() && se.is_finite() && se > 0.0) {
+        return None;
+    }
+    let z = direction * (estimate - h.null_value()) / se;
+    let (m, lo, hi) = vtrial_stats::group_sequential::stagewise_estimate(&interim.information, &interim.bounds_z, k, z, h.alpha).ok()??;
+    let back = |m: f64| h.null_value() + direction * m * se;
+    let (a, b) = (back(lo), back(hi));
+    Some((back(m), (a.min(b), a.max(b))))
+}
+
 /// A group-sequential trial: the primary comparison at each look until a boundary is
 /// crossed or the final look, then every endpoint on that look's data. The primary
 /// decision is the group-sequential one (its p-value against the look's level); estimates
@@ -289,12 +311,17 @@ pub(super) fn sequential_comparisons(
             rci_level: 1.0 - if primary.hypothesis.sided == vtrial_stats::Sided::Two { primary.hypothesis.alpha } else { 2.0 * primary.hypothesis.alpha },
             truth: first.truth,
             p_stagewise: None,
+            estimate_stagewise: None,
+            ci_stagewise: None,
             outcome: outcome.name(),
             failure: first.failure.clone(),
         });
         if outcome.stops() {
             let last = looks.last_mut().expect("pushed above");
             last.p_stagewise = last.z.and_then(|z| stagewise_p(interim, k, z, primary.hypothesis.sided));
+            if let Some((estimate, ci)) = stagewise_estimate(interim, k, last.estimate, last.std_error, &primary.hypothesis) {
+                (last.estimate_stagewise, last.ci_stagewise) = (Some(estimate), Some(ci));
+            }
             // The primary comparison as analysed for this look, then the other endpoints.
             let mut rows = vec![ComparisonRow { decision: first.p_value.map(|_| outcome.rejects()), ..first }];
             rows.extend(comparisons(s, all, values, cut, 1..s.endpoints.len(), point, replicate));
