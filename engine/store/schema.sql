@@ -109,7 +109,7 @@ CREATE TABLE IF NOT EXISTS looks (          -- key: run_id, point, replicate, lo
     p_stagewise DOUBLE,                    -- at the look the trial stopped at: the stage-wise ordering p-value (null probability of
                                            -- stopping earlier for efficacy or here with a larger z; x2 two-sided); NULL elsewhere
     estimate_stagewise DOUBLE,             -- at the stopping look of a one-sided design: the stage-wise median-unbiased estimate
-    ci_stagewise_lower DOUBLE,             -- and 1 - 2 alpha interval (cover the truth at their level however the trial stopped;
+    ci_stagewise_lower DOUBLE,             -- and 1 - 2 alpha interval (cover the truth at their level without a futility rule;
     ci_stagewise_upper DOUBLE,             -- comparisons holds the naive ones)
     outcome     VARCHAR NOT NULL,          -- 'continue' or one of trials.stop_reason's values
     failure     VARCHAR                    -- why the comparison could not be analysed

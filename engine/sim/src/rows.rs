@@ -82,13 +82,15 @@ pub struct LookRow {
     /// At the look the trial stopped at: the stage-wise ordering p-value of the primary
     /// comparison (the null probability of stopping earlier for efficacy or here with a
     /// larger statistic; two-sided designs: twice that of |z|). At most alpha exactly when
-    /// the trial rejected; uniform under the null. `None` at the other looks.
+    /// the trial rejected; uniform under the null without a futility rule. `None` at the
+    /// other looks.
     pub p_stagewise: Option<f64>,
     /// At the stopping look of a one-sided design: the stage-wise median-unbiased estimate
     /// of the primary comparison's parameter (its scale, as `estimate`), and ...
     pub estimate_stagewise: Option<f64>,
     /// ... the stage-wise `1 − 2α` confidence interval, which covers the truth at its level
-    /// however the trial stopped (the naive interval does not).
+    /// however the trial stopped for efficacy or at the end (the naive interval does not;
+    /// a futility rule is ignored, which biases both towards the null).
     pub ci_stagewise: Option<(f64, f64)>,
     /// `continue`, `efficacy`, `futility` or `not_rejected`.
     pub outcome: &'static str,

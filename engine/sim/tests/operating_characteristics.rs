@@ -360,7 +360,13 @@ fn group_sequential_designs_hold_their_level_and_have_their_designed_power_and_s
     // drug lowers the score: estimates below the truth are the overstated ones).
     let share = |pick: &dyn Fn(&vtrial_sim::rows::LookRow) -> bool| alt.iter().filter(|t| pick(t.looks.last().unwrap())).count() as f64 / f64::from(R);
     let truth = -2.17;
-    assert_rate("P(stage-wise estimate <= truth)", share(&|l| l.estimate_stagewise.unwrap() <= truth), 0.5, R as usize, 0.02);
+    assert_rate("P(stage-wise estimate <= truth)", share(&|l| l.estimate_stagewise.unwrap() <= truth), 0.5, R as usize, 0.01);
+    // Ordered by the test's own statistic: the interval excludes 0 on the benefit side
+    // exactly when the trial rejected.
+    for t in null.iter().chain(&alt) {
+        let l = t.looks.last().unwrap();
+        assert_eq!(l.ci_stagewise.unwrap().1 < 0.0, t.comparisons[0].decision == Some(true), "{l:?}");
+    }
     assert_rate("stage-wise interval coverage", share(&|l| l.ci_stagewise.is_some_and(|(lo, hi)| lo <= truth && truth <= hi)), 0.95, R as usize, 0.01);
     let naive = share(&|l| l.estimate.unwrap() <= truth);
     assert!(naive > 0.5 + 3.5 * (0.25 / f64::from(R)).sqrt(), "naive P(estimate <= truth) = {naive}");

@@ -163,8 +163,8 @@ pub fn crossing_probabilities_with_drift(information: &[f64], z: &[f64], drift: 
 /// on the boundaries' scale: the null probability of stopping for efficacy at an earlier
 /// look, or of reaching look `k` with a statistic at least `z`. Futility boundaries are
 /// non-binding and ignored. At `z = bounds[k]` it is the alpha spent by look `k`, so it is
-/// at most the design's alpha exactly when the trial stopped for efficacy; under the null
-/// it is uniform.
+/// at most the design's alpha exactly when the trial stopped for efficacy; under the null,
+/// and when trials do not stop for futility, it is uniform.
 pub fn stagewise_p_value(information: &[f64], bounds: &[f64], k: usize, z: f64) -> Result<f64, StatsError> {
     check_information(information)?;
     if bounds.len() != information.len() {
@@ -177,7 +177,8 @@ pub fn stagewise_p_value(information: &[f64], bounds: &[f64], k: usize, z: f64) 
     // last, at fraction 1.
     let scaled: Vec<f64> = information[..=k].iter().map(|t| t / information[k]).collect();
     let mut z_bounds = bounds[..k].to_vec();
-    z_bounds.push(z.clamp(-40.0, 40.0));
+    // ±∞ (a p-value of 0 or 1) as far out as matters.
+    z_bounds.push(if z.is_infinite() { z.clamp(-40.0, 40.0) } else { z });
     let mut out = Vec::with_capacity(k + 1);
     let mut paths = Recursion::new(0.0);
     for (j, (&t, &c)) in scaled.iter().zip(&z_bounds).enumerate() {
@@ -197,7 +198,7 @@ fn stagewise_tail(information: &[f64], bounds: &[f64], k: usize, z: f64, m: f64)
     let mut paths = Recursion::new(m);
     let mut total = 0.0;
     for (j, &t) in scaled.iter().enumerate() {
-        let c = if j < k { bounds[j] } else { z.clamp(-40.0, 40.0) };
+        let c = if j < k { bounds[j] } else { z };
         total += paths.exit(t, c);
         if j < k {
             paths.advance(t, c);
@@ -210,8 +211,7 @@ fn stagewise_tail(information: &[f64], bounds: &[f64], k: usize, z: f64, m: f64)
 /// (Jennison & Turnbull 2000, §8.4–8.5): the median-unbiased estimate (the mean at which
 /// the observed outcome is the median of the stage-wise ordering) and the `1 − 2γ` interval
 /// (the means at which it is the γ and 1 − γ quantile), on the scale of `Z_k`; multiply by
-/// the look's standard error for the parameter. `None` when a root is not bracketed within
-/// ±12 of `z`.
+/// the look's standard error for the parameter. `None` when a root cannot be bracketed.
 pub fn stagewise_estimate(information: &[f64], bounds: &[f64], k: usize, z: f64, gamma: f64) -> Result<Option<(f64, f64, f64)>, StatsError> {
     check_information(information)?;
     if bounds.len() != information.len() {
@@ -226,6 +226,13 @@ pub fn stagewise_estimate(information: &[f64], bounds: &[f64], k: usize, z: f64,
         let f = |m: f64| stagewise_tail(information, bounds, k, z, m) - target;
         let (mut a, mut b) = (z - 12.0, z + 12.0);
         let (mut fa, mut fb) = (f(a), f(b));
+        // Once earlier efficacy stops dominate the tail the root can lie far below z: step
+        // down, doubling the distance.
+        let mut step = 12.0;
+        while fa > 0.0 && step < 1e4 {
+            step *= 2.0;
+            (a, fa) = (z - step, f(z - step));
+        }
         if fa > 0.0 || fb < 0.0 {
             return None;
         }

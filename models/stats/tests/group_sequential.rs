@@ -138,6 +138,12 @@ fn the_stagewise_median_unbiased_estimate_and_interval_hold_on_simulated_paths()
     // One look: the estimate is z, the interval z ± 1.96.
     let (m, lo, hi) = stagewise_estimate(&[1.0], &[1.959964], 0, 1.3, 0.025).unwrap().unwrap();
     assert!((m - 1.3).abs() < 1e-8 && (lo - (1.3 - 1.959964)).abs() < 1e-6 && (hi - (1.3 + 1.959964)).abs() < 1e-6, "{m} {lo} {hi}");
+    // Far out: no clamping (z = 50 is 50 ± 1.96), and a root far below z is still found
+    // (at look 2 of O'Brien-Fleming the earlier efficacy stops dominate the tail).
+    let (m, lo, _) = stagewise_estimate(&[1.0], &[1.959964], 0, 50.0, 0.025).unwrap().unwrap();
+    assert!((m - 50.0).abs() < 1e-4 && (lo - (50.0 - 1.959964)).abs() < 1e-4, "{m} {lo}");
+    let obf = efficacy_bounds(0.025, &[1.0 / 3.0, 2.0 / 3.0, 1.0], Spending::OBrienFleming).unwrap();
+    assert!(stagewise_estimate(&[1.0 / 3.0, 2.0 / 3.0, 1.0], &obf.z, 1, 20.0, 0.025).unwrap().is_some());
     // O'Brien-Fleming at 1/3, 2/3, 1 under a drift of 2.8 (80 % power): the estimate of the
     // drift (the mean at the stopping look over √t) is median-unbiased, the interval covers
     // 95 %, where the naive z/√t at the stop is biased upwards.

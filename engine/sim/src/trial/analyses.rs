@@ -249,23 +249,25 @@ fn stagewise_p(interim: &Interim, k: usize, z: f64, sided: vtrial_stats::Sided) 
 }
 
 /// Stage-wise median-unbiased estimate and `1 − 2α` interval at the stopping look `k` of a
-/// one-sided design, from the Wald statistic `(estimate − δ0)/SE` in the direction of the
-/// alternative (for t tests an approximation: the boundaries are normal), mapped back to
-/// the parameter's scale with this look's SE. `None` for two-sided designs or without an
-/// estimate and SE.
-fn stagewise_estimate(interim: &Interim, k: usize, estimate: Option<f64>, se: Option<f64>, h: &vtrial_stats::Hypothesis) -> Option<(f64, (f64, f64))> {
-    let (estimate, se) = (estimate?, se?);
+/// one-sided design. The outcome is ordered by the look's test statistic `z` (from its
+/// p-value, as the decision is), so the interval excludes δ0 exactly when the trial
+/// rejected; it is mapped back to the parameter's scale with the SE that statistic implies,
+/// `(estimate − δ0)/z` in the direction of the alternative (the Wald SE when z is near 0 or
+/// of the other sign). `None` for two-sided designs or without an estimate and statistic.
+fn stagewise_estimate(interim: &Interim, k: usize, z: Option<f64>, estimate: Option<f64>, se: Option<f64>, h: &vtrial_stats::Hypothesis) -> Option<(f64, (f64, f64))> {
+    let (z, estimate, se) = (z?, estimate?, se?);
     let direction = match h.sided {
         vtrial_stats::Sided::OneUpper => 1.0,
         vtrial_stats::Sided::OneLower => -1.0,
         vtrial_stats::Sided::Two => return None,
     };
-    if !(estimate.is_finite() && se.is_finite() && se > 0.0) {
+    if !(z.is_finite() && estimate.is_finite() && se.is_finite() && se > 0.0) {
         return None;
     }
-    let z = direction * (estimate - h.null_value()) / se;
+    let implied = direction * (estimate - h.null_value()) / z;
+    let scale = if z.abs() > 1e-8 && implied.is_finite() && implied > 0.0 { implied } else { se };
     let (m, lo, hi) = vtrial_stats::group_sequential::stagewise_estimate(&interim.information, &interim.bounds_z, k, z, h.alpha).ok()??;
-    let back = |m: f64| h.null_value() + direction * m * se;
+    let back = |m: f64| h.null_value() + direction * m * scale;
     let (a, b) = (back(lo), back(hi));
     Some((back(m), (a.min(b), a.max(b))))
 }
@@ -319,7 +321,7 @@ pub(super) fn sequential_comparisons(
         if outcome.stops() {
             let last = looks.last_mut().expect("pushed above");
             last.p_stagewise = last.z.and_then(|z| stagewise_p(interim, k, z, primary.hypothesis.sided));
-            if let Some((estimate, ci)) = stagewise_estimate(interim, k, last.estimate, last.std_error, &primary.hypothesis) {
+            if let Some((estimate, ci)) = stagewise_estimate(interim, k, last.z, last.estimate, last.std_error, &primary.hypothesis) {
                 (last.estimate_stagewise, last.ci_stagewise) = (Some(estimate), Some(ci));
             }
             // The primary comparison as analysed for this look, then the other endpoints.
