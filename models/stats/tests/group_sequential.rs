@@ -78,15 +78,9 @@ fn simulated_paths_cross_at_the_computed_rates(drift: f64) {
     let n = 400_000;
     let mut stopped = [0usize; 3];
     for _ in 0..n {
-        let (mut score, mut previous) = (0.0, 0.0);
-        for (k, &t) in info.iter().enumerate() {
-            let e: f64 = StandardNormal.sample(&mut rng);
-            score += e * (t - previous).sqrt() + drift * (t - previous);
-            previous = t;
-            if score / t.sqrt() >= bounds.z[k] {
-                stopped[k] += 1;
-                break;
-            }
+        let (k, z) = stop_of_path(&mut rng, &info, &bounds.z, drift);
+        if z >= bounds.z[k] {
+            stopped[k] += 1;
         }
     }
     for k in 0..3 {
@@ -115,17 +109,8 @@ fn the_stagewise_p_value_is_the_alpha_spent_at_the_boundary_and_uniform_under_th
     let n = 40_000;
     let mut p_values = Vec::with_capacity(n);
     for _ in 0..n {
-        let (mut score, mut previous) = (0.0, 0.0);
-        for (k, &t) in info.iter().enumerate() {
-            let e: f64 = StandardNormal.sample(&mut rng);
-            score += e * (t - previous).sqrt();
-            previous = t;
-            let z = score / t.sqrt();
-            if z >= b.z[k] || k == 2 {
-                p_values.push(stagewise_p_value(&info, &b.z, k, z).unwrap());
-                break;
-            }
-        }
+        let (k, z) = stop_of_path(&mut rng, &info, &b.z, 0.0);
+        p_values.push(stagewise_p_value(&info, &b.z, k, z).unwrap());
     }
     for q in [0.025, 0.1, 0.3, 0.5, 0.7, 0.9] {
         let share = p_values.iter().filter(|&&p| p <= q).count() as f64 / n as f64;
@@ -154,24 +139,32 @@ fn the_stagewise_median_unbiased_estimate_and_interval_hold_on_simulated_paths()
     let n = 4_000;
     let (mut below, mut covered, mut naive_below) = (0usize, 0usize, 0usize);
     for _ in 0..n {
-        let (mut score, mut previous) = (0.0, 0.0);
-        for (k, &t) in info.iter().enumerate() {
-            let e: f64 = StandardNormal.sample(&mut rng);
-            score += e * (t - previous).sqrt() + drift * (t - previous);
-            previous = t;
-            let z = score / t.sqrt();
-            if z >= b.z[k] || k == 2 {
-                let (m, lo, hi) = stagewise_estimate(&info, &b.z, k, z, 0.025).unwrap().unwrap();
-                below += usize::from(m / t.sqrt() <= drift);
-                covered += usize::from(lo / t.sqrt() <= drift && drift <= hi / t.sqrt());
-                naive_below += usize::from(z / t.sqrt() <= drift);
-                break;
-            }
-        }
+        let (k, z) = stop_of_path(&mut rng, &info, &b.z, drift);
+        let t = info[k];
+        let (m, lo, hi) = stagewise_estimate(&info, &b.z, k, z, 0.025).unwrap().unwrap();
+        below += usize::from(m / t.sqrt() <= drift);
+        covered += usize::from(lo / t.sqrt() <= drift && drift <= hi / t.sqrt());
+        naive_below += usize::from(z / t.sqrt() <= drift);
     }
     let share = |c: usize| c as f64 / n as f64;
     let mcse = |p: f64| (p * (1.0 - p) / n as f64).sqrt();
     assert!((share(below) - 0.5).abs() < 4.0 * mcse(0.5), "P(estimate <= truth) = {}", share(below));
     assert!((share(covered) - 0.95).abs() < 4.0 * mcse(0.95), "coverage {}", share(covered));
     assert!(share(naive_below) < 0.5 - 4.0 * mcse(0.5), "naive P(estimate <= truth) = {}", share(naive_below));
+}
+
+/// One simulated Brownian path (`Z_k ~ N(drift·√t_k, 1)`) run until it crosses a boundary or
+/// reaches the last look: that look and its statistic.
+fn stop_of_path(rng: &mut ChaCha8Rng, info: &[f64], bounds: &[f64], drift: f64) -> (usize, f64) {
+    let (mut score, mut previous) = (0.0, 0.0);
+    for (k, &t) in info.iter().enumerate() {
+        let e: f64 = StandardNormal.sample(rng);
+        score += e * (t - previous).sqrt() + drift * (t - previous);
+        previous = t;
+        let z = score / t.sqrt();
+        if z >= bounds[k] || k + 1 == info.len() {
+            return (k, z);
+        }
+    }
+    unreachable!("the last look returns")
 }
