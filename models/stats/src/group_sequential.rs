@@ -166,33 +166,29 @@ pub fn crossing_probabilities_with_drift(information: &[f64], z: &[f64], drift: 
 /// at most the design's alpha exactly when the trial stopped for efficacy; under the null,
 /// and when trials do not stop for futility, it is uniform.
 pub fn stagewise_p_value(information: &[f64], bounds: &[f64], k: usize, z: f64) -> Result<f64, StatsError> {
+    check_stop(information, bounds, k, z.is_nan(), z)?;
+    // ±∞ (a p-value of 0 or 1) as far out as matters.
+    Ok(stagewise_tail(information, bounds, k, if z.is_infinite() { z.clamp(-40.0, 40.0) } else { z }, 0.0))
+}
+
+/// Checks the design and the stop given to the stage-wise functions (`bad`: the statistic
+/// or another argument is out of range).
+fn check_stop(information: &[f64], bounds: &[f64], k: usize, bad: bool, z: f64) -> Result<(), StatsError> {
     check_information(information)?;
     if bounds.len() != information.len() {
         return Err(StatsError::LengthMismatch("information fractions and boundaries"));
     }
-    if k >= information.len() || z.is_nan() {
+    if k >= information.len() || bad {
         return Err(StatsError::InvalidArgument(format!("look {k} of {} with statistic {z}", information.len())));
     }
-    // Under the null only the ratios of the information fractions matter: look k becomes the
-    // last, at fraction 1.
-    let scaled: Vec<f64> = information[..=k].iter().map(|t| t / information[k]).collect();
-    let mut z_bounds = bounds[..k].to_vec();
-    // ±∞ (a p-value of 0 or 1) as far out as matters.
-    z_bounds.push(if z.is_infinite() { z.clamp(-40.0, 40.0) } else { z });
-    let mut out = Vec::with_capacity(k + 1);
-    let mut paths = Recursion::new(0.0);
-    for (j, (&t, &c)) in scaled.iter().zip(&z_bounds).enumerate() {
-        out.push(paths.exit(t, c));
-        if j < k {
-            paths.advance(t, c);
-        }
-    }
-    Ok(out.iter().sum::<f64>().clamp(0.0, 1.0))
+    Ok(())
 }
 
 /// The probability under mean `m` of the look-`k` statistic (`Z_j ~ N(m·√(t_j/t_k), 1)`)
 /// of an outcome at least as extreme as stopping at look `k` with `z` in the stage-wise
-/// ordering: the [`stagewise_p_value`] at drift `m` (increasing in `m`).
+/// ordering (increasing in `m`; at `m = 0` the [`stagewise_p_value`]). Under the null only
+/// the ratios of the information fractions matter, and with the mean of `Z_k` as the drift
+/// the same holds: look `k` becomes the last, at fraction 1.
 fn stagewise_tail(information: &[f64], bounds: &[f64], k: usize, z: f64, m: f64) -> f64 {
     let scaled: Vec<f64> = information[..=k].iter().map(|t| t / information[k]).collect();
     let mut paths = Recursion::new(m);
@@ -213,13 +209,10 @@ fn stagewise_tail(information: &[f64], bounds: &[f64], k: usize, z: f64, m: f64)
 /// (the means at which it is the γ and 1 − γ quantile), on the scale of `Z_k`; multiply by
 /// the look's standard error for the parameter. `None` when a root cannot be bracketed.
 pub fn stagewise_estimate(information: &[f64], bounds: &[f64], k: usize, z: f64, gamma: f64) -> Result<Option<(f64, f64, f64)>, StatsError> {
-    check_information(information)?;
-    if bounds.len() != information.len() {
-        return Err(StatsError::LengthMismatch("information fractions and boundaries"));
+    if !(gamma > 0.0 && gamma < 0.5) {
+        return Err(StatsError::InvalidArgument(format!("tail {gamma} must be in (0, 0.5)")));
     }
-    if k >= information.len() || !z.is_finite() || !(gamma > 0.0 && gamma < 0.5) {
-        return Err(StatsError::InvalidArgument(format!("look {k} of {}, statistic {z}, tail {gamma}", information.len())));
-    }
+    check_stop(information, bounds, k, !z.is_finite(), z)?;
     // Regula falsi with the Illinois modification (a few evaluations of the recursion each,
     // rather than bisection's thirty), to 1e-5 on the z scale or 1e-8 in probability.
     let solve = |target: f64| -> Option<f64> {

@@ -115,19 +115,13 @@ fn periods(raw: &RawAccrual, days: f64) -> R<Vec<AccrualPeriod>> {
         // The same rate throughout: uniform entry (drawn exactly as without periods).
         return Ok(vec![AccrualPeriod { end_h: days * DAY, relative_rate: 1.0 }]);
     }
-    // The entries' total mass, in hours × relative rate (what the draw adds up, to rounding):
-    // it must be finite.
-    let (mut previous, mut total) = (0.0, 0.0);
-    for (&end, &r) in ends.iter().zip(rates) {
-        total += (end - previous) * DAY * r;
-        previous = end;
-    }
-    if !total.is_finite() {
-        return bad(format!("{key}.relative_rates"), "too large to add up over the periods: give the rates relative to each other, e.g. [1, 3]");
-    }
     let mut periods: Vec<AccrualPeriod> = ends.iter().zip(rates).map(|(&end, &relative_rate)| AccrualPeriod { end_h: end * DAY, relative_rate }).collect();
     // The last period ends exactly at the enrolment's end (the check above allows rounding).
     periods.last_mut().expect("at least one period").end_h = days * DAY;
+    // The mass the draw normalises by must be finite.
+    if !super::model::total_mass(&periods).is_finite() {
+        return bad(format!("{key}.relative_rates"), "too large to add up over the periods: give the rates relative to each other, e.g. [1, 3]");
+    }
     Ok(periods)
 }
 

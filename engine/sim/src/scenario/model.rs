@@ -589,13 +589,8 @@ impl Accrual {
     /// The expected share of the patients who have entered by calendar time `t_h` (the
     /// enrolment's distribution function).
     pub fn share_entered_by(&self, t_h: f64) -> f64 {
-        let starts = std::iter::once(0.0).chain(self.periods.iter().map(|p| p.end_h));
-        let (mut by_t, mut total) = (0.0, 0.0);
-        for (start, p) in starts.zip(&self.periods) {
-            total += (p.end_h - start) * p.relative_rate;
-            by_t += (p.end_h.min(t_h) - start).max(0.0) * p.relative_rate;
-        }
-        by_t / total
+        let by_t: f64 = spans(&self.periods).map(|(start, p, _)| (p.end_h.min(t_h) - start).max(0.0) * p.relative_rate).sum();
+        by_t / total_mass(&self.periods)
     }
 
     /// When the last patient enters at the latest, hours: the end of the last period with a
@@ -608,14 +603,10 @@ impl Accrual {
     /// [0, 1) (inverse-CDF draw; the CDF is piecewise linear). Uniform entry gives exactly
     /// `u · duration_h`.
     pub fn entry_h(&self, u: f64) -> f64 {
-        let starts = std::iter::once(0.0).chain(self.periods.iter().map(|p| p.end_h));
-        let mass = |start: f64, p: &AccrualPeriod| (p.end_h - start) * p.relative_rate;
-        let total: f64 = starts.clone().zip(&self.periods).map(|(start, p)| mass(start, p)).sum();
         // Walk the periods with their share of the entries; a period with rate 0 has none.
-        let target = u * total;
+        let target = u * total_mass(&self.periods);
         let mut before = 0.0;
-        for (start, p) in starts.zip(&self.periods) {
-            let m = mass(start, p);
+        for (start, p, m) in spans(&self.periods) {
             if m > 0.0 && target < before + m {
                 return (start + (target - before) / p.relative_rate).min(p.end_h);
             }
@@ -624,6 +615,18 @@ impl Accrual {
         // u at the top of the range (rounding): the end of the last period with entries.
         self.last_entry_h()
     }
+}
+
+/// Each period of a piecewise-constant enrolment rate with its start, hours, and its mass
+/// (length × relative rate: its share of the entries before normalising).
+fn spans(periods: &[AccrualPeriod]) -> impl Iterator<Item = (f64, &AccrualPeriod, f64)> {
+    std::iter::once(0.0).chain(periods.iter().map(|p| p.end_h)).zip(periods).map(|(start, p)| (start, p, (p.end_h - start) * p.relative_rate))
+}
+
+/// The enrolment's total mass (the sum of [`spans`]' masses), by which entry shares are
+/// normalised.
+pub(crate) fn total_mass(periods: &[AccrualPeriod]) -> f64 {
+    spans(periods).map(|(_, _, m)| m).sum()
 }
 
 /// How long each patient is followed when entry is staggered.
